@@ -1,0 +1,100 @@
+/* NVRAM model: the receiver's nonvolatile cache, two regions, a validity
+ * bit per 512-byte block (source Fig. 2 blocks 212/220, Fig. 5 516/524).
+ *
+ * Memory is the data plus the bitmap, both owned by the caller (so an
+ * emulator can map them from a file); every operation costs time in
+ * proportion to the blocks it touches.
+ *
+ * NVRAM READBACK (harness extension, data-in, default opcode 0xC8):
+ *   CDB (12 bytes): 0 opcode, 1 flags (bit 0 VALIDITY ONLY), 2-5 NVRAM byte
+ *   address (multiple of 512), 6-9 number of blocks (1..2048), 10 reserved,
+ *   11 control.
+ *   Response: a 16-byte header (0-3 address, 4-7 number of blocks, 8-11
+ *   NVRAM size, 12-15 number of valid blocks in the range), the validity
+ *   bitmap (one bit per block, block i at byte i/8 bit 7-(i%8), padded to a
+ *   multiple of 4 bytes), then the data unless VALIDITY ONLY.
+ */
+#ifndef MIRROR_NVRAM_H
+#define MIRROR_NVRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mirror/finding.h>
+#include <mirror/profile.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mirror_nvram {
+	uint8_t *data;
+	uint64_t *valid; /* one bit per block */
+	uint32_t size;
+	uint32_t split;
+};
+
+/* Bytes the caller must provide for the bitmap of an NVRAM of size bytes. */
+size_t mirror_nvram_bitmap_bytes(uint32_t size);
+
+/* Uses caller memory: data (size bytes) and bitmap
+ * (mirror_nvram_bitmap_bytes(size), zeroed = all invalid). */
+int mirror_nvram_init(struct mirror_nvram *nv, const struct mirror_profile *p, uint8_t *data,
+		      uint64_t *bitmap);
+
+/* -ERANGE unless [addr, addr+bytes) is block-aligned and inside the NVRAM;
+ * -EACCES if it is not wholly inside region. */
+int mirror_nvram_check_range(const struct mirror_nvram *nv, unsigned region, uint32_t addr,
+			     uint32_t bytes);
+
+int mirror_nvram_mark_invalid(struct mirror_nvram *nv, uint32_t addr, uint32_t bytes);
+int mirror_nvram_mark_valid(struct mirror_nvram *nv, uint32_t addr, uint32_t bytes);
+/* Copies data in; validity is the caller's to set, after all of it came. */
+int mirror_nvram_store(struct mirror_nvram *nv, uint32_t addr, const void *src, uint32_t bytes);
+int mirror_nvram_load(const struct mirror_nvram *nv, uint32_t addr, void *dst, uint32_t bytes);
+bool mirror_nvram_block_valid(const struct mirror_nvram *nv, uint32_t block);
+/* Valid blocks in the range, or a negative error. */
+int64_t mirror_nvram_count_valid(const struct mirror_nvram *nv, uint32_t addr, uint32_t bytes);
+
+/* ---- NVRAM READBACK ---- */
+
+#define MIRROR_READBACK_CDB_LEN 12u
+#define MIRROR_READBACK_HEADER_BYTES 16u
+#define MIRROR_READBACK_FLAG_VALIDITY_ONLY 0x01u
+
+struct mirror_readback_cdb {
+	uint8_t opcode;
+	uint8_t flags;
+	uint32_t nvram_addr;
+	uint32_t blocks;
+};
+
+int mirror_readback_cdb_encode(const struct mirror_profile *p, const struct mirror_readback_cdb *c,
+			       uint8_t *cdb, size_t cap);
+int mirror_readback_cdb_decode(const struct mirror_profile *p, const uint8_t *cdb, size_t len,
+			       struct mirror_readback_cdb *out, struct mirror_findings *f);
+/* Bytes of the response for a request. */
+size_t mirror_readback_response_len(const struct mirror_readback_cdb *c);
+size_t mirror_readback_bitmap_len(uint32_t blocks);
+/* Receiver side: build the response from the NVRAM. */
+int mirror_readback_build(const struct mirror_nvram *nv, const struct mirror_readback_cdb *c,
+			  uint8_t *buf, size_t cap);
+
+struct mirror_readback {
+	uint32_t nvram_addr;
+	uint32_t blocks;
+	uint32_t nvram_size;
+	uint32_t valid_blocks;
+	const uint8_t *bitmap; /* points into the parsed buffer */
+	const uint8_t *data;   /* NULL when VALIDITY ONLY */
+};
+/* Sender side: parse a response (pointers into buf). */
+int mirror_readback_parse(const uint8_t *buf, size_t len, bool validity_only,
+			  struct mirror_readback *out);
+bool mirror_readback_block_valid(const struct mirror_readback *r, uint32_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

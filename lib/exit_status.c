@@ -1,0 +1,119 @@
+/* sg3_utils' exit statuses (man sg3_utils), so scripts treat mirrortest
+ * like sg_raw. */
+#include "config.h"
+
+#include <errno.h>
+
+#include <mirror/error.h>
+#include <mirror/exit_status.h>
+
+int mirror_exit_from_status(uint8_t status, const struct mirror_sense *s)
+{
+	switch (status) {
+	case MIRROR_STATUS_GOOD:
+		return MIRROR_EXIT_OK;
+	case MIRROR_STATUS_BUSY:
+		return MIRROR_EXIT_BUSY;
+	case 0x18:
+		return MIRROR_EXIT_RES_CONFLICT;
+	case MIRROR_STATUS_TASK_ABORTED:
+		return MIRROR_EXIT_TASK_ABORTED;
+	case MIRROR_STATUS_CHECK_CONDITION:
+		break;
+	default:
+		return MIRROR_EXIT_OTHER;
+	}
+	if (!s)
+		return MIRROR_EXIT_OTHER;
+	switch (s->key) {
+	case MIRROR_SK_NO_SENSE:
+		return MIRROR_EXIT_NO_SENSE;
+	case 0x1:
+		return MIRROR_EXIT_RECOVERED;
+	case MIRROR_SK_NOT_READY:
+		return MIRROR_EXIT_NOT_READY;
+	case MIRROR_SK_MEDIUM_ERROR:
+	case MIRROR_SK_HARDWARE_ERROR:
+		return MIRROR_EXIT_MEDIUM_HARD;
+	case MIRROR_SK_UNIT_ATTENTION:
+		return MIRROR_EXIT_UNIT_ATTENTION;
+	case MIRROR_SK_ABORTED_COMMAND:
+		return MIRROR_EXIT_ABORTED_COMMAND;
+	case MIRROR_SK_MISCOMPARE:
+		return MIRROR_EXIT_MISCOMPARE;
+	case MIRROR_SK_ILLEGAL_REQUEST:
+		if (s->asc == 0x20 && s->ascq == 0x00)
+			return MIRROR_EXIT_INVALID_OP;
+		if (s->asc == 0x21 && s->ascq == 0x00)
+			return MIRROR_EXIT_LBA_OUT_OF_RANGE;
+		if (s->asc == 0x26)
+			return MIRROR_EXIT_INVALID_PARAM;
+		return MIRROR_EXIT_ILLEGAL_REQ;
+	default:
+		return MIRROR_EXIT_OTHER;
+	}
+}
+
+int mirror_exit_from_error(int code)
+{
+	switch (code) {
+	case 0:
+		return MIRROR_EXIT_OK;
+	case MIRROR_E_INVALID_CDB:
+		return MIRROR_EXIT_ILLEGAL_REQ;
+	case MIRROR_E_INVALID_PARAM:
+		return MIRROR_EXIT_INVALID_PARAM;
+	case MIRROR_E_PARAM_LENGTH:
+		return MIRROR_EXIT_ILLEGAL_REQ;
+	case MIRROR_E_LBA_RANGE:
+		return MIRROR_EXIT_LBA_OUT_OF_RANGE;
+	case MIRROR_E_NOT_MIRROR:
+		return MIRROR_EXIT_INVALID_OP;
+	case MIRROR_E_TRUNCATED:
+		return MIRROR_EXIT_MALFORMED;
+	case -ETIMEDOUT:
+		return MIRROR_EXIT_TIMEOUT;
+	case -ENOENT:
+	case -EACCES:
+	case -EISDIR:
+	case -EIO:
+		return MIRROR_EXIT_FILE_ERROR;
+	default:
+		return MIRROR_EXIT_OTHER;
+	}
+}
+
+const char *mirror_exit_name(int status)
+{
+	static const struct {
+		int status;
+		const char *name;
+	} names[] = {
+		{ MIRROR_EXIT_OK, "ok" },
+		{ MIRROR_EXIT_SYNTAX, "syntax error" },
+		{ MIRROR_EXIT_NOT_READY, "not ready" },
+		{ MIRROR_EXIT_MEDIUM_HARD, "medium or hardware error" },
+		{ MIRROR_EXIT_ILLEGAL_REQ, "illegal request (invalid field in cdb)" },
+		{ MIRROR_EXIT_UNIT_ATTENTION, "unit attention" },
+		{ MIRROR_EXIT_INVALID_OP, "invalid command operation code" },
+		{ MIRROR_EXIT_ABORTED_COMMAND, "aborted command" },
+		{ MIRROR_EXIT_MISCOMPARE, "miscompare" },
+		{ MIRROR_EXIT_FILE_ERROR, "file error" },
+		{ MIRROR_EXIT_INVALID_PARAM, "invalid field in parameter list" },
+		{ MIRROR_EXIT_NO_SENSE, "no sense" },
+		{ MIRROR_EXIT_RECOVERED, "recovered error" },
+		{ MIRROR_EXIT_LBA_OUT_OF_RANGE, "lba out of range" },
+		{ MIRROR_EXIT_RES_CONFLICT, "reservation conflict" },
+		{ MIRROR_EXIT_BUSY, "busy" },
+		{ MIRROR_EXIT_TASK_ABORTED, "task aborted" },
+		{ MIRROR_EXIT_LOGIC_ERROR, "logic error" },
+		{ MIRROR_EXIT_TIMEOUT, "timeout" },
+		{ MIRROR_EXIT_TRANSPORT, "transport error" },
+		{ MIRROR_EXIT_MALFORMED, "malformed response" },
+		{ MIRROR_EXIT_OTHER, "other error" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].status == status)
+			return names[i].name;
+	return "unknown";
+}
