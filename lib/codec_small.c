@@ -143,7 +143,7 @@ static void check_descriptor(const struct mirror_profile *p, const struct small_
 		return;
 	uint32_t rs = mirror_region_start(p, (unsigned)c->region);
 	uint32_t re = mirror_region_end(p, (unsigned)c->region);
-	if (start < rs || end > re)
+	if (start < rs || start >= re || end > re)
 		mirror_findings_add(f, MIRROR_RULE_SMALL_DESC_REGION, true, bitpos_byte(pos),
 				    bitpos_bit(pos),
 				    "descriptor %u = 0x%05X: NVRAM byte 0x%llX is outside region %d [0x%X, 0x%X) of opcode 0x%02X",

@@ -49,6 +49,20 @@ int mirror_split_init(struct mirror_splitter *sp, const struct mirror_profile *p
 	return 0;
 }
 
+/* Bytes of NVRAM over which the shared high descriptor bits stay the same
+ * (Fig. 7 block 716), or 0 for the 18-bit layout, which shares none. */
+static uint64_t high_bits_span(const struct mirror_profile *p)
+{
+	switch (p->small_layout) {
+	case MIRROR_SMALL_CDB12_20BIT:
+		return (uint64_t)MIRROR_BLOCK_SIZE << 16;
+	case MIRROR_SMALL_CDB16:
+		return (uint64_t)MIRROR_BLOCK_SIZE << 12;
+	default:
+		return 0;
+	}
+}
+
 /* Where the next element may end: the region's end (the ring wraps) and,
  * when every op must go small, the boundary where the descriptor's shared
  * high bits change. */
@@ -60,9 +74,8 @@ static uint32_t element_limit(const struct mirror_splitter *sp, uint32_t pos)
 
 	if (lim > re)
 		lim = re;
-	if (sp->policy == MIRROR_POLICY_SMALL && p->small_layout != MIRROR_SMALL_CDB12_18BIT) {
-		unsigned low = p->small_layout == MIRROR_SMALL_CDB16 ? 12 : 16;
-		uint64_t span = (uint64_t)MIRROR_BLOCK_SIZE << low;
+	uint64_t span = high_bits_span(p);
+	if (sp->policy == MIRROR_POLICY_SMALL && span) {
 		uint64_t boundary = ((uint64_t)pos / span + 1) * span;
 		if (lim > boundary)
 			lim = boundary;
@@ -90,6 +103,11 @@ int mirror_split_next(struct mirror_splitter *sp, struct mirror_op *op)
 	uint64_t taken = 0;
 	while (taken < left && taken < max_bytes && op->sg_count < max_elems) {
 		uint32_t pos = (uint32_t)(rs + ((uint64_t)(sp->w.nvram_addr - rs) + sp->done + taken) % rlen);
+		uint64_t span = high_bits_span(p);
+		/* A forced-small op ends where the shared high bits change. */
+		if (sp->policy == MIRROR_POLICY_SMALL && span && op->sg_count &&
+		    pos / span != op->sg[0].nvram_addr / span)
+			break;
 		uint64_t n = element_limit(sp, pos);
 		if (n > left - taken)
 			n = left - taken;
