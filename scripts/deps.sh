@@ -1,0 +1,40 @@
+#!/bin/bash
+# Installs the Debian 12 packages mirrortest needs that are not installed
+# yet.  Run as root (the quick start does); non-interactive.
+set -euo pipefail
+
+# One line per need: package and why.
+PACKAGES=(
+	gcc make                      # compiler and build
+	autoconf automake libtool pkg-config
+	libjson-c-dev                 # JSON output
+	check                         # unit tests
+	libsgutils2-dev sg3-utils     # sense/ASC names now, SG_IO later
+	libiscsi-dev libiscsi-bin     # iSCSI transport and a real peer client
+	libpcap-dev                   # capture decoding
+	libncurses-dev                # mirror-top
+	jq                            # JSON checks in the tests
+	mandoc                        # man page lint
+	clang libclang-rt-14-dev      # libFuzzer targets, sanitizer runtime
+	valgrind                      # instructions/op in the benchmarks
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PACKAGES[@]} Debian packages present"
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: not root: run 'apt-get install ${missing[*]}' as root, then again" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: installed ${#missing[@]} packages"
