@@ -57,26 +57,30 @@ static inline void put_be64(uint8_t *p, uint64_t v)
 
 /* Bit-field access over a byte string, most significant bit first: bit
  * position 0 is byte 0 bit 7.  Used by the small-write layouts, whose
- * fields are packed across byte boundaries (Fig. 6). */
+ * fields are packed across byte boundaries (Fig. 6).  A field (<= 32 bits)
+ * spans at most 5 bytes: they are gathered into one word and shifted. */
 static inline uint32_t get_bits(const uint8_t *p, unsigned pos, unsigned width)
 {
-	uint32_t v = 0;
-	for (unsigned i = 0; i < width; i++) {
-		unsigned b = pos + i;
-		v = v << 1 | ((p[b / 8] >> (7 - b % 8)) & 1u);
-	}
-	return v;
+	unsigned first = pos / 8, last = (pos + width - 1) / 8;
+	uint64_t w = 0;
+
+	for (unsigned i = first; i <= last; i++)
+		w = w << 8 | p[i];
+	w >>= 7 - (pos + width - 1) % 8;
+	return (uint32_t)(w & ((1ull << width) - 1));
 }
 
 static inline void put_bits(uint8_t *p, unsigned pos, unsigned width, uint32_t v)
 {
-	for (unsigned i = 0; i < width; i++) {
-		unsigned b = pos + i;
-		uint8_t mask = (uint8_t)(1u << (7 - b % 8));
-		if ((v >> (width - 1 - i)) & 1u)
-			p[b / 8] |= mask;
-		else
-			p[b / 8] &= (uint8_t)~mask;
+	unsigned first = pos / 8, last = (pos + width - 1) / 8;
+	unsigned shift = 7 - (pos + width - 1) % 8;
+	uint64_t mask = ((1ull << width) - 1) << shift;
+	uint64_t val = ((uint64_t)v << shift) & mask;
+
+	for (unsigned i = last + 1; i-- > first;) {
+		p[i] = (uint8_t)((p[i] & ~mask) | val);
+		mask >>= 8;
+		val >>= 8;
 	}
 }
 

@@ -233,14 +233,18 @@ run_one() {
 		-artifact_prefix="$builddir/crashes/$t-")
 	if UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1 \
 		"$builddir/bin/$t" "${args[@]}" "$builddir/corpus/$t" >"$log" 2>&1; then
-		execs=$(sed -n 's/^stat::number_executed_units: *//p' "$log" | tail -n 1)
+		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 		printf '%-18s %12s execs  ok\n' "$t" "${execs:-?}"
 		return 0
 	fi
-	execs=$(sed -n 's/^stat::number_executed_units: *//p' "$log" | tail -n 1)
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	artifact=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
 	printf '%-18s %12s execs  FAILED: crash file %s (log %s)\n' "$t" "${execs:-?}" \
 		"${artifact:-none}" "$log"
+	# The input itself, when it is short enough to quote in a report.
+	if [[ -f $artifact ]] && (($(wc -c <"$artifact") <= 256)); then
+		echo "    input (hex): $(od -An -tx1 -v "$artifact" | tr -s ' \n' ' ')"
+	fi
 	report_of "$log" | sed 's/^/    /'
 	return 1
 }
