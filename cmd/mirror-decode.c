@@ -49,9 +49,9 @@ static const char usage_text[] =
 	"  -V, --version             print the version\n"
 	"  -h, --help                this text\n"
 	"\n"
-	"Exit status: 0 valid (warnings allowed), 1 syntax error, 5 invalid field in\n"
-	"CDB, 9 not a mirror opcode, 15 file error, 19 invalid field in parameter list\n"
-	"(metadata), 22 LBA out of range.\n";
+	"Exit status: 0 valid (warnings allowed), 1 syntax error, 5 invalid CDB,\n"
+	"9 not a mirror opcode, 15 file error, 19 invalid metadata (parameter list),\n"
+	"22 LBA out of range.\n";
 
 __attribute__((format(printf, 1, 2)))
 static int syntax_error(const char *fmt, ...)
@@ -94,6 +94,23 @@ static int read_all(const char *path, uint8_t *buf, size_t cap, size_t *len)
 	return rc;
 }
 
+/* A rule broken in the CDB exits 5, one in the metadata (the parameter
+ * list) 19, whatever its ASC; LBA OUT OF RANGE and an unknown opcode keep
+ * their own sg3_utils statuses. */
+static int exit_for(int rc, int field_status)
+{
+	switch (rc) {
+	case 0:
+		return MIRROR_EXIT_OK;
+	case MIRROR_E_LBA_RANGE:
+		return MIRROR_EXIT_LBA_OUT_OF_RANGE;
+	case MIRROR_E_NOT_MIRROR:
+		return MIRROR_EXIT_INVALID_OP;
+	default:
+		return field_status;
+	}
+}
+
 static int emit_json(struct json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -124,6 +141,11 @@ static int decode_metadata(const struct opts *o)
 	} else {
 		rc = read_all(o->metadata_file, raw, sizeof(raw), &len);
 	}
+	if (rc == MIRROR_E_NOSPACE) {
+		fprintf(stderr, "mirror-decode: %s: larger than %d bytes; a metadata message is 1024\n",
+			o->metadata_file, MAX_HEX_INPUT);
+		return MIRROR_EXIT_FILE_ERROR;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "mirror-decode: %s: %s\n", o->metadata_file, mirror_strerror(rc));
 		return MIRROR_EXIT_FILE_ERROR;
@@ -143,9 +165,7 @@ static int decode_metadata(const struct opts *o)
 		emit_json(mirror_json_metadata(&m, &f));
 	else
 		mirror_print_metadata(stdout, &m, md, len, &f, o->verbose);
-	if (rc == MIRROR_E_TRUNCATED || rc == MIRROR_E_INVALID_PARAM)
-		return MIRROR_EXIT_INVALID_PARAM;
-	return mirror_exit_from_error(rc);
+	return exit_for(rc, MIRROR_EXIT_INVALID_PARAM);
 }
 
 static int decode_cdb(const struct opts *o)
@@ -168,32 +188,11 @@ static int decode_cdb(const struct opts *o)
 	ctx.data_out_length = o->data_length;
 	mirror_findings_init(&f);
 	rc = mirror_cdb_decode(&o->profile, cdb, len, &ctx, &d, &f);
-	if (rc == MIRROR_E_NOT_MIRROR) {
-		if (o->json) {
-			struct json_object *j = json_object_new_object();
-			json_object_object_add(j, "kind", json_object_new_string("unknown"));
-			json_object_object_add(j, "opcode", json_object_new_int(cdb[0]));
-			mirror_findings_add(&f, MIRROR_RULE_SMALL_OPCODE, true, 0, 7,
-					    "opcode 0x%02X is none of profile %s's mirror commands",
-					    cdb[0], o->profile.name ? o->profile.name : "custom");
-			mirror_json_add_findings(j, &f);
-			emit_json(j);
-		} else {
-			printf("opcode 0x%02X is none of profile %s's mirror commands "
-			       "(notify 0x%02X, small 0x%02X/0x%02X, table update 0x%02X, readback 0x%02X)\n",
-			       cdb[0], o->profile.name ? o->profile.name : "custom", o->profile.op.notify,
-			       o->profile.op.small_a_to_b, o->profile.op.small_b_to_a,
-			       o->profile.op.table_update, o->profile.op.readback);
-		}
-		return MIRROR_EXIT_INVALID_OP;
-	}
 	if (o->json)
 		emit_json(mirror_json_cdb(&o->profile, &d, &f));
 	else
 		mirror_print_cdb(stdout, &o->profile, &d, cdb, &f, o->verbose);
-	if (rc == MIRROR_E_TRUNCATED)
-		return MIRROR_EXIT_ILLEGAL_REQ;
-	return mirror_exit_from_error(rc);
+	return exit_for(rc, MIRROR_EXIT_ILLEGAL_REQ);
 }
 
 static int append_text(struct opts *o, const char *s)

@@ -67,19 +67,19 @@ static void check_element(const struct mirror_profile *p, const struct mirror_me
 
 	if (e->bytes % MIRROR_BLOCK_SIZE || e->bytes > MIRROR_SG_ELEMENT_MAX_BYTES)
 		mirror_findings_add(f, MIRROR_RULE_SG_COUNT, false, at + 4, 7,
-				    "S/G element %u byte count %u is %s", i,
+				    "S/G element [%u] (bytes %u-%u) byte count %u is %s", i, at, at + 7,
 				    (unsigned)e->bytes,
 				    e->bytes % MIRROR_BLOCK_SIZE ? "not a multiple of 512"
 								 : "over 16384 (16 KiB)");
 	if (e->nvram_addr % MIRROR_BLOCK_SIZE) {
 		mirror_findings_add(f, MIRROR_RULE_SG_ADDR_ALIGN, false, at, 7,
-				    "S/G element %u NVRAM address 0x%08X is not a multiple of 512",
+				    "S/G element [%u] NVRAM address 0x%08X is not a multiple of 512",
 				    i, (unsigned)e->nvram_addr);
 		return;
 	}
 	if (e->nvram_addr >= p->nvram_size || end > p->nvram_size) {
 		mirror_findings_add(f, MIRROR_RULE_SG_ADDR_NVRAM, false, at, 7,
-				    "S/G element %u [0x%08X, 0x%llX) is beyond the %u MiB NVRAM", i,
+				    "S/G element [%u] NVRAM [0x%08X, 0x%llX) is beyond the %u MiB NVRAM", i,
 				    (unsigned)e->nvram_addr, (unsigned long long)end,
 				    (unsigned)(p->nvram_size >> 20));
 		return;
@@ -89,7 +89,7 @@ static void check_element(const struct mirror_profile *p, const struct mirror_me
 	uint32_t rs = mirror_region_start(p, m->region), re = mirror_region_end(p, m->region);
 	if (e->nvram_addr < rs || end > re)
 		mirror_findings_add(f, MIRROR_RULE_SG_ADDR_REGION, false, at, 7,
-				    "S/G element %u [0x%08X, 0x%llX) is outside region %u [0x%X, 0x%X)",
+				    "S/G element [%u] NVRAM [0x%08X, 0x%llX) is outside region %u [0x%X, 0x%X)",
 				    i, (unsigned)e->nvram_addr, (unsigned long long)end,
 				    (unsigned)m->region, (unsigned)rs, (unsigned)re);
 }
@@ -164,7 +164,7 @@ int mirror_metadata_decode(const struct mirror_profile *p, const uint8_t *buf, s
 			terminator = (int)i;
 			if (addr)
 				mirror_findings_add(f, MIRROR_RULE_SG_TERMINATOR, false, at, 7,
-						    "terminating S/G element %u (byte count 0) has NVRAM address 0x%08X; it must be all zero",
+						    "terminating S/G element [%u] (byte count 0) has NVRAM address 0x%08X; it must be all zero",
 						    i, (unsigned)addr);
 			continue;
 		}
@@ -175,7 +175,7 @@ int mirror_metadata_decode(const struct mirror_profile *p, const uint8_t *buf, s
 				    get_be32(buf + MD_OFF_SG + MD_SG_ELEM * j + 4))
 					further++;
 			mirror_findings_add(f, MIRROR_RULE_SG_AFTER_END, false, addr ? at : at + 4, 7,
-					    "S/G element %u after the terminating element %d is not zero (address 0x%08X, count %u; %u more)",
+					    "S/G element [%u] after the terminating element [%d] is not zero (address 0x%08X, count %u; %u more)",
 					    i, terminator, (unsigned)addr, (unsigned)cnt, further);
 			break;
 		}

@@ -167,11 +167,13 @@ int mirror_small_cdb_decode(const struct mirror_profile *p, const uint8_t *cdb, 
 	out->region = -1;
 	if (!l)
 		return MIRROR_E_PROFILE;
+	if (len >= 1) {
+		out->opcode = cdb[0];
+		out->region = mirror_small_opcode_region(p, out->opcode);
+	}
 	if (len < l->len) {
 		mirror_findings_add(f, MIRROR_RULE_TRUNCATED, true, (unsigned)len, 7,
 				    "CDB has %zu bytes; the small write needs %u", len, l->len);
-		if (len >= 1)
-			out->opcode = cdb[0];
 		return MIRROR_E_TRUNCATED;
 	}
 

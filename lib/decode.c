@@ -56,12 +56,19 @@ int mirror_cdb_decode(const struct mirror_profile *p, const uint8_t *cdb, size_t
 {
 	memset(out, 0, sizeof(*out));
 	out->len = len;
+	out->opcode = len ? cdb[0] : 0;
 	if (len == 0) {
 		mirror_findings_add(f, MIRROR_RULE_TRUNCATED, true, 0, 7, "empty CDB");
 		return MIRROR_E_TRUNCATED;
 	}
 	out->kind = mirror_command_of(p, cdb[0]);
-	if (out->kind == MIRROR_CMD_NONE)
+	if (out->kind == MIRROR_CMD_NONE) {
+		mirror_findings_add(f, MIRROR_RULE_OPCODE_UNKNOWN, true, 0, 7,
+				    "opcode 0x%02X is none of profile %s's mirror commands (notify 0x%02X, small 0x%02X/0x%02X, table update 0x%02X, readback 0x%02X)",
+				    cdb[0], p->name ? p->name : "custom", p->op.notify,
+				    p->op.small_a_to_b, p->op.small_b_to_a, p->op.table_update,
+				    p->op.readback);
 		return MIRROR_E_NOT_MIRROR;
+	}
 	return decoders[out->kind](p, cdb, len, ctx, out, f);
 }

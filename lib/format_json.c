@@ -18,8 +18,11 @@ static struct json_object *finding_json(const struct mirror_finding *x)
 	const struct mirror_rule_info *ri = mirror_rule_info(x->rule);
 	struct json_object *o = json_object_new_object();
 
+	/* byte and bit are always present; sksv says whether the sense data
+	 * would carry them as a field pointer */
 	put_int(o, "byte", x->byte);
 	put_int(o, "bit", x->bit);
+	json_object_object_add(o, "sksv", json_object_new_boolean(x->sksv));
 	json_object_object_add(o, "field", json_object_new_string(x->field));
 	json_object_object_add(o, "message", json_object_new_string(x->message));
 	json_object_object_add(o, "rule", json_object_new_string(ri ? ri->id : "?"));
@@ -111,6 +114,8 @@ struct json_object *mirror_json_cdb(const struct mirror_profile *p,
 	default:
 		o = json_object_new_object();
 		json_object_object_add(o, "kind", json_object_new_string("unknown"));
+		if (d->len)
+			put_int(o, "opcode", d->opcode);
 		break;
 	}
 	json_object_object_add(o, "profile", json_object_new_string(p->name ? p->name : "custom"));

@@ -22,6 +22,7 @@
  * 20h/00h INVALID COMMAND OPERATION CODE (SPC-5 table F.1). */
 static const struct mirror_rule_info rule_table[MIRROR_RULE_COUNT_] = {
 	[MIRROR_RULE_TRUNCATED] = { MIRROR_RULE_TRUNCATED, "truncated", "length", ERR, ILLEGAL, 0x1A, 0x00, false },
+	[MIRROR_RULE_OPCODE_UNKNOWN] = { MIRROR_RULE_OPCODE_UNKNOWN, "opcode.unknown", "opcode", ERR, ILLEGAL, 0x20, 0x00, false },
 	[MIRROR_RULE_SMALL_OPCODE] = { MIRROR_RULE_SMALL_OPCODE, "small.opcode", "opcode", ERR, ILLEGAL, 0x20, 0x00, false },
 	[MIRROR_RULE_SMALL_DESC_NVRAM] = { MIRROR_RULE_SMALL_DESC_NVRAM, "small.descriptor_nvram", "cache element index", ERR, ILLEGAL, 0x24, 0x00, true },
 	[MIRROR_RULE_SMALL_DESC_REGION] = { MIRROR_RULE_SMALL_DESC_REGION, "small.descriptor_region", "cache element index", ERR, ILLEGAL, 0x24, 0x00, true },

@@ -5,8 +5,12 @@ set -euo pipefail
 build=$1
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
-make -C "$build" install prefix="$prefix" >/dev/null
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+# Stage with DESTDIR (what packagers do) and let pkg-config's sysroot
+# prepend it to the paths mirror.pc names.
+make -C "$build" install DESTDIR="$prefix/root" >/dev/null
+conf_prefix=$(sed -n 's/^prefix = //p' "$build/Makefile")
+root="$prefix/root$conf_prefix"
+export PKG_CONFIG_PATH="$root/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$prefix/root"
 pkg-config --exists mirror
 cat >"$prefix/use.c" <<'C'
 #include <stdio.h>
@@ -25,8 +29,10 @@ int main(void)
 }
 C
 cc -std=c11 -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs mirror)
-LD_LIBRARY_PATH="$prefix/lib" "$prefix/use"
-test -x "$prefix/bin/mirror-decode"
-test -f "$prefix/share/man/man7/mirror-protocol.7"
-test -f "$prefix/include/mirror/codec.h"
+LD_LIBRARY_PATH="$root/lib" "$prefix/use"
+test -x "$root/bin/mirror-decode"
+test -f "$root/share/man/man1/mirror-decode.1"
+test -f "$root/share/man/man7/mirror-protocol.7"
+test -f "$root/include/mirror/codec.h"
+test -f "$root/lib/libmirror.a"
 echo "install: ok"

@@ -21,6 +21,7 @@ struct json_object;
 
 struct mirror_decoded_cdb {
 	enum mirror_command kind;
+	uint8_t opcode;
 	size_t len;
 	union {
 		struct mirror_small_cdb small;
@@ -42,7 +43,8 @@ struct json_object *mirror_json_cdb(const struct mirror_profile *p,
 				    const struct mirror_findings *f);
 struct json_object *mirror_json_metadata(const struct mirror_metadata *m,
 					 const struct mirror_findings *f);
-/* Adds "errors" and "warnings" arrays of {byte, bit, field, message}. */
+/* Adds "valid" and the "errors" and "warnings" arrays of
+ * {byte, bit, sksv, field, message, rule, cdb[, sense]}. */
 void mirror_json_add_findings(struct json_object *obj, const struct mirror_findings *f);
 
 /* Human text.  verbose > 0 adds the raw bytes in hex. */

@@ -26,6 +26,7 @@ enum mirror_severity { MIRROR_SEV_ERROR = 0, MIRROR_SEV_WARNING = 1 };
 enum mirror_rule {
 	/* generic */
 	MIRROR_RULE_TRUNCATED = 0,
+	MIRROR_RULE_OPCODE_UNKNOWN,
 	/* small-write CDB (C/D = 1) */
 	MIRROR_RULE_SMALL_OPCODE,
 	MIRROR_RULE_SMALL_DESC_NVRAM,

@@ -63,7 +63,8 @@ void mirror_sense_from_finding(const struct mirror_finding *f, struct mirror_sen
  * reason if the bytes are not sense data. */
 int mirror_sense_parse(const uint8_t *buf, size_t len, struct mirror_sense *s);
 
-/* One line: "ILLEGAL REQUEST: Invalid field in cdb [C/D=1 byte 2 bit 5]". */
+/* One line: "ILLEGAL REQUEST: Invalid field in cdb [CDB byte 2 bit 5]"
+ * ("parameter list" for C/D=0; no "bit" without BPV, no [...] without SKSV). */
 int mirror_sense_describe(const struct mirror_sense *s, char *buf, size_t cap);
 
 /* Names (static strings, never NULL). */
