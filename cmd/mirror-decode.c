@@ -45,6 +45,7 @@ static const char usage_text[] =
 	"  -l, --data-length N       check the data-out length the command came with\n"
 	"  -r, --sender-region R     check the metadata's region against the sender's (0|1)\n"
 	"  -L, --list-profiles       list the named profiles\n"
+	"  -R, --list-rules          list the rules checked, with their sense\n"
 	"  -v, --verbose             print the raw bytes too\n"
 	"  -V, --version             print the version\n"
 	"  -h, --help                this text\n"
@@ -195,6 +196,17 @@ static int decode_cdb(const struct opts *o)
 	return exit_for(rc, MIRROR_EXIT_ILLEGAL_REQ);
 }
 
+static void list_rules(void)
+{
+	for (int r = 0; r < MIRROR_RULE_COUNT_; r++) {
+		const struct mirror_rule_info *ri = mirror_rule_info((enum mirror_rule)r);
+		if (ri->severity == MIRROR_SEV_ERROR)
+			printf("%-28s error    %02Xh/%02Xh  %s\n", ri->id, ri->asc, ri->ascq, ri->field);
+		else
+			printf("%-28s warning  -        %s\n", ri->id, ri->field);
+	}
+}
+
 static int append_text(struct opts *o, const char *s)
 {
 	size_t have = strlen(o->cdb_text), add = strlen(s);
@@ -219,6 +231,7 @@ int main(int argc, char **argv)
 		{ "data-length", required_argument, NULL, 'l' },
 		{ "sender-region", required_argument, NULL, 'r' },
 		{ "list-profiles", no_argument, NULL, 'L' },
+		{ "list-rules", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -234,7 +247,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.data_length = -1;
 	o.sender_region = -1;
-	while ((c = getopt_long(argc, argv, "m:x:jp:n:s:Sl:r:LvVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:x:jp:n:s:Sl:r:LRvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 		case 'x':
@@ -275,6 +288,9 @@ int main(int argc, char **argv)
 		case 'L':
 			for (size_t i = 0; mirror_profile_name_at(i); i++)
 				printf("%-10s %s\n", mirror_profile_name_at(i), mirror_profile_summary_at(i));
+			return MIRROR_EXIT_OK;
+		case 'R':
+			list_rules();
 			return MIRROR_EXIT_OK;
 		case 'v':
 			o.verbose++;
