@@ -206,7 +206,7 @@ int mirror_model_events(const struct mirror_iscsi_params *ip, enum mirror_path p
 	int rc = model_walk(ip, path, user_bytes, emit_to_array, &s);
 	if (rc < 0)
 		return rc;
-	if (s.n > cap)
+	if (ev && s.n > cap)
 		return MIRROR_E_NOSPACE;
 	return (int)s.n;
 }

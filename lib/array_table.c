@@ -125,6 +125,12 @@ int mirror_table_update_cdb_decode(const struct mirror_profile *p, const uint8_t
 		}
 	}
 	*param_len = get_be24(cdb + 6);
+	/* a whole table: the header and 0..256 entries of 16 bytes */
+	if (*param_len < MIRROR_TABLE_HEADER_BYTES || *param_len > MIRROR_TABLE_MAX_BYTES ||
+	    (*param_len - MIRROR_TABLE_HEADER_BYTES) % MIRROR_TABLE_ENTRY_BYTES)
+		mirror_findings_add(f, MIRROR_RULE_TABLE_PARAM_LEN, true, 6, 7,
+				    "parameter list length %u is not 16 + 16 x entries (at most %u)",
+				    (unsigned)*param_len, MIRROR_TABLE_MAX_BYTES);
 	mirror_findings_sort(f);
 	return mirror_findings_result(f);
 }

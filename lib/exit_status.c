@@ -14,6 +14,12 @@ int mirror_exit_from_status(uint8_t status, const struct mirror_sense *s)
 		return MIRROR_EXIT_OK;
 	case MIRROR_STATUS_BUSY:
 		return MIRROR_EXIT_BUSY;
+	case 0x04:
+		return MIRROR_EXIT_CONDITION_MET;
+	case MIRROR_STATUS_TASK_SET_FULL:
+		return MIRROR_EXIT_TASK_SET_FULL;
+	case 0x30:
+		return MIRROR_EXIT_ACA_ACTIVE;
 	case 0x18:
 		return MIRROR_EXIT_RES_CONFLICT;
 	case MIRROR_STATUS_TASK_ABORTED:
@@ -37,6 +43,10 @@ int mirror_exit_from_status(uint8_t status, const struct mirror_sense *s)
 		return MIRROR_EXIT_MEDIUM_HARD;
 	case MIRROR_SK_UNIT_ATTENTION:
 		return MIRROR_EXIT_UNIT_ATTENTION;
+	case 0x7:
+		return MIRROR_EXIT_DATA_PROTECT;
+	case 0xA:
+		return MIRROR_EXIT_COPY_ABORTED;
 	case MIRROR_SK_ABORTED_COMMAND:
 		return MIRROR_EXIT_ABORTED_COMMAND;
 	case MIRROR_SK_MISCOMPARE:
@@ -95,7 +105,9 @@ const char *mirror_exit_name(int status)
 		{ MIRROR_EXIT_MEDIUM_HARD, "medium or hardware error" },
 		{ MIRROR_EXIT_ILLEGAL_REQ, "illegal request (invalid field in cdb)" },
 		{ MIRROR_EXIT_UNIT_ATTENTION, "unit attention" },
+		{ MIRROR_EXIT_DATA_PROTECT, "data protect" },
 		{ MIRROR_EXIT_INVALID_OP, "invalid command operation code" },
+		{ MIRROR_EXIT_COPY_ABORTED, "copy aborted" },
 		{ MIRROR_EXIT_ABORTED_COMMAND, "aborted command" },
 		{ MIRROR_EXIT_MISCOMPARE, "miscompare" },
 		{ MIRROR_EXIT_FILE_ERROR, "file error" },
@@ -104,7 +116,10 @@ const char *mirror_exit_name(int status)
 		{ MIRROR_EXIT_RECOVERED, "recovered error" },
 		{ MIRROR_EXIT_LBA_OUT_OF_RANGE, "lba out of range" },
 		{ MIRROR_EXIT_RES_CONFLICT, "reservation conflict" },
+		{ MIRROR_EXIT_CONDITION_MET, "condition met" },
 		{ MIRROR_EXIT_BUSY, "busy" },
+		{ MIRROR_EXIT_TASK_SET_FULL, "task set full" },
+		{ MIRROR_EXIT_ACA_ACTIVE, "aca active" },
 		{ MIRROR_EXIT_TASK_ABORTED, "task aborted" },
 		{ MIRROR_EXIT_LOGIC_ERROR, "logic error" },
 		{ MIRROR_EXIT_TIMEOUT, "timeout" },

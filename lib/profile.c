@@ -170,7 +170,8 @@ int mirror_parse_size(const char *s, uint64_t *out)
 	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* decimal, or hex with 0x; never octal ("010" is ten) */
+	v = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10);
 	if (errno || end == s)
 		return -EINVAL;
 	unsigned shift = 0;

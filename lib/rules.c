@@ -52,6 +52,7 @@ static const struct mirror_rule_info rule_table[MIRROR_RULE_COUNT_] = {
 	[MIRROR_RULE_DATA_LENGTH] = { MIRROR_RULE_DATA_LENGTH, "data.length", "data-out length", ERR, ILLEGAL, 0x1A, 0x00, false },
 	[MIRROR_RULE_TABLE_OPCODE] = { MIRROR_RULE_TABLE_OPCODE, "table.opcode", "opcode", ERR, ILLEGAL, 0x20, 0x00, false },
 	[MIRROR_RULE_TABLE_CDB_RESERVED] = { MIRROR_RULE_TABLE_CDB_RESERVED, "table.cdb_reserved", "reserved", ERR, ILLEGAL, 0x24, 0x00, true },
+	[MIRROR_RULE_TABLE_PARAM_LEN] = { MIRROR_RULE_TABLE_PARAM_LEN, "table.param_len", "parameter list length", ERR, ILLEGAL, 0x24, 0x00, true },
 	[MIRROR_RULE_TABLE_COUNT] = { MIRROR_RULE_TABLE_COUNT, "table.count", "entry count", ERR, ILLEGAL, 0x26, 0x00, true },
 	[MIRROR_RULE_TABLE_RESERVED] = { MIRROR_RULE_TABLE_RESERVED, "table.reserved", "reserved", ERR, ILLEGAL, 0x26, 0x00, true },
 	[MIRROR_RULE_TABLE_DUP_VOLUME] = { MIRROR_RULE_TABLE_DUP_VOLUME, "table.dup_volume", "volume number", ERR, ILLEGAL, 0x26, 0x00, true },

@@ -76,7 +76,9 @@ void mirror_iscsi_params_modern(struct mirror_iscsi_params *ip);
 
 /* Predicts the receiver events of one operation carrying user_bytes of
  * data on path.  Returns the number of events, MIRROR_E_NOSPACE if cap is
- * too small (MIRROR_MODEL_EVENTS_MAX always suffices for <= 1 MiB). */
+ * too small.  MIRROR_MODEL_EVENTS_MAX suffices for <= 1 MiB under the two
+ * built-in parameter sets; a small MaxBurstLength needs 2 events per burst
+ * (ev may be NULL with cap 0 to count them first). */
 #define MIRROR_MODEL_EVENTS_MAX 64
 int mirror_model_events(const struct mirror_iscsi_params *ip, enum mirror_path path,
 			unsigned cdb_len, uint32_t user_bytes, struct mirror_event *ev, size_t cap);
