@@ -49,4 +49,5 @@ count_suite "$asan/test-suite.log"
 step "libFuzzer, ${FUZZ_SECONDS:-20} s per target" "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" "$top/_build/fuzz"
 step "install and pkg-config" "$top/tests/check-install.sh" "$build"
 step "man pages lint (mandoc -Tlint)" sh -c "! mandoc -Tlint -W warning '$top'/man/*.[1-8] | grep ."
-step "make distcheck" make -C "$build" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >/dev/null
+quiet() { "$@" >/dev/null; }
+step "make distcheck" quiet make -C "$build" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror
