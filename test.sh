@@ -48,6 +48,7 @@ count_suite "$asan/test-suite.log"
 
 step "libFuzzer, ${FUZZ_SECONDS:-20} s per target" "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" "$top/_build/fuzz"
 step "install and pkg-config" "$top/tests/check-install.sh" "$build"
+step "bench/codec builds and runs" sh -c "make -C '$build' bench/codec >/dev/null && '$build'/bench/codec --iterations 2000 --no-valgrind"
 step "man pages lint (mandoc -Tlint)" sh -c "! mandoc -Tlint -W warning '$top'/man/*.[1-8] | grep ."
 quiet() { "$@" >/dev/null; }
 step "make distcheck" quiet make -C "$build" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror

@@ -39,6 +39,8 @@ static const char usage_text[] =
 	"  -x, --metadata-hex FILE   metadata message as hex text\n"
 	"  -j, --json                JSON output for scripts\n"
 	"  -p, --profile NAME        wire profile (--list-profiles), default v1\n"
+	"  -O, --opcodes N,A,B,T,R   custom opcodes in hex: notify, small A->B, small\n"
+	"                            B->A, table update, readback (e.g. 3c,a0,b0,c6,c8)\n"
 	"  -n, --nvram-size SIZE     NVRAM size, e.g. 128M (default), at most 512M\n"
 	"  -s, --region-split ADDR   first byte of region 1 (default: half the NVRAM)\n"
 	"  -S, --strict              reject non-zero bytes 1-9 of the notification CDB\n"
@@ -225,6 +227,7 @@ int main(int argc, char **argv)
 		{ "metadata-hex", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "profile", required_argument, NULL, 'p' },
+		{ "opcodes", required_argument, NULL, 'O' },
 		{ "nvram-size", required_argument, NULL, 'n' },
 		{ "region-split", required_argument, NULL, 's' },
 		{ "strict", no_argument, NULL, 'S' },
@@ -240,14 +243,14 @@ int main(int argc, char **argv)
 	struct opts o;
 	uint64_t nvram_size = 0, split = 0, v;
 	bool have_size = false, have_split = false, strict = false;
-	const char *profile_name = "v1";
+	const char *profile_name = "v1", *opcodes = NULL;
 	char why[128];
 	int c, ret = MIRROR_EXIT_OK;
 
 	memset(&o, 0, sizeof(o));
 	o.data_length = -1;
 	o.sender_region = -1;
-	while ((c = getopt_long(argc, argv, "m:x:jp:n:s:Sl:r:LRvVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:x:jp:O:n:s:Sl:r:LRvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 		case 'x':
@@ -261,6 +264,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			profile_name = optarg;
+			break;
+		case 'O':
+			opcodes = optarg;
 			break;
 		case 'n':
 			if (mirror_parse_size(optarg, &nvram_size) < 0)
@@ -323,6 +329,8 @@ int main(int argc, char **argv)
 	}
 	if (strict)
 		o.profile.strict = true;
+	if (opcodes && mirror_profile_set_opcodes(&o.profile, opcodes, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
 	if (mirror_profile_check(&o.profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 

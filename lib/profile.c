@@ -108,6 +108,40 @@ int mirror_profile_check(const struct mirror_profile *p, char *why, size_t why_l
 	return MIRROR_E_PROFILE;
 }
 
+int mirror_profile_set_opcodes(struct mirror_profile *p, const char *list, char *why,
+			       size_t why_len)
+{
+	uint8_t *slots[] = { &p->op.notify, &p->op.small_a_to_b, &p->op.small_b_to_a,
+			     &p->op.table_update, &p->op.readback };
+	uint8_t vals[5];
+	const char *s = list;
+
+	for (unsigned i = 0; i < 5; i++) {
+		char *end;
+		if (!isxdigit((unsigned char)*s))
+			goto bad;
+		unsigned long v = strtoul(s, &end, 16);
+		if (v > 0xFF || end == s)
+			goto bad;
+		vals[i] = (uint8_t)v;
+		s = end;
+		if (i < 4 && *s++ != ',')
+			goto bad;
+	}
+	if (*s)
+		goto bad;
+	for (unsigned i = 0; i < 5; i++)
+		*slots[i] = vals[i];
+	p->name = "custom";
+	return 0;
+bad:
+	if (why && why_len)
+		snprintf(why, why_len,
+			 "opcodes '%s': want five hex bytes NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK (e.g. 3c,a0,b0,c6,c8)",
+			 list);
+	return -EINVAL;
+}
+
 unsigned mirror_small_cdb_len(const struct mirror_profile *p)
 {
 	return p->small_layout == MIRROR_SMALL_CDB16 ? 16u : 12u;

@@ -68,6 +68,12 @@ int mirror_profile_by_name(const char *name, struct mirror_profile *p);
 const char *mirror_profile_name_at(size_t i);
 const char *mirror_profile_summary_at(size_t i);
 
+/* Sets the five opcodes from "NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK" in hex
+ * (e.g. "3c,a0,b0,c6,c8"); the name becomes "custom".  -EINVAL with a
+ * reason in why. */
+int mirror_profile_set_opcodes(struct mirror_profile *p, const char *list, char *why,
+			       size_t why_len);
+
 /* 0, or MIRROR_E_PROFILE with a reason in why (if why_len > 0). */
 int mirror_profile_check(const struct mirror_profile *p, char *why, size_t why_len);
 
