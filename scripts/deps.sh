@@ -11,6 +11,9 @@ PACKAGES=(
 	check                         # unit tests
 	libsgutils2-dev sg3-utils     # sense/ASC names now, SG_IO later
 	libiscsi-dev libiscsi-bin     # iSCSI transport and a real peer client
+	libisal-dev                   # CRC32C for iSCSI digests
+	nettle-dev                    # MD5 for CHAP
+	tgt                           # a real iSCSI target to test against
 	libpcap-dev                   # capture decoding
 	libncurses-dev                # mirror-top
 	jq                            # JSON checks in the tests

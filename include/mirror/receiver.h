@@ -1,0 +1,131 @@
+/* The receiving controller's SCSI logic (source Fig. 5 blocks 508-528 and
+ * 540-544; wire-profile.md "Receiver behaviour and status"), independent of
+ * any transport.
+ *
+ * A transport (mirror-emu's iSCSI target) drives one task per command:
+ *   mirror_rx_begin()  with the CDB, direction and expected transfer length;
+ *   the action says either RESPOND (status, sense, data-in) or WANT_DATA
+ *   (the next range of the data-out buffer the receiver needs: the target
+ *   solicits it, e.g. with R2Ts, and hands it over whole with
+ *   mirror_rx_data(), which returns the next action);
+ *   mirror_rx_abort() if the command dies before its response (connection
+ *   lost, ABORT TASK, LOGICAL UNIT RESET): its ranges stay invalid;
+ *   mirror_rx_end() always, once the response is sent or the task aborted.
+ * On the large path the first WANT_DATA is the 1024-byte metadata alone:
+ * the receiver validates it and marks the NVRAM ranges invalid before it
+ * asks for the user data (Fig. 5 blocks 512-516), stores the data, marks
+ * the ranges valid and only then responds GOOD (blocks 520-528).
+ */
+#ifndef MIRROR_RECEIVER_H
+#define MIRROR_RECEIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mirror/array_table.h>
+#include <mirror/codec.h>
+#include <mirror/nvram.h>
+#include <mirror/profile.h>
+#include <mirror/sense.h>
+#include <mirror/transport.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MIRROR_RX_SENDERS_MAX 64
+
+/* Per-sender sequence tracking (metadata sequence numbers, large path). */
+struct mirror_rx_sender {
+	char name[224];     /* iSCSI initiator name or other sender id */
+	bool seen;
+	uint32_t last_sequence;
+	uint64_t messages, gaps, repeats;
+};
+
+/* What a test asked the receiver to get wrong (mirror-emu --inject). */
+struct mirror_rx_faults {
+	bool unknown_opcode;    /* answer a mirror opcode with INVALID COMMAND OPERATION CODE */
+	bool skip_validity;     /* store the data but never mark the ranges valid */
+	bool corrupt_readback;  /* flip a bit in NVRAM READBACK data */
+	bool force_sense;       /* answer CHECK CONDITION with key/asc/ascq below */
+	uint8_t key, asc, ascq;
+};
+
+struct mirror_rx_stats {
+	uint64_t small_ops, large_ops, table_updates, readbacks, other_cmds;
+	uint64_t good, check_condition, aborted;
+	uint64_t user_bytes_stored;
+};
+
+struct mirror_receiver {
+	struct mirror_profile profile;
+	unsigned role;            /* 0: controller A (owns region 0), 1: B */
+	struct mirror_nvram *nvram;
+	struct mirror_array_table table;
+	bool table_received;      /* an ARRAY TABLE UPDATE was accepted */
+	struct mirror_rx_sender senders[MIRROR_RX_SENDERS_MAX];
+	struct mirror_rx_stats stats;
+	/* SCSI identity for INQUIRY */
+	char vendor[9], product[17], revision[5], serial[33];
+	/* last sense per sender for REQUEST SENSE is not kept: REQUEST SENSE
+	 * answers NO SENSE (autosense is always delivered with the status). */
+};
+
+/* nvram must be initialised (mirror_nvram_init) with the same profile. */
+int mirror_rx_init(struct mirror_receiver *rx, const struct mirror_profile *p, unsigned role,
+		   struct mirror_nvram *nvram);
+
+enum mirror_rx_action_kind { MIRROR_RX_RESPOND = 0, MIRROR_RX_WANT_DATA };
+
+struct mirror_rx_action {
+	enum mirror_rx_action_kind kind;
+	/* WANT_DATA: bytes [offset, offset + length) of the data-out buffer */
+	uint32_t offset, length;
+	/* RESPOND */
+	uint8_t status;
+	uint8_t sense[MIRROR_FIXED_SENSE_LEN];
+	unsigned sense_len;
+	const uint8_t *data_in; /* valid until mirror_rx_end */
+	uint32_t data_in_len;   /* <= the expected transfer length */
+};
+
+enum mirror_rx_kind { MIRROR_RX_KIND_OTHER = 0, MIRROR_RX_KIND_SMALL, MIRROR_RX_KIND_LARGE,
+		      MIRROR_RX_KIND_TABLE, MIRROR_RX_KIND_READBACK };
+
+/* One command.  Caller-owned storage; the receiver fills it. */
+struct mirror_rx_task {
+	enum mirror_rx_kind kind;
+	enum mirror_xfer_dir dir;
+	uint32_t edtl;           /* expected data transfer length */
+	unsigned phase;
+	uint8_t cdb[16];
+	unsigned cdb_len;
+	struct mirror_small_cdb small;
+	struct mirror_metadata md;
+	struct mirror_findings findings;
+	bool ranges_invalidated;
+	int sender;              /* index into rx->senders or -1 */
+	struct mirror_rx_faults faults;
+	uint8_t *buf;            /* data-in storage (owned, freed by end) */
+	uint32_t buf_len;
+	uint8_t inline_buf[256]; /* small data-in answers without allocation */
+};
+
+/* sender_name identifies the sender for sequence tracking (NULL: none);
+ * faults may be NULL. */
+int mirror_rx_begin(struct mirror_receiver *rx, struct mirror_rx_task *t, const uint8_t *cdb,
+		    size_t cdb_len, enum mirror_xfer_dir dir, uint32_t edtl,
+		    const char *sender_name, const struct mirror_rx_faults *faults,
+		    struct mirror_rx_action *act);
+/* buf holds exactly the bytes of the last WANT_DATA range. */
+int mirror_rx_data(struct mirror_receiver *rx, struct mirror_rx_task *t, const uint8_t *buf,
+		   uint32_t len, struct mirror_rx_action *act);
+void mirror_rx_abort(struct mirror_receiver *rx, struct mirror_rx_task *t);
+void mirror_rx_end(struct mirror_receiver *rx, struct mirror_rx_task *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

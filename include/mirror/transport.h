@@ -1,0 +1,93 @@
+/* The transport seam: one interface to send a SCSI command to a target,
+ * whatever carries it (iSCSI through libiscsi now, SG_IO through
+ * libsgutils2 later).  Callers never see the backend's types, in the manner
+ * of sg3_utils' sg_pt.h.
+ *
+ * Errors follow libmirror's convention: negative codes (negated errno or
+ * MIRROR_E_*); a human-readable message for the last failure is kept in the
+ * transport (mirror_transport_error), as libiscsi keeps its own. */
+#ifndef MIRROR_TRANSPORT_H
+#define MIRROR_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mirror/sense.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum mirror_xfer_dir { MIRROR_DIR_NONE = 0, MIRROR_DIR_OUT, MIRROR_DIR_IN };
+
+/* One SCSI command and, once it completed, its outcome. */
+struct mirror_cmd {
+	/* in */
+	uint8_t cdb[16];
+	unsigned cdb_len;
+	enum mirror_xfer_dir dir;
+	const uint8_t *data_out; /* dir == OUT: data_out_len bytes */
+	uint32_t data_out_len;
+	uint8_t *data_in;        /* dir == IN: room for data_in_len bytes */
+	uint32_t data_in_len;
+	void *user;              /* for the caller's completion callback */
+
+	/* out */
+	int result;          /* 0: the target answered (see status); < 0: transport failure */
+	uint8_t status;      /* SCSI status byte */
+	uint8_t sense[252];  /* raw sense bytes as received */
+	unsigned sense_len;
+	struct mirror_sense sense_parsed; /* valid when sense_len > 0 */
+	int32_t residual;    /* > 0 underflow, < 0 overflow (RFC 7143 11.4.5) */
+	uint32_t data_in_got;/* bytes of data-in received */
+	uint64_t duration_ns;/* submit to completion */
+};
+
+struct mirror_transport_opts {
+	unsigned connect_timeout_ms; /* 0: 10000 */
+	unsigned command_timeout_ms; /* 0: 30000 */
+	bool header_digest;          /* iSCSI: CRC32C */
+	bool data_digest;
+	const char *initiator_name;  /* iSCSI: NULL for a default */
+	unsigned queue_depth;        /* async: most commands outstanding (0: 32) */
+};
+
+struct mirror_transport;
+
+/* Opens "iscsi://[user[%password]@]host[:port]/iqn/lun" (libiscsi's URL
+ * form); a device path (/dev/sgN, /dev/bsg/...) when the SG_IO backend is
+ * built.  On failure returns NULL and, if err is non-NULL, a message. */
+struct mirror_transport *mirror_transport_open(const char *target,
+					       const struct mirror_transport_opts *opts,
+					       char *err, size_t err_len);
+void mirror_transport_close(struct mirror_transport *t);
+
+/* The backend's name ("iscsi") and the last error's message. */
+const char *mirror_transport_kind(const struct mirror_transport *t);
+const char *mirror_transport_error(const struct mirror_transport *t);
+
+/* Synchronous: sends c and waits for its completion; returns c->result. */
+int mirror_transport_run(struct mirror_transport *t, struct mirror_cmd *c);
+
+/* Asynchronous: queue c (at most queue_depth outstanding, -EAGAIN past
+ * that); done(c) is called from mirror_transport_poll or _drain when it
+ * completes.  c must stay valid until then. */
+typedef void (*mirror_cmd_done_fn)(struct mirror_cmd *c);
+int mirror_transport_submit(struct mirror_transport *t, struct mirror_cmd *c,
+			    mirror_cmd_done_fn done);
+/* Waits up to timeout_ms (-1: forever) for progress; returns the number of
+ * commands completed, or a negative error. */
+int mirror_transport_poll(struct mirror_transport *t, int timeout_ms);
+/* Waits until nothing is outstanding. */
+int mirror_transport_drain(struct mirror_transport *t);
+unsigned mirror_transport_outstanding(const struct mirror_transport *t);
+
+/* Exit status (sg3_utils) for a completed command: status and sense, or
+ * MIRROR_EXIT_TIMEOUT / MIRROR_EXIT_TRANSPORT for a transport failure. */
+int mirror_cmd_exit_status(const struct mirror_cmd *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
