@@ -13,24 +13,14 @@
 #define DIGEST_BYTES 4u
 
 /* One counting routine for recorded and modelled events alike. */
-struct cost_acc {
-	enum mirror_path path;
-	unsigned cdb_len;
-	size_t seen;
-	bool ended;
-	bool bad;
-	uint64_t payload, headers, other_payload, tcpip;
-	unsigned bursts;
-};
-
-static void acc_begin(struct cost_acc *a, enum mirror_path path, unsigned cdb_len)
+void mirror_cost_begin(struct mirror_cost_acc *a, enum mirror_path path, unsigned cdb_len)
 {
 	memset(a, 0, sizeof(*a));
 	a->path = path;
 	a->cdb_len = cdb_len;
 }
 
-static void acc_add(struct cost_acc *a, const struct mirror_event *e)
+void mirror_cost_add(struct mirror_cost_acc *a, const struct mirror_event *e)
 {
 	bool first = a->seen++ == 0;
 
@@ -60,7 +50,7 @@ static void acc_add(struct cost_acc *a, const struct mirror_event *e)
 	}
 }
 
-static int acc_end(const struct cost_acc *a, struct mirror_cost *out)
+int mirror_cost_end(const struct mirror_cost_acc *a, struct mirror_cost *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (a->bad || !a->ended)
@@ -86,12 +76,12 @@ static int acc_end(const struct cost_acc *a, struct mirror_cost *out)
 int mirror_account(enum mirror_path path, unsigned cdb_len, const struct mirror_event *ev,
 		   size_t n, struct mirror_cost *out)
 {
-	struct cost_acc a;
+	struct mirror_cost_acc a;
 
-	acc_begin(&a, path, cdb_len);
+	mirror_cost_begin(&a, path, cdb_len);
 	for (size_t i = 0; i < n; i++)
-		acc_add(&a, &ev[i]);
-	return acc_end(&a, out);
+		mirror_cost_add(&a, &ev[i]);
+	return mirror_cost_end(&a, out);
 }
 
 void mirror_iscsi_params_patent(struct mirror_iscsi_params *ip)
@@ -213,21 +203,21 @@ int mirror_model_events(const struct mirror_iscsi_params *ip, enum mirror_path p
 
 static void emit_to_acc(void *ctx, const struct mirror_event *e)
 {
-	acc_add(ctx, e);
+	mirror_cost_add(ctx, e);
 }
 
 int mirror_model_cost(const struct mirror_iscsi_params *ip, enum mirror_path path,
 		      unsigned cdb_len, uint32_t user_bytes, struct mirror_cost *out)
 {
-	struct cost_acc a;
+	struct mirror_cost_acc a;
 
-	acc_begin(&a, path, cdb_len);
+	mirror_cost_begin(&a, path, cdb_len);
 	int rc = model_walk(ip, path, user_bytes, emit_to_acc, &a);
 	if (rc < 0) {
 		memset(out, 0, sizeof(*out));
 		return rc;
 	}
-	return acc_end(&a, out);
+	return mirror_cost_end(&a, out);
 }
 
 int mirror_counterfactual(const struct mirror_profile *p, const struct mirror_iscsi_params *ip,

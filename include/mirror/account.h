@@ -54,6 +54,21 @@ struct mirror_cost {
 int mirror_account(enum mirror_path path, unsigned cdb_len, const struct mirror_event *ev,
 		   size_t n, struct mirror_cost *out);
 
+/* The same count, one event at a time (a receiver that sees the events
+ * as they happen keeps one of these per operation). */
+struct mirror_cost_acc {
+	enum mirror_path path;
+	unsigned cdb_len;
+	size_t seen;
+	bool ended;
+	bool bad;
+	uint64_t payload, headers, other_payload, tcpip;
+	unsigned bursts;
+};
+void mirror_cost_begin(struct mirror_cost_acc *a, enum mirror_path path, unsigned cdb_len);
+void mirror_cost_add(struct mirror_cost_acc *a, const struct mirror_event *e);
+int mirror_cost_end(const struct mirror_cost_acc *a, struct mirror_cost *out);
+
 /* The negotiated iSCSI parameters that shape an operation (RFC 7143 13). */
 struct mirror_iscsi_params {
 	bool initial_r2t;
