@@ -61,6 +61,11 @@ static const struct mirror_rule_info rule_table[MIRROR_RULE_COUNT_] = {
 	[MIRROR_RULE_READBACK_ADDR] = { MIRROR_RULE_READBACK_ADDR, "readback.addr", "NVRAM address", ERR, ILLEGAL, 0x24, 0x00, true },
 	[MIRROR_RULE_READBACK_BLOCKS] = { MIRROR_RULE_READBACK_BLOCKS, "readback.blocks", "number of blocks", ERR, ILLEGAL, 0x24, 0x00, true },
 	[MIRROR_RULE_READBACK_RESERVED] = { MIRROR_RULE_READBACK_RESERVED, "readback.reserved", "reserved", ERR, ILLEGAL, 0x24, 0x00, true },
+	/* Receiver rules (lib/receiver.c, lib/receiver_scsi.c). */
+	[MIRROR_RULE_OPCODE_DIRECTION] = { MIRROR_RULE_OPCODE_DIRECTION, "opcode.direction", "opcode (data direction)", ERR, ILLEGAL, 0x20, 0x00, false },
+	[MIRROR_RULE_SMALL_OPCODE_ROLE] = { MIRROR_RULE_SMALL_OPCODE_ROLE, "small.opcode_role", "opcode", ERR, ILLEGAL, 0x24, 0x00, true },
+	[MIRROR_RULE_SMALL_VOLUME] = { MIRROR_RULE_SMALL_VOLUME, "small.volume", "volume number", ERR, ILLEGAL, 0x24, 0x00, true },
+	[MIRROR_RULE_SCSI_INVALID_FIELD] = { MIRROR_RULE_SCSI_INVALID_FIELD, "scsi.invalid_field", "field of a standard SCSI CDB", ERR, ILLEGAL, 0x24, 0x00, true },
 };
 
 const struct mirror_rule_info *mirror_rule_info(enum mirror_rule r)

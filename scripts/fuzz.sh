@@ -24,7 +24,7 @@ builddir=${2:-$srcdir/_build/fuzz}
 CLANG=${CLANG:-clang}
 
 targets=(fuzz_small_cdb fuzz_notify_cdb fuzz_metadata fuzz_table_update fuzz_readback
-	fuzz_sense fuzz_hex)
+	fuzz_sense fuzz_hex fuzz_iscsi_target)
 
 # -fsanitize=fuzzer on a -c compile only instruments for coverage; the
 # libFuzzer main() comes in at link time.
@@ -63,7 +63,8 @@ toolchain_check() {
 		>"$probe.c"
 	"$CLANG" "${cflags[@]}" "$probe.c" -o "$probe" >"$probe.log" 2>&1 ||
 		skip "$CLANG cannot build a libFuzzer target (libclang-rt-dev missing?): $(head -n 1 "$probe.log")"
-	pkg-config --exists json-c || die "json-c not found by pkg-config (Debian: libjson-c-dev)"
+	pkg-config --exists json-c libisal nettle libiscsi ||
+		die "json-c, libisal, nettle or libiscsi not found by pkg-config (Debian: libjson-c-dev libisal-dev nettle-dev libiscsi-dev)"
 }
 
 # lib/*.c include "config.h"; this is all they take from it.
@@ -80,9 +81,9 @@ build() {
 	local obj=$builddir/obj bin=$builddir/bin src
 	local o t
 	local -a inc jsonc libs objs=()
-	read -r -a jsonc <<<"$(pkg-config --cflags json-c)"
+	read -r -a jsonc <<<"$(pkg-config --cflags json-c libisal nettle libiscsi)"
 	inc=(-I "$srcdir/include" -I "$builddir" "${jsonc[@]}")
-	read -r -a libs <<<"$(pkg-config --libs json-c) -lsgutils2"
+	read -r -a libs <<<"$(pkg-config --libs json-c libisal nettle libiscsi) -lsgutils2"
 	mkdir -p "$obj" "$bin"
 	for src in "$srcdir"/lib/*.c; do
 		o=$obj/$(basename "${src%.c}").o
@@ -208,6 +209,33 @@ seed_hex() {
 	printf '0xa0,0x32,0x04' >"$d/c-style"
 	printf 'a 1:ff\tEE\n3c' >"$d/mixed"
 	printf 'a002000100100000000010' >"$d/packed"
+}
+
+# An iSCSI stream: a login straight to the full feature phase, then a
+# NOP-Out and a TEST UNIT READY.
+login_pdu() {
+	local keys=$1 len=${#1}
+	printf '\x43\x87\x00\x00\x00'
+	printf '%b' "$(printf '\\x%02x\\x%02x\\x%02x' $((len >> 16 & 255)) $((len >> 8 & 255)) $((len & 255)))"
+	printf '\x80\x00\x00\x00\x00\x01\x00\x00' # ISID, TSIH
+	be32 1; zeros 4; be32 0; zeros 20
+	printf '%s' "$keys" | tr '|' '\0'
+	zeros $(((4 - len % 4) % 4))
+}
+
+seed_iscsi_target() {
+	local d=$1
+	local keys='InitiatorName=iqn.f|TargetName=iqn.2026-11.org.mirrortest:emu|HeaderDigest=None|DataDigest=None|'
+	{
+		printf '\x00\xff'
+		login_pdu "$keys"
+		printf '\x40\x80'; zeros 14; be32 2; be32 4294967295; zeros 24 # NOP-Out
+		printf '\x01\x80'; zeros 14; be32 3; be32 0; be32 0; zeros 20   # TEST UNIT READY
+	} >"$d/login-nop-tur"
+	{
+		printf '\x01\x10'
+		login_pdu "$keys"
+	} >"$d/login-modern"
 }
 
 seed_all() {

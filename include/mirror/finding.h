@@ -70,6 +70,12 @@ enum mirror_rule {
 	MIRROR_RULE_READBACK_ADDR,
 	MIRROR_RULE_READBACK_BLOCKS,
 	MIRROR_RULE_READBACK_RESERVED,
+	/* the receiver's own rules, on top of the decoders (lib/receiver.c,
+	 * wire-profile.md "Receiver behaviour and status") */
+	MIRROR_RULE_OPCODE_DIRECTION,
+	MIRROR_RULE_SMALL_OPCODE_ROLE,
+	MIRROR_RULE_SMALL_VOLUME,
+	MIRROR_RULE_SCSI_INVALID_FIELD,
 	MIRROR_RULE_COUNT_
 };
 
