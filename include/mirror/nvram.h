@@ -94,6 +94,59 @@ int mirror_readback_parse(const uint8_t *buf, size_t len, bool validity_only,
 			  struct mirror_readback *out);
 bool mirror_readback_block_valid(const struct mirror_readback *r, uint32_t i);
 
+/* ---- NVRAM memory for an emulator (lib/nvram_file.c) ----
+ *
+ * The data and the validity bitmap of mirror_nvram_init(), either anonymous
+ * memory (lost at exit) or mapped from a file, so that a restarted emulator
+ * sees the same data and validity (mirror-emu --nvram-file).
+ *
+ * File layout (all offsets and sizes big-endian unless noted):
+ *   0   8  magic "MIRRNVR1"
+ *   8   4  header length (4096)
+ *   12  4  NVRAM size in bytes
+ *   16  4  region split (first byte of region 1)
+ *   20  4  bitmap length in bytes (mirror_nvram_bitmap_bytes(size))
+ *   24  8  bitmap offset (4096)
+ *   32  8  data offset (4096 + the bitmap length rounded up to 4096)
+ *   40  8  0x0102030405060708 in the host's byte order: the bitmap is
+ *          64-bit words in host order, so a file from a host of the other
+ *          byte order is refused rather than misread
+ *   48  4  FNV-1a of bytes 0-47
+ *   52     zero up to the header length
+ * then the bitmap, zero padding, and the data; the file is exactly
+ * data offset + NVRAM size bytes. */
+
+#define MIRROR_NVRAM_FILE_MAGIC "MIRRNVR1"
+#define MIRROR_NVRAM_FILE_HEADER 4096u
+
+struct mirror_nvram_mem {
+	uint8_t *data;       /* size bytes */
+	uint64_t *bitmap;    /* mirror_nvram_bitmap_bytes(size) bytes */
+	uint32_t size, split;
+	bool file;           /* mapped from a file */
+	bool created;        /* the file was created (or was empty) and formatted */
+	/* private */
+	void *map_;
+	size_t map_len_;
+	int fd_;
+};
+
+/* path NULL: anonymous memory, all invalid.  Otherwise the file is created
+ * (or an empty file formatted) for the profile's NVRAM size and region
+ * split, or an existing one is checked against them and mapped: a size or
+ * split mismatch, a truncated file or one that is not an NVRAM file is
+ * refused, never re-formatted.  The file is locked (flock) while open, so
+ * two emulators cannot share it.  Returns 0, or a negative errno with a
+ * message naming the file and the problem in why: -EINVAL (not an NVRAM
+ * file, damaged header), -ESTALE (size or split differ from the profile),
+ * -EBUSY (locked by another process), other -errno from the system. */
+int mirror_nvram_mem_open(struct mirror_nvram_mem *m, const struct mirror_profile *p,
+			  const char *path, char *why, size_t why_len);
+/* Writes a file-backed NVRAM to its file (msync) without closing it. */
+int mirror_nvram_mem_sync(struct mirror_nvram_mem *m, char *why, size_t why_len);
+/* Syncs (file), unmaps and closes; safe on a zeroed or closed struct. */
+int mirror_nvram_mem_close(struct mirror_nvram_mem *m, char *why, size_t why_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,757 @@
+/* mirror-emu: an emulated RAID controller that receives mirror commands
+ * as an iSCSI target.  Thin: options and files here; the receiver, the
+ * target engine, fault injection and the socket loop are in libmirror. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mirror/emu_server.h>
+#include <mirror/mirror.h>
+#include <mirror/receiver.h>
+#include <mirror/target.h>
+
+#define PROG "mirror-emu"
+/* RFC 7143 4.2.7.1: an iSCSI name is at most 223 bytes. */
+#define ISCSI_NAME_MAX 223
+/* RFC 7143 13.13-13.14: burst and segment lengths are 512..2^24-1. */
+#define LEN_MIN 512u
+#define LEN_MAX 16777215u
+#define CHAP_FIELD_MAX 255
+#define CHAP_LINE_MAX 1024
+#define CHAP_SECRET_ADVISED 12 /* 96 bits */
+#define MAX_CONNS_LIMIT 65536u
+
+struct chap {
+	char user[CHAP_FIELD_MAX + 1], secret[CHAP_FIELD_MAX + 1];
+	bool set;
+};
+
+struct opts {
+	const char *listen;
+	const char *target_name, *target_alias;
+	unsigned role;
+	struct mirror_profile profile;
+	enum mirror_neg_profile neg;
+	uint32_t max_burst, first_burst, max_recv_dsl;
+	bool have_max_burst, have_first_burst, have_max_recv_dsl;
+	const char *nvram_file, *chap_file, *stats_socket, *port_file;
+	unsigned acl_n;
+	const char *acl[MIRROR_ACL_MAX];
+	unsigned inject_n;
+	const char *inject_spec[MIRROR_INJECT_RULES_MAX];
+	struct mirror_inject_rule inject_rule[MIRROR_INJECT_RULES_MAX];
+	uint64_t seed;
+	unsigned max_conns;
+	int verbosity; /* -v minus -q */
+};
+
+static const char usage_text[] =
+	"Usage: mirror-emu [OPTIONS]\n"
+	"An emulated RAID controller: receives mirror commands (mirror-protocol(7))\n"
+	"as an iSCSI target and stores them in its NVRAM.\n"
+	"\n"
+	"  -l, --listen ADDR:PORT      address to listen on (default 127.0.0.1:3260;\n"
+	"                              [::1]:3260 for IPv6; port 0 picks a free one)\n"
+	"  -t, --target-name IQN       target name (default iqn.2026-11.org.mirrortest:emu)\n"
+	"      --target-alias NAME     TargetAlias sent at login\n"
+	"  -r, --role a|b              the controller emulated (default b: it receives\n"
+	"                              from A, into region 0)\n"
+	"  -p, --profile NAME          wire profile (--list-profiles), default v1\n"
+	"  -O, --opcodes N,A,B,T,R     custom opcodes in hex (e.g. 3c,a0,b0,c6,c8)\n"
+	"  -n, --nvram-size SIZE       NVRAM size, e.g. 128M (default), at most 512M\n"
+	"  -s, --region-split ADDR     first byte of region 1 (default: half the NVRAM)\n"
+	"  -S, --strict                reject non-zero bytes 1-9 of the notification CDB\n"
+	"  -N, --negotiation patent|modern\n"
+	"                              patent: InitialR2T=Yes, ImmediateData=No (default);\n"
+	"                              modern: InitialR2T=No, ImmediateData=Yes\n"
+	"      --max-burst N           MaxBurstLength offered (512..16777215)\n"
+	"      --first-burst N         FirstBurstLength offered (512..MaxBurstLength)\n"
+	"      --max-recv-dsl N        MaxRecvDataSegmentLength declared (512..16777215)\n"
+	"  -f, --nvram-file PATH       keep the NVRAM in PATH across restarts (created if\n"
+	"                              absent; must match --nvram-size/--region-split)\n"
+	"  -c, --chap-file FILE        CHAP secrets: lines 'initiator USER SECRET' and\n"
+	"                              optionally 'target USER SECRET' (mutual CHAP)\n"
+	"  -a, --allow-initiator NAME  accept only these initiators (repeatable, up to 32)\n"
+	"  -i, --inject RULE           fault injection (repeatable, up to 16):\n"
+	"                              ACTION[:ARG][,opcode=0xNN][,p=P], ACTION one of\n"
+	"                              sense:KK/AA/QQ drop-status delay-status:MS\n"
+	"                              unknown-opcode skip-validity corrupt-readback\n"
+	"                              close-mid-transfer\n"
+	"      --seed N                seed of the injection PRNG (default 1)\n"
+	"      --stats-socket PATH     unix socket answering with one line of JSON counters\n"
+	"      --port-file PATH        write the bound port to PATH once listening\n"
+	"      --max-connections N     connections at once (default 256)\n"
+	"  -L, --list-profiles         list the named profiles\n"
+	"  -v, --verbose               more log (debug); -q, --quiet: less (warn, error)\n"
+	"  -V, --version               print the version\n"
+	"  -h, --help                  this text\n"
+	"\n"
+	"SIGTERM or SIGINT stops it cleanly.  Exit status: 0 clean shutdown, 1 syntax\n"
+	"error, 15 file error (NVRAM, CHAP, port file), 35 cannot listen, 99 other.\n";
+
+__attribute__((format(printf, 1, 2)))
+static int syntax_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" PROG " --help'.\n");
+	return MIRROR_EXIT_SYNTAX;
+}
+
+/* A byte length option within [lo, hi]. */
+static int parse_len(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	uint64_t v;
+
+	if (mirror_parse_size(arg, &v) < 0)
+		return syntax_error("bad %s '%s' (a number, K/M suffixes allowed)", opt, arg);
+	if (v < lo || v > hi)
+		return syntax_error("%s %s is outside %u..%u", opt, arg, lo, hi);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_u64(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	/* strtoull accepts a sign and wraps "-1"; a count starts with a digit */
+	if (arg[0] < '0' || arg[0] > '9')
+		return syntax_error("bad %s '%s' (a number)", opt, arg);
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (errno || *end)
+		return syntax_error("bad %s '%s' (a number)", opt, arg);
+	if (v < lo || v > hi)
+		return syntax_error("%s %s is outside %llu..%llu", opt, arg, (unsigned long long)lo,
+				    (unsigned long long)hi);
+	*out = v;
+	return 0;
+}
+
+/* Sizes as options take them ("128M", "64K", "1536"). */
+static void size_str(uint64_t v, char *buf, size_t len)
+{
+	if (v && v % (1024 * 1024) == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(v >> 20));
+	else if (v && v % 1024 == 0)
+		snprintf(buf, len, "%lluK", (unsigned long long)(v >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static bool iscsi_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	/* RFC 7143 4.2.7: the iqn., eui. and naa. formats. */
+	return len > 4 && len <= ISCSI_NAME_MAX &&
+	       (strncmp(n, "iqn.", 4) == 0 || strncmp(n, "eui.", 4) == 0 ||
+		strncmp(n, "naa.", 4) == 0);
+}
+
+/* ---- CHAP file ---- */
+
+__attribute__((format(printf, 3, 4)))
+static int chap_error(const char *path, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (line)
+		fprintf(stderr, PROG ": %s:%u: ", path, line);
+	else
+		fprintf(stderr, PROG ": %s: ", path);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return MIRROR_EXIT_FILE_ERROR;
+}
+
+/* "initiator USER SECRET" and "target USER SECRET" lines, '#' comments.
+ * Secrets live in a file, never on the command line, where every user
+ * could read them in the process list. */
+static int read_chap(const char *path, struct chap *init, struct chap *tgt)
+{
+	char line[CHAP_LINE_MAX + 2];
+	struct stat st;
+	unsigned lineno = 0;
+	int fd, rc = 0;
+	FILE *fp;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return chap_error(path, 0, "%s", strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return chap_error(path, 0, "not a regular file");
+	}
+	if (st.st_mode & (S_IROTH | S_IWOTH))
+		mirror_log(MIRROR_LOG_WARN,
+			   "CHAP file %s is %s by every user (mode %04o): chmod 600 it", path,
+			   st.st_mode & S_IWOTH ? "writable" : "readable",
+			   (unsigned)(st.st_mode & 07777));
+	fp = fdopen(fd, "r");
+	if (!fp) {
+		close(fd);
+		return chap_error(path, 0, "%s", strerror(errno));
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char *save = NULL, *kind, *user, *secret, *extra;
+		size_t len = strlen(line);
+		struct chap *c;
+
+		lineno++;
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		else if (!feof(fp)) {
+			rc = chap_error(path, lineno, "line longer than %d bytes", CHAP_LINE_MAX);
+			break;
+		}
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		kind = strtok_r(line, " \t", &save);
+		if (!kind || kind[0] == '#')
+			continue;
+		user = strtok_r(NULL, " \t", &save);
+		secret = strtok_r(NULL, " \t", &save);
+		extra = strtok_r(NULL, " \t", &save);
+		if (strcmp(kind, "initiator") == 0)
+			c = init;
+		else if (strcmp(kind, "target") == 0)
+			c = tgt;
+		else {
+			rc = chap_error(path, lineno,
+					"'%.32s' is neither 'initiator' nor 'target'", kind);
+			break;
+		}
+		if (!user || !secret || extra) {
+			rc = chap_error(path, lineno, "expected '%s USER SECRET' (three fields)", kind);
+			break;
+		}
+		if (c->set) {
+			rc = chap_error(path, lineno, "a second '%s' line", kind);
+			break;
+		}
+		if (strlen(user) > CHAP_FIELD_MAX || strlen(secret) > CHAP_FIELD_MAX) {
+			rc = chap_error(path, lineno, "%s user or secret longer than %d bytes", kind,
+					CHAP_FIELD_MAX);
+			break;
+		}
+		snprintf(c->user, sizeof(c->user), "%s", user);
+		snprintf(c->secret, sizeof(c->secret), "%s", secret);
+		c->set = true;
+		if (strlen(secret) < CHAP_SECRET_ADVISED)
+			mirror_log(MIRROR_LOG_WARN,
+				   "%s:%u: the %s secret is shorter than %d bytes (96 bits); "
+				   "some initiators refuse such secrets", path, lineno, kind,
+				   CHAP_SECRET_ADVISED);
+	}
+	if (rc == 0 && ferror(fp))
+		rc = chap_error(path, 0, "read error");
+	explicit_bzero(line, sizeof(line));
+	fclose(fp);
+	if (rc)
+		return rc;
+	if (!init->set)
+		return chap_error(path, 0, "no 'initiator USER SECRET' line (a 'target' line alone "
+				  "is not enough: mutual CHAP authenticates the initiator first)");
+	/* RFC 7143's CHAP considerations forbid one secret for both
+	 * directions: it would let a peer reflect our own challenge. */
+	if (tgt->set && strcmp(init->secret, tgt->secret) == 0)
+		return chap_error(path, 0, "the initiator and target secrets are the same; "
+				  "mutual CHAP needs two different secrets");
+	return 0;
+}
+
+/* ---- files and limits ---- */
+
+/* Written under a temporary name and renamed, so that a test polling for
+ * the file never reads half a number. */
+static int write_port_file(const char *path, unsigned port)
+{
+	char tmp[4096];
+	FILE *fp;
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		fprintf(stderr, PROG ": --port-file %s: path too long\n", path);
+		return MIRROR_EXIT_FILE_ERROR;
+	}
+	fp = fopen(tmp, "w");
+	if (!fp || fprintf(fp, "%u\n", port) < 0 || fclose(fp) != 0 || rename(tmp, path) < 0) {
+		fprintf(stderr, PROG ": --port-file %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return MIRROR_EXIT_FILE_ERROR;
+	}
+	return 0;
+}
+
+/* Every connection is a descriptor: raise the soft limit toward the hard
+ * one if --max-connections needs it, and say so if it cannot. */
+static void check_fd_limit(unsigned max_conns)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)max_conns + 32; /* listeners, stats, epoll, stdio */
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || want < need)
+		mirror_log(MIRROR_LOG_WARN,
+			   "open file limit %llu is below the %llu that %u connections need; "
+			   "connections past it are refused", (unsigned long long)rl.rlim_cur,
+			   (unsigned long long)need, max_conns);
+}
+
+static struct mirror_emu_server *g_server;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_server)
+		mirror_emu_server_stop(g_server);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		return -errno;
+	/* a peer that vanishes mid-send is an error return, not a death */
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL) < 0 ? -errno : 0;
+}
+
+static void summary(const struct mirror_tgt *tgt, const struct mirror_emu_server *srv,
+		    const struct opts *o, const struct mirror_inject *inj)
+{
+	const struct mirror_tgt_stats *t = mirror_tgt_stats(tgt);
+	const struct mirror_emu_server_stats *s = mirror_emu_server_stats(srv);
+	char fired[512] = "";
+	uint64_t cc = 0;
+	size_t off = 0;
+
+	for (unsigned k = 0; k < 16; k++)
+		cc += t->sense_count[k];
+	for (unsigned i = 0; i < inj->n && off < sizeof(fired); i++) {
+		int n = snprintf(fired + off, sizeof(fired) - off, "%s%s x%llu", i ? ", " : "; injected ",
+				 o->inject_spec[i], (unsigned long long)inj->fired[i]);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	mirror_log(MIRROR_LOG_INFO,
+		   "summary: %llu sessions (%llu logins failed), %llu connections (%llu refused); "
+		   "ops: %llu small, %llu large, %llu table update, %llu readback, %llu other; "
+		   "%llu check conditions, %llu rejects, %llu digest errors, %llu task management; "
+		   "%llu PDUs in, %llu out%s",
+		   (unsigned long long)t->sessions_total, (unsigned long long)t->logins_failed,
+		   (unsigned long long)s->accepted, (unsigned long long)s->refused,
+		   (unsigned long long)t->kind[MIRROR_RX_KIND_SMALL].ops,
+		   (unsigned long long)t->kind[MIRROR_RX_KIND_LARGE].ops,
+		   (unsigned long long)t->kind[MIRROR_RX_KIND_TABLE].ops,
+		   (unsigned long long)t->kind[MIRROR_RX_KIND_READBACK].ops,
+		   (unsigned long long)t->kind[MIRROR_RX_KIND_OTHER].ops, (unsigned long long)cc,
+		   (unsigned long long)t->rejects, (unsigned long long)t->digest_errors,
+		   (unsigned long long)t->tmf, (unsigned long long)t->pdus_in,
+		   (unsigned long long)t->pdus_out, fired);
+}
+
+/* ---- main ---- */
+
+enum {
+	OPT_TARGET_ALIAS = 256,
+	OPT_MAX_BURST,
+	OPT_FIRST_BURST,
+	OPT_MAX_RECV_DSL,
+	OPT_SEED,
+	OPT_STATS_SOCKET,
+	OPT_PORT_FILE,
+	OPT_MAX_CONNS,
+	OPT_SECRET_ON_CMDLINE
+};
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "target-name", required_argument, NULL, 't' },
+		{ "target-alias", required_argument, NULL, OPT_TARGET_ALIAS },
+		{ "role", required_argument, NULL, 'r' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "opcodes", required_argument, NULL, 'O' },
+		{ "nvram-size", required_argument, NULL, 'n' },
+		{ "region-split", required_argument, NULL, 's' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "negotiation", required_argument, NULL, 'N' },
+		{ "max-burst", required_argument, NULL, OPT_MAX_BURST },
+		{ "first-burst", required_argument, NULL, OPT_FIRST_BURST },
+		{ "max-recv-dsl", required_argument, NULL, OPT_MAX_RECV_DSL },
+		{ "nvram-file", required_argument, NULL, 'f' },
+		{ "chap-file", required_argument, NULL, 'c' },
+		{ "allow-initiator", required_argument, NULL, 'a' },
+		{ "inject", required_argument, NULL, 'i' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "stats-socket", required_argument, NULL, OPT_STATS_SOCKET },
+		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+		{ "list-profiles", no_argument, NULL, 'L' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		/* Named only to be refused with a reason. */
+		{ "chap-secret", required_argument, NULL, OPT_SECRET_ON_CMDLINE },
+		{ "target-secret", required_argument, NULL, OPT_SECRET_ON_CMDLINE },
+		{ "secret", required_argument, NULL, OPT_SECRET_ON_CMDLINE },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t nvram_size = 0, split = 0, v;
+	bool have_size = false, have_split = false, strict = false;
+	const char *profile_name = "v1", *opcodes = NULL;
+	char why[200];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "l:t:r:p:O:n:s:SN:f:c:a:i:LvqVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (mirror_emu_parse_addr(optarg, &ss, &sl, why, sizeof(why)) < 0)
+				return syntax_error("--listen %s", why);
+			o->listen = optarg;
+			break;
+		case 't':
+			if (!iscsi_name_ok(optarg))
+				return syntax_error("--target-name '%s' is not an iSCSI name (iqn., "
+						    "eui. or naa., at most %d bytes)", optarg,
+						    ISCSI_NAME_MAX);
+			o->target_name = optarg;
+			break;
+		case OPT_TARGET_ALIAS:
+			if (strlen(optarg) > 255)
+				return syntax_error("%s", "--target-alias is over 255 bytes");
+			o->target_alias = optarg;
+			break;
+		case 'r':
+			if (strcasecmp(optarg, "a") == 0)
+				o->role = 0;
+			else if (strcasecmp(optarg, "b") == 0)
+				o->role = 1;
+			else
+				return syntax_error("bad --role '%s' (a or b)", optarg);
+			break;
+		case 'p':
+			profile_name = optarg;
+			break;
+		case 'O':
+			opcodes = optarg;
+			break;
+		case 'n':
+			if (mirror_parse_size(optarg, &nvram_size) < 0)
+				return syntax_error("bad --nvram-size '%s' (e.g. 128M)", optarg);
+			have_size = true;
+			break;
+		case 's':
+			if (mirror_parse_size(optarg, &split) < 0)
+				return syntax_error("bad --region-split '%s' (e.g. 64M)", optarg);
+			have_split = true;
+			break;
+		case 'S':
+			strict = true;
+			break;
+		case 'N':
+			if (strcmp(optarg, "patent") == 0)
+				o->neg = MIRROR_NEG_PATENT;
+			else if (strcmp(optarg, "modern") == 0)
+				o->neg = MIRROR_NEG_MODERN;
+			else
+				return syntax_error("bad --negotiation '%s' (patent or modern)", optarg);
+			break;
+		case OPT_MAX_BURST:
+			if ((rc = parse_len("--max-burst", optarg, LEN_MIN, LEN_MAX, &o->max_burst)))
+				return rc;
+			o->have_max_burst = true;
+			break;
+		case OPT_FIRST_BURST:
+			if ((rc = parse_len("--first-burst", optarg, LEN_MIN, LEN_MAX, &o->first_burst)))
+				return rc;
+			o->have_first_burst = true;
+			break;
+		case OPT_MAX_RECV_DSL:
+			if ((rc = parse_len("--max-recv-dsl", optarg, LEN_MIN, LEN_MAX, &o->max_recv_dsl)))
+				return rc;
+			o->have_max_recv_dsl = true;
+			break;
+		case 'f':
+			o->nvram_file = optarg;
+			break;
+		case 'c':
+			o->chap_file = optarg;
+			break;
+		case 'a':
+			if (o->acl_n == MIRROR_ACL_MAX)
+				return syntax_error("more than %d --allow-initiator", MIRROR_ACL_MAX);
+			if (!iscsi_name_ok(optarg))
+				return syntax_error("--allow-initiator '%s' is not an iSCSI name (iqn., "
+						    "eui. or naa., at most %d bytes)", optarg,
+						    ISCSI_NAME_MAX);
+			o->acl[o->acl_n++] = optarg;
+			break;
+		case 'i':
+			if (o->inject_n == MIRROR_INJECT_RULES_MAX)
+				return syntax_error("more than %d --inject rules", MIRROR_INJECT_RULES_MAX);
+			if (mirror_inject_parse(optarg, &o->inject_rule[o->inject_n], why, sizeof(why)) < 0)
+				return syntax_error("--inject '%s': %s", optarg, why);
+			o->inject_spec[o->inject_n++] = optarg;
+			break;
+		case OPT_SEED:
+			if ((rc = parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed)))
+				return rc;
+			break;
+		case OPT_STATS_SOCKET:
+			o->stats_socket = optarg;
+			break;
+		case OPT_PORT_FILE:
+			o->port_file = optarg;
+			break;
+		case OPT_MAX_CONNS:
+			if ((rc = parse_u64("--max-connections", optarg, 1, MAX_CONNS_LIMIT, &v)))
+				return rc;
+			o->max_conns = (unsigned)v;
+			break;
+		case OPT_SECRET_ON_CMDLINE:
+			return syntax_error("%s", "secrets are not taken on the command line (every "
+					    "user can read it in the process list): put them in "
+					    "--chap-file FILE");
+		case 'L':
+			for (size_t i = 0; mirror_profile_name_at(i); i++)
+				printf("%-10s %s\n", mirror_profile_name_at(i), mirror_profile_summary_at(i));
+			exit(MIRROR_EXIT_OK);
+		case 'v':
+			o->verbosity++;
+			break;
+		case 'q':
+			o->verbosity--;
+			break;
+		case 'V':
+			printf(PROG " (mirrortest) %s\n", mirror_version());
+			exit(MIRROR_EXIT_OK);
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(MIRROR_EXIT_OK);
+		default:
+			fprintf(stderr, "Try '" PROG " --help'.\n");
+			return MIRROR_EXIT_SYNTAX;
+		}
+	}
+	if (optind < argc)
+		return syntax_error("unexpected argument '%s'", argv[optind]);
+
+	if (mirror_profile_by_name(profile_name, &o->profile) < 0)
+		return syntax_error("unknown profile '%s' (see --list-profiles)", profile_name);
+	if (have_size) {
+		if (nvram_size > MIRROR_NVRAM_MAX_SIZE)
+			return syntax_error("--nvram-size %llu is over 512M",
+					    (unsigned long long)nvram_size);
+		o->profile.nvram_size = (uint32_t)nvram_size;
+		if (!have_split)
+			o->profile.region_split = (uint32_t)(nvram_size / 2);
+	}
+	if (have_split) {
+		if (split > UINT32_MAX)
+			return syntax_error("%s", "--region-split is beyond the NVRAM");
+		o->profile.region_split = (uint32_t)split;
+	}
+	if (strict)
+		o->profile.strict = true;
+	if (opcodes && mirror_profile_set_opcodes(&o->profile, opcodes, why, sizeof(why)) < 0)
+		return syntax_error("--opcodes: %s", why);
+	if (mirror_profile_check(&o->profile, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct mirror_receiver rx;
+	static struct mirror_inject inj;
+	static struct chap chap_init, chap_tgt;
+	struct opts o;
+	struct mirror_nvram_mem mem;
+	struct mirror_nvram nv;
+	struct mirror_tgt_config tc;
+	struct mirror_emu_config ec;
+	struct mirror_tgt *tgt = NULL;
+	struct mirror_emu_server *srv = NULL;
+	char why[512], portal[64], split_text[32];
+	int ret = MIRROR_EXIT_OK, rc;
+
+	memset(&o, 0, sizeof(o));
+	memset(&mem, 0, sizeof(mem));
+	o.listen = MIRROR_EMU_DEFAULT_LISTEN;
+	o.target_name = "iqn.2026-11.org.mirrortest:emu";
+	o.role = 1;
+	o.neg = MIRROR_NEG_PATENT;
+	o.seed = 1;
+	o.max_conns = 256;
+	mirror_log_set_ident(PROG);
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	mirror_log_set_level((enum mirror_log_level)(MIRROR_LOG_INFO + o.verbosity < MIRROR_LOG_ERROR
+							     ? MIRROR_LOG_ERROR
+							     : MIRROR_LOG_INFO + o.verbosity));
+
+	/* the target's negotiation limits, checked together */
+	mirror_tgt_config_init(&tc);
+	if (o.have_max_burst)
+		tc.max_burst_length = o.max_burst;
+	if (o.have_first_burst)
+		tc.first_burst_length = o.first_burst;
+	else if (tc.first_burst_length > tc.max_burst_length)
+		tc.first_burst_length = tc.max_burst_length;
+	if (o.have_max_recv_dsl)
+		tc.max_recv_data_segment_length = o.max_recv_dsl;
+	if (tc.first_burst_length > tc.max_burst_length)
+		return syntax_error("--first-burst %u is over MaxBurstLength %u (RFC 7143 13.14)",
+				    tc.first_burst_length, tc.max_burst_length);
+
+	if (o.chap_file) {
+		ret = read_chap(o.chap_file, &chap_init, &chap_tgt);
+		if (ret)
+			goto out;
+	}
+
+	rc = mirror_nvram_mem_open(&mem, &o.profile, o.nvram_file, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		ret = o.nvram_file ? MIRROR_EXIT_FILE_ERROR : MIRROR_EXIT_OTHER;
+		goto out;
+	}
+	if ((rc = mirror_nvram_init(&nv, &o.profile, mem.data, mem.bitmap)) < 0 ||
+	    (rc = mirror_rx_init(&rx, &o.profile, o.role, &nv)) < 0) {
+		fprintf(stderr, PROG ": cannot set up the receiver: %s\n", mirror_strerror(rc));
+		ret = MIRROR_EXIT_OTHER;
+		goto out;
+	}
+	if (o.nvram_file && mem.created)
+		mirror_log(MIRROR_LOG_INFO, "NVRAM file %s created", o.nvram_file);
+	else if (o.nvram_file)
+		mirror_log(MIRROR_LOG_INFO, "NVRAM file %s: %lld blocks valid", o.nvram_file,
+			   (long long)mirror_nvram_count_valid(&nv, 0, nv.size));
+
+	mirror_inject_init(&inj, o.seed);
+	for (unsigned i = 0; i < o.inject_n; i++)
+		mirror_inject_add(&inj, &o.inject_rule[i]);
+
+	/* Listen first: the SendTargets portal names the bound port, which
+	 * with port 0 is known only now. */
+	mirror_emu_config_init(&ec);
+	ec.listen = o.listen;
+	ec.stats_path = o.stats_socket;
+	ec.max_conns = o.max_conns;
+	check_fd_limit(o.max_conns);
+	rc = mirror_emu_server_new(&ec, &srv, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		ret = rc == -EINVAL ? MIRROR_EXIT_SYNTAX : MIRROR_EXIT_TRANSPORT;
+		goto out;
+	}
+	snprintf(portal, sizeof(portal), "%s", mirror_emu_server_portal(srv));
+
+	tc.target_name = o.target_name;
+	tc.target_alias = o.target_alias;
+	tc.portal = portal;
+	tc.neg = o.neg;
+	if (chap_init.set) {
+		tc.chap_user = chap_init.user;
+		tc.chap_secret = chap_init.secret;
+	}
+	if (chap_tgt.set) {
+		tc.target_chap_user = chap_tgt.user;
+		tc.target_chap_secret = chap_tgt.secret;
+	}
+	tc.acl_n = o.acl_n;
+	for (unsigned i = 0; i < o.acl_n; i++)
+		tc.acl[i] = o.acl[i];
+	tc.inject = o.inject_n ? &inj : NULL;
+	tgt = mirror_tgt_new(&tc, &rx);
+	if (!tgt) {
+		fprintf(stderr, PROG ": cannot create the target (out of memory, or a negotiation "
+			"limit the engine refuses)\n");
+		ret = MIRROR_EXIT_OTHER;
+		goto out;
+	}
+	mirror_emu_server_attach(srv, tgt);
+
+	if (install_signals() < 0) {
+		fprintf(stderr, PROG ": sigaction: %s\n", strerror(errno));
+		ret = MIRROR_EXIT_OTHER;
+		goto out;
+	}
+	g_server = srv;
+	if (o.port_file) {
+		ret = write_port_file(o.port_file, mirror_emu_server_port(srv));
+		if (ret)
+			goto out;
+	}
+	char size_text[32], acl_text[48];
+	size_str(o.profile.nvram_size, size_text, sizeof(size_text));
+	size_str(o.profile.region_split, split_text, sizeof(split_text));
+	if (o.acl_n)
+		snprintf(acl_text, sizeof(acl_text), "%u initiators allowed", o.acl_n);
+	else
+		snprintf(acl_text, sizeof(acl_text), "every initiator allowed");
+	mirror_log(MIRROR_LOG_INFO,
+		   "%s on %s: controller %c, profile %s, NVRAM %s split at %s (%s), "
+		   "negotiation %s, CHAP %s, %s, %u inject rules (seed %llu)",
+		   o.target_name, portal, o.role ? 'B' : 'A', o.profile.name, size_text,
+		   split_text, o.nvram_file ? o.nvram_file : "in memory",
+		   o.neg == MIRROR_NEG_MODERN ? "modern" : "patent",
+		   chap_tgt.set ? "mutual" : chap_init.set ? "on" : "off", acl_text, o.inject_n,
+		   (unsigned long long)o.seed);
+
+	rc = mirror_emu_server_run(srv);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": the event loop failed: %s\n", strerror(-rc));
+		ret = MIRROR_EXIT_OTHER;
+	}
+	summary(tgt, srv, &o, &inj);
+
+out:
+	g_server = NULL;
+	mirror_emu_server_free(srv);
+	if (tgt)
+		mirror_tgt_free(tgt);
+	if (mirror_nvram_mem_close(&mem, why, sizeof(why)) < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		if (ret == MIRROR_EXIT_OK)
+			ret = MIRROR_EXIT_FILE_ERROR;
+	}
+	explicit_bzero(&chap_init, sizeof(chap_init));
+	explicit_bzero(&chap_tgt, sizeof(chap_tgt));
+	return ret;
+}
