@@ -16,8 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include <mirror/emu_server.h>
 #include <mirror/mirror.h>
+#include <mirror/stats.h>
 #include <mirror/receiver.h>
 #include <mirror/target.h>
 
@@ -54,6 +57,8 @@ struct opts {
 	uint64_t seed;
 	unsigned max_conns;
 	int verbosity; /* -v minus -q */
+	const char *query; /* --query: a client of another mirror-emu */
+	bool json;
 };
 
 static const char usage_text[] =
@@ -92,6 +97,9 @@ static const char usage_text[] =
 	"      --stats-socket PATH     unix socket answering with one line of JSON counters\n"
 	"      --port-file PATH        write the bound port to PATH once listening\n"
 	"      --max-connections N     connections at once (default 256)\n"
+	"  -Q, --query PATH            ask a running mirror-emu's stats socket and print\n"
+	"                              the per-path interrupt and byte table, then exit\n"
+	"      --json                  with --query: print the counters as JSON\n"
 	"  -L, --list-profiles         list the named profiles\n"
 	"  -v, --verbose               more log (debug); -q, --quiet: less (warn, error)\n"
 	"  -V, --version               print the version\n"
@@ -389,6 +397,7 @@ enum {
 	OPT_SEED,
 	OPT_STATS_SOCKET,
 	OPT_PORT_FILE,
+	OPT_JSON,
 	OPT_MAX_CONNS,
 	OPT_SECRET_ON_CMDLINE
 };
@@ -417,6 +426,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "stats-socket", required_argument, NULL, OPT_STATS_SOCKET },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+		{ "query", required_argument, NULL, 'Q' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "list-profiles", no_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -436,7 +447,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	socklen_t sl;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "l:t:r:p:O:n:s:SN:f:c:a:i:LvqVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:t:r:p:O:n:s:SN:f:c:a:i:Q:LvqVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (mirror_emu_parse_addr(optarg, &ss, &sl, why, sizeof(why)) < 0)
@@ -556,6 +567,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'q':
 			o->verbosity--;
 			break;
+		case 'Q':
+			o->query = optarg;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
 		case 'V':
 			printf(PROG " (mirrortest) %s\n", mirror_version());
 			exit(MIRROR_EXIT_OK);
@@ -594,6 +611,29 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* --query: this process is a client of another mirror-emu's counters. */
+static int run_query(const struct opts *o)
+{
+	struct json_object *stats;
+	char err[256];
+	int rc = mirror_stats_query(o->query, &stats, err, sizeof(err));
+
+	if (rc < 0) {
+		fprintf(stderr, PROG ": --query %s\n", err);
+		return MIRROR_EXIT_FILE_ERROR;
+	}
+	if (o->json)
+		puts(json_object_to_json_string_ext(stats, JSON_C_TO_STRING_PLAIN));
+	else if (mirror_stats_print_table(stdout, stats) < 0)
+		rc = -EINVAL;
+	json_object_put(stats);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": --query %s: not mirror-emu's counters\n", o->query);
+		return MIRROR_EXIT_OTHER;
+	}
+	return MIRROR_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static struct mirror_receiver rx;
@@ -621,6 +661,8 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret;
+	if (o.query)
+		return run_query(&o);
 	mirror_log_set_level((enum mirror_log_level)(MIRROR_LOG_INFO + o.verbosity < MIRROR_LOG_ERROR
 							     ? MIRROR_LOG_ERROR
 							     : MIRROR_LOG_INFO + o.verbosity));
