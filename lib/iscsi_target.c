@@ -397,7 +397,10 @@ static void respond(struct mirror_tgt_conn *c, struct tgt_task *k, const struct 
 		if (k->held) {
 			memcpy(k->held, c->out + mark, k->held_len);
 			c->out_len = mark;
-			k->due_ms = c->t->now_ms + k->inj.delay_ms;
+			/* the clock starts at the next tick: the engine has no
+			 * clock of its own, and the loop ticks right after
+			 * the input that produced this response */
+			k->due_ms = 0;
 			if (k->rx_begun) {
 				mirror_rx_end(c->t->rx, &k->rx);
 				k->rx_begun = false;
@@ -1328,6 +1331,8 @@ int mirror_tgt_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms)
 		struct tgt_task *k = &c->task[i];
 		if (!k->used || !k->held)
 			continue;
+		if (k->due_ms == 0)
+			k->due_ms = now_ms + k->inj.delay_ms;
 		if (k->due_ms <= now_ms) {
 			if (out_reserve(c, k->held_len) == 0) {
 				memcpy(c->out + c->out_len, k->held, k->held_len);

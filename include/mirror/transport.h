@@ -63,6 +63,14 @@ struct mirror_transport *mirror_transport_open(const char *target,
 					       char *err, size_t err_len);
 void mirror_transport_close(struct mirror_transport *t);
 
+/* Checks, without connecting, that target names a backend and parses as its
+ * address, and that the backend can honour opts.  0; -EINVAL for a target
+ * that is no address; -ENOTSUP for an option the backend cannot honour
+ * (libiscsi 1.19 never negotiates DataDigest=CRC32C).  A message in err.
+ * Lets a command tell a usage error from a failure to connect. */
+int mirror_transport_check(const char *target, const struct mirror_transport_opts *opts,
+			   char *err, size_t err_len);
+
 /* The backend's name ("iscsi") and the last error's message. */
 const char *mirror_transport_kind(const struct mirror_transport *t);
 const char *mirror_transport_error(const struct mirror_transport *t);
