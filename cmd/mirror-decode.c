@@ -241,10 +241,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o;
-	uint64_t nvram_size = 0, split = 0, v;
-	bool have_size = false, have_split = false, strict = false;
-	const char *profile_name = "v1", *opcodes = NULL;
-	char why[128];
+	struct mirror_profile_options po = { 0 };
+	uint64_t v;
+	char why[160];
 	int c, ret = MIRROR_EXIT_OK;
 
 	memset(&o, 0, sizeof(o));
@@ -263,23 +262,19 @@ int main(int argc, char **argv)
 			o.json = true;
 			break;
 		case 'p':
-			profile_name = optarg;
+			po.name = optarg;
 			break;
 		case 'O':
-			opcodes = optarg;
+			po.opcodes = optarg;
 			break;
 		case 'n':
-			if (mirror_parse_size(optarg, &nvram_size) < 0)
-				return syntax_error("bad --nvram-size '%s' (e.g. 128M)", optarg);
-			have_size = true;
+			po.nvram_size = optarg;
 			break;
 		case 's':
-			if (mirror_parse_size(optarg, &split) < 0)
-				return syntax_error("bad --region-split '%s' (e.g. 64M)", optarg);
-			have_split = true;
+			po.region_split = optarg;
 			break;
 		case 'S':
-			strict = true;
+			po.strict = true;
 			break;
 		case 'l':
 			if (mirror_parse_size(optarg, &v) < 0 || v > INT64_MAX)
@@ -313,25 +308,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (mirror_profile_by_name(profile_name, &o.profile) < 0)
-		return syntax_error("unknown profile '%s' (see --list-profiles)", profile_name);
-	if (have_size) {
-		if (nvram_size > UINT32_MAX)
-			return syntax_error("--nvram-size %s is over 512M", "given");
-		o.profile.nvram_size = (uint32_t)nvram_size;
-		if (!have_split)
-			o.profile.region_split = (uint32_t)(nvram_size / 2);
-	}
-	if (have_split) {
-		if (split > UINT32_MAX)
-			return syntax_error("%s", "--region-split is beyond the NVRAM");
-		o.profile.region_split = (uint32_t)split;
-	}
-	if (strict)
-		o.profile.strict = true;
-	if (opcodes && mirror_profile_set_opcodes(&o.profile, opcodes, why, sizeof(why)) < 0)
-		return syntax_error("%s", why);
-	if (mirror_profile_check(&o.profile, why, sizeof(why)) < 0)
+	if (mirror_profile_from_options(&po, &o.profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 
 	if (o.metadata_file) {

@@ -439,9 +439,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "secret", required_argument, NULL, OPT_SECRET_ON_CMDLINE },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t nvram_size = 0, split = 0, v;
-	bool have_size = false, have_split = false, strict = false;
-	const char *profile_name = "v1", *opcodes = NULL;
+	struct mirror_profile_options po = { 0 };
+	uint64_t v;
 	char why[200];
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -475,23 +474,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return syntax_error("bad --role '%s' (a or b)", optarg);
 			break;
 		case 'p':
-			profile_name = optarg;
+			po.name = optarg;
 			break;
 		case 'O':
-			opcodes = optarg;
+			po.opcodes = optarg;
 			break;
 		case 'n':
-			if (mirror_parse_size(optarg, &nvram_size) < 0)
-				return syntax_error("bad --nvram-size '%s' (e.g. 128M)", optarg);
-			have_size = true;
+			po.nvram_size = optarg;
 			break;
 		case 's':
-			if (mirror_parse_size(optarg, &split) < 0)
-				return syntax_error("bad --region-split '%s' (e.g. 64M)", optarg);
-			have_split = true;
+			po.region_split = optarg;
 			break;
 		case 'S':
-			strict = true;
+			po.strict = true;
 			break;
 		case 'N':
 			if (strcmp(optarg, "patent") == 0)
@@ -587,26 +582,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (optind < argc)
 		return syntax_error("unexpected argument '%s'", argv[optind]);
 
-	if (mirror_profile_by_name(profile_name, &o->profile) < 0)
-		return syntax_error("unknown profile '%s' (see --list-profiles)", profile_name);
-	if (have_size) {
-		if (nvram_size > MIRROR_NVRAM_MAX_SIZE)
-			return syntax_error("--nvram-size %llu is over 512M",
-					    (unsigned long long)nvram_size);
-		o->profile.nvram_size = (uint32_t)nvram_size;
-		if (!have_split)
-			o->profile.region_split = (uint32_t)(nvram_size / 2);
-	}
-	if (have_split) {
-		if (split > UINT32_MAX)
-			return syntax_error("%s", "--region-split is beyond the NVRAM");
-		o->profile.region_split = (uint32_t)split;
-	}
-	if (strict)
-		o->profile.strict = true;
-	if (opcodes && mirror_profile_set_opcodes(&o->profile, opcodes, why, sizeof(why)) < 0)
-		return syntax_error("--opcodes: %s", why);
-	if (mirror_profile_check(&o->profile, why, sizeof(why)) < 0)
+	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 	return 0;
 }

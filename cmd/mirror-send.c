@@ -797,11 +797,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *profile_name = "v1", *opcodes = NULL;
-	uint64_t nvram_size = 0, split = 0;
-	bool have_size = false, have_split = false;
+	struct mirror_profile_options po = { 0 };
 	uint32_t v;
-	char why[128];
+	char why[160];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "l:s:a:P:d:t:cr:p:O:n:RT:I:jvVh", longopts, NULL)) != -1) {
@@ -866,20 +864,16 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->partner_uninit = true;
 			break;
 		case 'p':
-			profile_name = optarg;
+			po.name = optarg;
 			break;
 		case 'O':
-			opcodes = optarg;
+			po.opcodes = optarg;
 			break;
 		case 'n':
-			if (mirror_parse_size(optarg, &nvram_size) < 0 || nvram_size > UINT32_MAX)
-				return syntax_error("bad --nvram-size '%s' (e.g. 128M)", optarg);
-			have_size = true;
+			po.nvram_size = optarg;
 			break;
 		case OPT_REGION_SPLIT:
-			if (mirror_parse_size(optarg, &split) < 0 || split > UINT32_MAX)
-				return syntax_error("bad --region-split '%s' (e.g. 64M)", optarg);
-			have_split = true;
+			po.region_split = optarg;
 			break;
 		case OPT_REGION:
 			if (strcmp(optarg, "0") && strcmp(optarg, "1"))
@@ -946,19 +940,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		}
 	}
 
-	if (mirror_profile_by_name(profile_name, &o->profile) < 0)
-		return syntax_error("unknown profile '%s' (v1, v1-strict, v1-18bit, v1-cdb16, vendor)",
-				    profile_name);
-	if (have_size) {
-		o->profile.nvram_size = (uint32_t)nvram_size;
-		if (!have_split)
-			o->profile.region_split = (uint32_t)(nvram_size / 2);
-	}
-	if (have_split)
-		o->profile.region_split = (uint32_t)split;
-	if (opcodes && mirror_profile_set_opcodes(&o->profile, opcodes, why, sizeof(why)) < 0)
-		return syntax_error("%s", why);
-	if (mirror_profile_check(&o->profile, why, sizeof(why)) < 0)
+	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 
 	if (optind == argc)

@@ -142,6 +142,42 @@ bad:
 	return -EINVAL;
 }
 
+int mirror_profile_from_options(const struct mirror_profile_options *o, struct mirror_profile *p,
+				char *why, size_t why_len)
+{
+	const char *name = o->name ? o->name : "v1";
+	uint64_t size = 0, split = 0;
+
+	if (mirror_profile_by_name(name, p) < 0) {
+		snprintf(why, why_len, "unknown --profile '%s' (v1, v1-strict, v1-18bit, v1-cdb16, vendor)",
+			 name);
+		return -EINVAL;
+	}
+	if (o->nvram_size) {
+		if (mirror_parse_size(o->nvram_size, &size) < 0 || size > MIRROR_NVRAM_MAX_SIZE) {
+			snprintf(why, why_len, "bad --nvram-size '%s' (e.g. 128M, at most 512M)",
+				 o->nvram_size);
+			return -EINVAL;
+		}
+		p->nvram_size = (uint32_t)size;
+		p->region_split = (uint32_t)(size / 2);
+	}
+	if (o->region_split) {
+		if (mirror_parse_size(o->region_split, &split) < 0 || split > UINT32_MAX) {
+			snprintf(why, why_len, "bad --region-split '%s' (e.g. 64M)", o->region_split);
+			return -EINVAL;
+		}
+		p->region_split = (uint32_t)split;
+	}
+	if (o->strict)
+		p->strict = true;
+	if (o->opcodes && mirror_profile_set_opcodes(p, o->opcodes, why, why_len) < 0)
+		return -EINVAL;
+	if (mirror_profile_check(p, why, why_len) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 unsigned mirror_small_cdb_len(const struct mirror_profile *p)
 {
 	return p->small_layout == MIRROR_SMALL_CDB16 ? 16u : 12u;

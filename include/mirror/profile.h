@@ -74,6 +74,22 @@ const char *mirror_profile_summary_at(size_t i);
 int mirror_profile_set_opcodes(struct mirror_profile *p, const char *list, char *why,
 			       size_t why_len);
 
+/* The profile options every command takes, as given on its command line
+ * (NULL: not given): --profile, --opcodes, --nvram-size, --region-split,
+ * --strict.  The split defaults to half a given NVRAM size. */
+struct mirror_profile_options {
+	const char *name;
+	const char *opcodes;
+	const char *nvram_size;
+	const char *region_split;
+	bool strict;
+};
+
+/* Builds and checks the profile; -EINVAL with a message naming the option
+ * at fault in why. */
+int mirror_profile_from_options(const struct mirror_profile_options *o, struct mirror_profile *p,
+				char *why, size_t why_len);
+
 /* 0, or MIRROR_E_PROFILE with a reason in why (if why_len > 0). */
 int mirror_profile_check(const struct mirror_profile *p, char *why, size_t why_len);
 
