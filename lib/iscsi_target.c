@@ -591,12 +591,10 @@ static void on_scsi_cmd(struct mirror_tgt_conn *c, const uint8_t *bhs, const uin
 			uint32_t dlen, uint32_t wire_hdr)
 {
 	struct mirror_tgt *t = c->t;
-	uint32_t itt = get_be32(bhs + 16), edtl = get_be32(bhs + 20), cmdsn = get_be32(bhs + 24);
-	bool immediate = bhs[0] & 0x40, rd = bhs[1] & 0x40, wr = bhs[1] & 0x20;
+	uint32_t itt = get_be32(bhs + 16), edtl = get_be32(bhs + 20);
+	bool rd = bhs[1] & 0x40, wr = bhs[1] & 0x20;
 	struct tgt_task *k;
 
-	if (!immediate && !sn_lt(cmdsn, c->exp_cmd_sn))
-		c->exp_cmd_sn = cmdsn + 1;
 	if (task_find(c, itt)) { /* an ITT in use: a protocol error */
 		send_reject(c, bhs, REJECT_INVALID_FIELD);
 		return;
@@ -1134,6 +1132,22 @@ static void on_text(struct mirror_tgt_conn *c, const uint8_t *bhs, const uint8_t
 
 /* ---- framing ---- */
 
+/* Command numbering (RFC 7143 4.2.2.1): a non-immediate request must carry
+ * a CmdSN in ExpCmdSN..MaxCmdSN; one outside that window (or below it: a
+ * duplicate) is silently ignored, an accepted one advances ExpCmdSN.
+ * Immediate requests are delivered at once and consume no CmdSN. */
+static bool cmdsn_accept(struct mirror_tgt_conn *c, const uint8_t *bhs)
+{
+	uint32_t sn = get_be32(bhs + 24);
+
+	if (bhs[0] & 0x40)
+		return true;
+	if (sn_lt(sn, c->exp_cmd_sn) || sn_lt(c->exp_cmd_sn + CMD_WINDOW - 1, sn))
+		return false;
+	c->exp_cmd_sn = sn + 1;
+	return true;
+}
+
 static void dispatch(struct mirror_tgt_conn *c, uint8_t *bhs, uint8_t *data, uint32_t dlen,
 		     uint32_t wire_hdr)
 {
@@ -1151,6 +1165,9 @@ static void dispatch(struct mirror_tgt_conn *c, uint8_t *bhs, uint8_t *data, uin
 		send_reject(c, bhs, REJECT_PROTOCOL);
 		return;
 	}
+	if ((op == OP_SCSI_CMD || op == OP_NOP_OUT || op == OP_TMF_REQ || op == OP_TEXT_REQ ||
+	     op == OP_LOGOUT_REQ) && !cmdsn_accept(c, bhs))
+		return;
 	switch (op) {
 	case OP_LOGIN_REQ:
 		on_login(c, bhs, data, dlen);
@@ -1312,7 +1329,7 @@ struct mirror_tgt_conn *mirror_tgt_conn_new(struct mirror_tgt *t, const char *pe
 const uint8_t *mirror_tgt_conn_output(struct mirror_tgt_conn *c, size_t *len)
 {
 	*len = c->out_len - c->out_off;
-	return c->out + c->out_off;
+	return c->out ? c->out + c->out_off : (const uint8_t *)""; /* nothing sent yet */
 }
 
 void mirror_tgt_conn_consumed(struct mirror_tgt_conn *c, size_t n)

@@ -25,6 +25,8 @@ CLANG=${CLANG:-clang}
 
 targets=(fuzz_small_cdb fuzz_notify_cdb fuzz_metadata fuzz_table_update fuzz_readback
 	fuzz_sense fuzz_hex fuzz_iscsi_target)
+# FUZZ_TARGETS="fuzz_a fuzz_b" runs only those.
+if [ -n "${FUZZ_TARGETS:-}" ]; then read -r -a targets <<<"$FUZZ_TARGETS"; fi
 
 # -fsanitize=fuzzer on a -c compile only instruments for coverage; the
 # libFuzzer main() comes in at link time.
