@@ -70,7 +70,6 @@ enum chap_state { CHAP_NONE = 0, CHAP_WAIT_A, CHAP_WAIT_R, CHAP_DONE };
 struct tgt_task {
 	bool used;
 	uint32_t itt;
-	uint32_t lun_ok;
 	struct mirror_rx_task rx;
 	bool rx_begun;
 	enum mirror_xfer_dir dir;
@@ -100,7 +99,6 @@ struct mirror_tgt {
 	struct mirror_receiver *rx;
 	struct mirror_tgt_stats st;
 	uint16_t next_tsih;
-	uint64_t now_ms;
 };
 
 struct mirror_tgt_conn {
@@ -345,6 +343,9 @@ static void respond(struct mirror_tgt_conn *c, struct tgt_task *k, const struct 
 			if (din < k->edtl) {
 				bhs[1] |= 0x02;
 				put_be32(bhs + 44, k->edtl - din);
+			} else if (a->data_in_overflow) {
+				bhs[1] |= 0x04; /* O: residual overflow */
+				put_be32(bhs + 44, a->data_in_overflow);
 			}
 		}
 		stamp_sn(c, bhs, with_status);
@@ -367,6 +368,9 @@ static void respond(struct mirror_tgt_conn *c, struct tgt_task *k, const struct 
 		if (moved < k->edtl && a->status == MIRROR_STATUS_GOOD) {
 			bhs[1] |= 0x02; /* U: residual underflow */
 			put_be32(bhs + 44, k->edtl - moved);
+		} else if (a->data_in_overflow && a->status == MIRROR_STATUS_GOOD) {
+			bhs[1] |= 0x04; /* O: residual overflow (RFC 7143 11.4.5.1) */
+			put_be32(bhs + 44, a->data_in_overflow);
 		}
 		if (sense) {
 			put_be16(data, (uint16_t)a->sense_len);
@@ -909,8 +913,9 @@ static void login_fail(struct mirror_tgt_conn *c, const uint8_t *req, struct log
 	c->state = ST_CLOSING;
 }
 
+/* Keys continued over several PDUs (C bit) are gathered, bounded. */
 static char *accumulate_text(struct mirror_tgt_conn *c, const uint8_t *data, uint32_t dlen,
-			     bool cont, size_t *len)
+			     size_t *len)
 {
 	if (c->text_acc_len + dlen > TEXT_ACCUM_MAX)
 		return NULL;
@@ -921,7 +926,6 @@ static char *accumulate_text(struct mirror_tgt_conn *c, const uint8_t *data, uin
 	memcpy(p + c->text_acc_len, data, dlen);
 	c->text_acc_len += dlen;
 	*len = c->text_acc_len;
-	(void)cont;
 	return p;
 }
 
@@ -945,7 +949,7 @@ static void on_login(struct mirror_tgt_conn *c, const uint8_t *bhs, const uint8_
 	}
 	memcpy(c->isid, bhs + 8, 6);
 	c->exp_cmd_sn = get_be32(bhs + 24);
-	char *text = accumulate_text(c, data, dlen, cont, &tlen);
+	char *text = accumulate_text(c, data, dlen, &tlen);
 	if (!text) {
 		login_fail(c, bhs, &l, 0x0300);
 		return;
@@ -1088,7 +1092,7 @@ static void on_text(struct mirror_tgt_conn *c, const uint8_t *bhs, const uint8_t
 	struct iscsi_keys keys;
 	struct iscsi_text_out *o = calloc(1, sizeof(*o));
 	size_t tlen;
-	char *text = accumulate_text(c, data, dlen, bhs[1] & 0x40, &tlen);
+	char *text = accumulate_text(c, data, dlen, &tlen);
 	uint8_t r[BHS] = { 0 };
 
 	if (!o || !text) {
@@ -1343,7 +1347,6 @@ int mirror_tgt_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms)
 {
 	int64_t next = -1;
 
-	c->t->now_ms = now_ms;
 	for (unsigned i = 0; i < TASKS_MAX; i++) {
 		struct tgt_task *k = &c->task[i];
 		if (!k->used || !k->held)
