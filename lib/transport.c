@@ -126,6 +126,16 @@ unsigned mirror_transport_outstanding(const struct mirror_transport *t)
 	return t ? t->ops->outstanding(t) : 0;
 }
 
+int mirror_transport_fd(const struct mirror_transport *t)
+{
+	return t && t->ops->fd ? t->ops->fd(t) : -1;
+}
+
+short mirror_transport_events(const struct mirror_transport *t)
+{
+	return t && t->ops->events ? t->ops->events(t) : 0;
+}
+
 /* Rejects what no backend could send, before it costs a round trip. */
 static int check_cmd(struct mirror_transport *t, const struct mirror_cmd *c)
 {

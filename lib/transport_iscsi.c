@@ -392,6 +392,11 @@ static int iscsi_poll(struct mirror_transport *t, int timeout_ms)
 	uint64_t start = mirror_monotonic_ns();
 	uint64_t end = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000000u;
 
+	/* Serve the socket at least once, even with timeout 0: a caller with
+	 * its own poll(2) over many sessions (mirror_transport_fd) calls
+	 * this with 0 once the descriptor is ready. */
+	bool served = false;
+
 	for (;;) {
 		if (it->ndone || !it->active || !it->ctx)
 			break;
@@ -414,7 +419,7 @@ static int iscsi_poll(struct mirror_transport *t, int timeout_ms)
 			fail_session(it, -ECONNABORTED, now);
 			break;
 		}
-		if (now >= end)
+		if (now >= end && served)
 			break;
 		uint64_t until = first < end ? first : end;
 		int wait = ms_until(until, now);
@@ -423,6 +428,7 @@ static int iscsi_poll(struct mirror_transport *t, int timeout_ms)
 		if (wait > 1000)
 			wait = 1000;
 		int rc = pump(it, wait);
+		served = true;
 		if (rc < 0) {
 			fail_session(it, rc, 0);
 			break;
@@ -446,6 +452,21 @@ static unsigned iscsi_outstanding(const struct mirror_transport *t)
 	const struct iscsi_transport *it = to_cit(t);
 
 	return it->nslots - it->nfree;
+}
+
+static int iscsi_fd(const struct mirror_transport *t)
+{
+	const struct iscsi_transport *it = to_cit(t);
+
+	return it->ctx ? iscsi_get_fd(it->ctx) : -1;
+}
+
+static short iscsi_events(const struct mirror_transport *t)
+{
+	const struct iscsi_transport *it = to_cit(t);
+
+	/* 0 while libiscsi has no socket (see IDLE_WAIT_MS). */
+	return it->ctx && iscsi_get_fd(it->ctx) >= 0 ? (short)iscsi_which_events(it->ctx) : 0;
 }
 
 static int iscsi_submit(struct mirror_transport *t, struct mirror_cmd *c, mirror_cmd_done_fn done)
@@ -706,6 +727,8 @@ static const struct mirror_transport_ops iscsi_ops = {
 	.submit = iscsi_submit,
 	.poll = iscsi_poll,
 	.outstanding = iscsi_outstanding,
+	.fd = iscsi_fd,
+	.events = iscsi_events,
 	.close = iscsi_close,
 };
 

@@ -25,6 +25,10 @@ struct mirror_transport_ops {
 	int (*poll)(struct mirror_transport *t, int timeout_ms);
 	/* Commands queued and not yet delivered. */
 	unsigned (*outstanding)(const struct mirror_transport *t);
+	/* The descriptor and poll(2) events to wait for (transport.h); -1 and
+	 * 0 when there is none.  NULL: the backend has no descriptor. */
+	int (*fd)(const struct mirror_transport *t);
+	short (*events)(const struct mirror_transport *t);
 	/* Ends the session; outstanding commands complete with an error
 	 * first. */
 	void (*close)(struct mirror_transport *t);

@@ -85,11 +85,23 @@ typedef void (*mirror_cmd_done_fn)(struct mirror_cmd *c);
 int mirror_transport_submit(struct mirror_transport *t, struct mirror_cmd *c,
 			    mirror_cmd_done_fn done);
 /* Waits up to timeout_ms (-1: forever) for progress; returns the number of
- * commands completed, or a negative error. */
+ * commands completed, or a negative error.  With timeout_ms 0 and commands
+ * outstanding it serves the connection once without waiting. */
 int mirror_transport_poll(struct mirror_transport *t, int timeout_ms);
 /* Waits until nothing is outstanding. */
 int mirror_transport_drain(struct mirror_transport *t);
 unsigned mirror_transport_outstanding(const struct mirror_transport *t);
+
+/* For a caller's own event loop over many transports (one poll(2) for all
+ * sessions): the descriptor to wait on and the poll(2) events the backend
+ * waits for now (POLLIN, POLLOUT while it has bytes to send).  -1 / 0 when
+ * there is nothing to wait on (not connected, or a session that failed);
+ * the caller then calls mirror_transport_poll(t, 0) again within 100 ms.
+ * Once poll(2) reports the descriptor, or at least once a second for the
+ * command deadlines, mirror_transport_poll(t, 0) does the I/O without
+ * blocking and delivers the completions. */
+int mirror_transport_fd(const struct mirror_transport *t);
+short mirror_transport_events(const struct mirror_transport *t);
 
 /* Exit status (sg3_utils) for a completed command: status and sense, or
  * MIRROR_EXIT_TIMEOUT / MIRROR_EXIT_TRANSPORT for a transport failure. */
