@@ -130,6 +130,7 @@ static void respond_sense(struct mirror_receiver *rx, struct mirror_rx_task *t,
 	act->sense_len = n > 0 ? (unsigned)n : 0;
 	act->data_in = NULL;
 	act->data_in_len = 0;
+	act->data_in_overflow = 0;
 	rx->stats.check_condition++;
 	t->phase = RX_PHASE_RESPONDED;
 }
@@ -142,6 +143,7 @@ void mirror_rx_respond_good(struct mirror_receiver *rx, struct mirror_rx_task *t
 	act->sense_len = 0;
 	act->data_in = len ? data : NULL;
 	act->data_in_len = len;
+	act->data_in_overflow = 0;
 	rx->stats.good++;
 	t->phase = RX_PHASE_RESPONDED;
 }
@@ -481,6 +483,7 @@ static int readback_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
 		out[MIRROR_READBACK_HEADER_BYTES + mirror_readback_bitmap_len(rb.blocks)] ^= 0x01;
 	uint32_t len = n < t->edtl ? (uint32_t)n : t->edtl;
 	mirror_rx_respond_good(rx, t, act, out, len);
+	act->data_in_overflow = (uint32_t)n - len;
 	return 0;
 }
 

@@ -331,8 +331,10 @@ int mirror_rx_scsi_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
 		mirror_rx_respond_findings(rx, t, act);
 		return 0;
 	}
-	/* Never more than the initiator expects, nor any without data-in. */
+	/* Never more than the initiator expects, nor any without data-in;
+	 * what is cut off is the residual overflow. */
 	uint32_t len = t->dir == MIRROR_DIR_IN ? min_u32((uint32_t)n, t->edtl) : 0;
 	mirror_rx_respond_good(rx, t, act, t->inline_buf, len);
+	act->data_in_overflow = (uint32_t)n - len;
 	return 0;
 }

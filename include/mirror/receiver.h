@@ -89,6 +89,9 @@ struct mirror_rx_action {
 	unsigned sense_len;
 	const uint8_t *data_in; /* valid until mirror_rx_end */
 	uint32_t data_in_len;   /* <= the expected transfer length */
+	/* bytes the command had beyond the expected transfer length, not
+	 * sent: the residual overflow of RFC 7143 11.4.5.1 (O bit) */
+	uint32_t data_in_overflow;
 };
 
 enum mirror_rx_kind { MIRROR_RX_KIND_OTHER = 0, MIRROR_RX_KIND_SMALL, MIRROR_RX_KIND_LARGE,

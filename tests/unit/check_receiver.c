@@ -907,10 +907,13 @@ START_TEST(test_readback)
 	ck_assert_mem_eq(r.data, nv_data + BLK(16), BLK(8));
 	ck_assert_uint_eq(rx.stats.readbacks, 1);
 
-	/* The expected length cuts the answer. */
+	ck_assert_uint_eq(act.data_in_overflow, 0);
+
+	/* The expected length cuts the answer: the rest is the overflow. */
 	run_cmd(cdb, sizeof(cdb), MIRROR_DIR_IN, 20, NULL, NULL, NULL, &act);
 	assert_good(&act);
 	ck_assert_uint_eq(act.data_in_len, 20);
+	ck_assert_uint_eq(act.data_in_overflow, BLK(8));
 	ck_assert_uint_eq(be32(act.data_in + 12), 4);
 
 	/* VALIDITY ONLY: header and bitmap. */
@@ -1238,10 +1241,18 @@ START_TEST(test_inquiry_standard)
 	inquiry(0, 0, 5, 255, &act);
 	assert_good(&act);
 	ck_assert_uint_eq(act.data_in_len, 5);
+	ck_assert_uint_eq(act.data_in_overflow, 0); /* the allocation length is no overflow */
 	ck_assert_uint_eq(act.data_in[4], 31);
+	/* cut by the expected length: the rest is the residual overflow
+	 * (RFC 7143 11.4.5.1), all of it when nothing may be sent */
 	inquiry(0, 0, 96, 10, &act);
 	assert_good(&act);
 	ck_assert_uint_eq(act.data_in_len, 10);
+	ck_assert_uint_eq(act.data_in_overflow, 36 - 10);
+	inquiry(0, 0, 96, 0, &act);
+	assert_good(&act);
+	ck_assert_uint_eq(act.data_in_len, 0);
+	ck_assert_uint_eq(act.data_in_overflow, 36);
 	/* Identity set by the emulator shows, padded with spaces. */
 	snprintf(rx.vendor, sizeof(rx.vendor), "%s", "ACME");
 	inquiry(0, 0, 36, 36, &act);
@@ -1252,8 +1263,9 @@ START_TEST(test_inquiry_standard)
 	assert_rule(MIRROR_RULE_SCSI_INVALID_FIELD);
 	inquiry(2, 0, 255, 255, &act);
 	assert_field(&act, 0x24, true, 1, 1);
-	ck_assert_uint_eq(rx.stats.other_cmds, 6);
-	ck_assert_uint_eq(rx.stats.good, 4);
+	ck_assert_uint_eq(act.data_in_overflow, 0);
+	ck_assert_uint_eq(rx.stats.other_cmds, 7);
+	ck_assert_uint_eq(rx.stats.good, 5);
 	ck_assert_uint_eq(rx.stats.check_condition, 2);
 }
 END_TEST
@@ -1318,6 +1330,7 @@ START_TEST(test_read_capacity)
 	ck_assert_uint_eq(be32(act.data_in + 4), 512);
 	run_cmd(rc10, sizeof(rc10), MIRROR_DIR_IN, 4, NULL, NULL, NULL, &act);
 	ck_assert_uint_eq(act.data_in_len, 4);
+	ck_assert_uint_eq(act.data_in_overflow, 4);
 
 	run_cmd(rc16, sizeof(rc16), MIRROR_DIR_IN, 32, NULL, NULL, NULL, &act);
 	assert_good(&act);

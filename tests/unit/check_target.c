@@ -2,7 +2,8 @@
  * login (plain, CHAP, mutual CHAP, ACL, wrong target), discovery, both
  * mirror paths under both negotiation profiles with their interrupt
  * counts (wire-profile.md: 3 small, 4 large under `patent'), Data-Out
- * errors (RFC 7143 11.4.7.2), task management, and malformed PDUs. */
+ * errors (RFC 7143 11.4.7.2), task management, the CmdSN window
+ * (RFC 7143 4.2.2.1), data-in residuals (11.4.5.1), and malformed PDUs. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -746,6 +747,119 @@ START_TEST(header_digest_checked)
 }
 END_TEST
 
+/* RFC 7143 4.2.2.1: a non-immediate command with a CmdSN outside
+ * ExpCmdSN..MaxCmdSN (above it, or below it: a duplicate) is silently
+ * ignored; the next one in the window is answered, and every accepted
+ * non-immediate request (a NOP-Out too) advances ExpCmdSN. */
+START_TEST(cmdsn_window)
+{
+	struct rig r;
+	rig_init(&r, MIRROR_NEG_PATENT);
+	r.cmdsn = 1000;
+	rig_start(&r);
+	login_ok(&r);
+	const uint8_t tur[6] = { 0 }, *b, *bhs, *d;
+	uint32_t n;
+	/* answered, with the window it leaves open */
+	scsi_cmd(&r, 1, tur, 6, false, 0, NULL, 0);
+	b = expect_pdu(&r, 0x21, NULL, NULL);
+	ck_assert_uint_eq(b[3], 0);
+	uint32_t exp = rd32(b + 28), max = rd32(b + 32);
+	ck_assert_uint_eq(exp, 1001);
+	ck_assert_uint_ge(max, exp);
+	/* above MaxCmdSN, then below ExpCmdSN: no answer at all */
+	r.cmdsn = max + 1;
+	scsi_cmd(&r, 2, tur, 6, false, 0, NULL, 0);
+	r.cmdsn = exp - 1;
+	scsi_cmd(&r, 3, tur, 6, false, 0, NULL, 0);
+	ck_assert(!next_pdu(&r, &bhs, &d, &n));
+	ck_assert(!mirror_tgt_conn_wants_close(r.c));
+	/* a write dropped so leaves no task behind: its Data-Out is ignored */
+	uint8_t cdb[16] = { 0xA0 }, blk[512] = { 0 };
+	r.cmdsn = max + 5;
+	scsi_cmd(&r, 4, cdb, 12, true, 512, NULL, 0);
+	data_out(&r, 4, 0xffffffff, 0, blk, 512, true);
+	ck_assert(!next_pdu(&r, &bhs, &d, &n));
+	/* an immediate command is delivered whatever its CmdSN */
+	uint8_t imm[48] = { 0 };
+	imm[0] = 0x41;
+	imm[1] = 0x80;
+	be32(imm + 16, 5);
+	be32(imm + 24, 12345);
+	send_pdu(&r, imm, NULL, 0);
+	b = expect_pdu(&r, 0x21, NULL, NULL);
+	ck_assert_uint_eq(rd32(b + 16), 5);
+	ck_assert_uint_eq(rd32(b + 28), exp); /* it took no CmdSN */
+	/* back in the window: answered again */
+	r.cmdsn = exp;
+	scsi_cmd(&r, 6, tur, 6, false, 0, NULL, 0);
+	b = expect_pdu(&r, 0x21, NULL, NULL);
+	ck_assert_uint_eq(rd32(b + 16), 6);
+	ck_assert_uint_eq(rd32(b + 28), exp + 1);
+	/* a non-immediate NOP-Out takes a CmdSN too */
+	uint8_t nop[48] = { 0 };
+	nop[0] = 0x00;
+	nop[1] = 0x80;
+	be32(nop + 16, 7);
+	be32(nop + 20, 0xffffffff);
+	be32(nop + 24, r.cmdsn++);
+	send_pdu(&r, nop, NULL, 0);
+	b = expect_pdu(&r, 0x20, NULL, NULL);
+	ck_assert_uint_eq(rd32(b + 28), exp + 2);
+	/* ... and a repeat of it is a duplicate: ignored */
+	send_pdu(&r, nop, NULL, 0);
+	ck_assert(!next_pdu(&r, &bhs, &d, &n));
+	ck_assert_uint_eq(mirror_tgt_stats(r.t)->rejects, 0);
+	rig_free(&r);
+}
+END_TEST
+
+/* Residuals of a data-in command (RFC 7143 11.4.5.1): U when the answer
+ * is shorter than the expected length, O with the count of bytes cut off
+ * when the expected length was too short, in the Data-In carrying the
+ * status or in the SCSI Response when nothing was sent. */
+START_TEST(data_in_residuals)
+{
+	struct rig r;
+	rig_init(&r, MIRROR_NEG_PATENT);
+	rig_start(&r);
+	login_ok(&r);
+	const uint8_t inq[6] = { 0x12, 0, 0, 0, 255, 0 }, *b, *d;
+	uint32_t n;
+	/* 36 bytes of 255 expected: underflow 219 */
+	scsi_cmd(&r, 1, inq, 6, false, 255, NULL, 0);
+	b = expect_pdu(&r, 0x25, &d, &n);
+	ck_assert_uint_eq(n, 36);
+	ck_assert_uint_eq(b[1], 0x80 | 0x02 | 0x01);
+	ck_assert_uint_eq(rd32(b + 44), 219);
+	/* exactly 36: no residual */
+	const uint8_t inq36[6] = { 0x12, 0, 0, 0, 36, 0 };
+	scsi_cmd(&r, 2, inq36, 6, false, 36, NULL, 0);
+	b = expect_pdu(&r, 0x25, &d, &n);
+	ck_assert_uint_eq(b[1], 0x80 | 0x01);
+	ck_assert_uint_eq(rd32(b + 44), 0);
+	/* 10 expected: 10 sent, overflow 26 */
+	scsi_cmd(&r, 3, inq, 6, false, 10, NULL, 0);
+	b = expect_pdu(&r, 0x25, &d, &n);
+	ck_assert_uint_eq(n, 10);
+	ck_assert_uint_eq(b[1], 0x80 | 0x04 | 0x01);
+	ck_assert_uint_eq(rd32(b + 44), 26);
+	/* none expected: a SCSI Response, overflow 36 */
+	scsi_cmd(&r, 4, inq, 6, false, 0, NULL, 0);
+	b = expect_pdu(&r, 0x21, NULL, NULL);
+	ck_assert_uint_eq(b[3], 0);
+	ck_assert_uint_eq(b[1], 0x80 | 0x04);
+	ck_assert_uint_eq(rd32(b + 44), 36);
+	/* a CHECK CONDITION has no residual */
+	const uint8_t bad[6] = { 0x12, 0, 0x80, 0, 255, 0 };
+	scsi_cmd(&r, 5, bad, 6, false, 10, NULL, 0);
+	b = expect_pdu(&r, 0x21, NULL, NULL);
+	ck_assert_uint_eq(b[3], MIRROR_STATUS_CHECK_CONDITION);
+	ck_assert_uint_eq(b[1] & 0x06, 0);
+	rig_free(&r);
+}
+END_TEST
+
 START_TEST(logout)
 {
 	struct rig r;
@@ -782,6 +896,8 @@ int main(void)
 	tcase_add_test(t, abort_task_leaves_ranges_invalid);
 	tcase_add_test(t, malformed_pdus);
 	tcase_add_test(t, header_digest_checked);
+	tcase_add_test(t, cmdsn_window);
+	tcase_add_test(t, data_in_residuals);
 	tcase_add_test(t, logout);
 	suite_add_tcase(s, t);
 	return test_run_suite(s);
