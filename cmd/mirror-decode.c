@@ -56,18 +56,7 @@ static const char usage_text[] =
 	"9 not a mirror opcode, 15 file error, 19 invalid metadata (parameter list),\n"
 	"22 LBA out of range.\n";
 
-__attribute__((format(printf, 1, 2)))
-static int syntax_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "mirror-decode: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'mirror-decode --help'.\n");
-	return MIRROR_EXIT_SYNTAX;
-}
+#define syntax_error(...) mirror_syntax_error("mirror-decode", __VA_ARGS__)
 
 /* Reads a whole file (or stdin) into buf; -errno on failure, and
  * MIRROR_E_NOSPACE when it is larger than cap. */

@@ -108,18 +108,7 @@ static const char usage_text[] =
 	"SIGTERM or SIGINT stops it cleanly.  Exit status: 0 clean shutdown, 1 syntax\n"
 	"error, 15 file error (NVRAM, CHAP, port file), 35 cannot listen, 99 other.\n";
 
-__attribute__((format(printf, 1, 2)))
-static int syntax_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	return MIRROR_EXIT_SYNTAX;
-}
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
 /* A byte length option within [lo, hi]. */
 static int parse_len(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)

@@ -120,18 +120,7 @@ static const char usage_text[] =
 	"9 invalid opcode, 14 miscompare, 15 file error, 19 invalid field in\n"
 	"parameter list, 22 LBA out of range, 33 timeout, 35 transport error.\n";
 
-__attribute__((format(printf, 1, 2)))
-static int syntax_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	return MIRROR_EXIT_SYNTAX;
-}
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 {

@@ -43,6 +43,8 @@
 #include <mirror/emu_server.h>
 #include <mirror/target.h>
 
+#include "why.h"
+
 #define DEFAULT_MAX_CONNS 256u
 #define DEFAULT_MAX_PENDING (8u * 1024u * 1024u)
 #define DEFAULT_LINGER_MS 5000u
@@ -127,19 +129,6 @@ void mirror_log(enum mirror_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-__attribute__((format(printf, 4, 5)))
-static int fail(int code, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* ---- addresses ---- */
 
 int mirror_emu_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len,
@@ -151,18 +140,18 @@ int mirror_emu_parse_addr(const char *text, struct sockaddr_storage *ss, socklen
 	int family = AF_UNSPEC;
 
 	if (!text || !*text)
-		return fail(-EINVAL, why, why_len, "empty listen address (e.g. 127.0.0.1:3260)");
+		return mirror_fail(-EINVAL, why, why_len, "empty listen address (e.g. 127.0.0.1:3260)");
 	snprintf(port, sizeof(port), "%u", MIRROR_EMU_DEFAULT_PORT);
 	if (text[0] == '[') {
 		const char *rb = strchr(text, ']');
 		if (!rb)
-			return fail(-EINVAL, why, why_len, "'%s': '[' without ']'", text);
+			return mirror_fail(-EINVAL, why, why_len, "'%s': '[' without ']'", text);
 		p = text + 1;
 		hlen = (size_t)(rb - p);
 		family = AF_INET6;
 		colon = rb[1] == ':' ? rb + 1 : NULL;
 		if (rb[1] && !colon)
-			return fail(-EINVAL, why, why_len, "'%s': expected ':PORT' after ']'", text);
+			return mirror_fail(-EINVAL, why, why_len, "'%s': expected ':PORT' after ']'", text);
 	} else {
 		p = text;
 		colon = strchr(text, ':');
@@ -176,23 +165,23 @@ int mirror_emu_parse_addr(const char *text, struct sockaddr_storage *ss, socklen
 			family = AF_INET;
 	}
 	if (hlen == 0)
-		return fail(-EINVAL, why, why_len, "'%s': no address before the port", text);
+		return mirror_fail(-EINVAL, why, why_len, "'%s': no address before the port", text);
 	if (hlen >= sizeof(host))
-		return fail(-EINVAL, why, why_len, "'%.40s...': address too long", text);
+		return mirror_fail(-EINVAL, why, why_len, "'%.40s...': address too long", text);
 	memcpy(host, p, hlen);
 	host[hlen] = '\0';
 	if (colon) {
 		const char *d = colon + 1;
 		unsigned long v = 0;
 		if (!*d)
-			return fail(-EINVAL, why, why_len, "'%s': empty port", text);
+			return mirror_fail(-EINVAL, why, why_len, "'%s': empty port", text);
 		for (const char *q = d; *q; q++) {
 			if (*q < '0' || *q > '9')
-				return fail(-EINVAL, why, why_len, "'%s': port '%s' is not a number",
+				return mirror_fail(-EINVAL, why, why_len, "'%s': port '%s' is not a number",
 					    text, d);
 			v = v * 10 + (unsigned long)(*q - '0');
 			if (v > 65535)
-				return fail(-EINVAL, why, why_len,
+				return mirror_fail(-EINVAL, why, why_len,
 					    "'%s': port '%s' is over 65535", text, d);
 		}
 		snprintf(port, sizeof(port), "%lu", v);
@@ -205,7 +194,7 @@ int mirror_emu_parse_addr(const char *text, struct sockaddr_storage *ss, socklen
 	 * a listen address is written out in full. */
 	struct in_addr v4;
 	if (family == AF_INET && inet_pton(AF_INET, host, &v4) != 1)
-		return fail(-EINVAL, why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "'%s': '%s' is not an IPv4 address literal (e.g. 127.0.0.1:3260 or "
 			    "[::1]:3260; host names are not looked up)", text, host);
 	struct addrinfo hints, *res = NULL;
@@ -215,13 +204,13 @@ int mirror_emu_parse_addr(const char *text, struct sockaddr_storage *ss, socklen
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	int rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0 || !res)
-		return fail(-EINVAL, why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "'%s': '%s' is not an %s address literal (e.g. 127.0.0.1:3260 or "
 			    "[::1]:3260; host names are not looked up)", text, host,
 			    family == AF_INET6 ? "IPv6" : "IPv4");
 	if (res->ai_addrlen > sizeof(*ss)) {
 		freeaddrinfo(res);
-		return fail(-EINVAL, why, why_len, "'%s': address too long", text);
+		return mirror_fail(-EINVAL, why, why_len, "'%s': address too long", text);
 	}
 	memset(ss, 0, sizeof(*ss));
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -370,7 +359,7 @@ static int open_listener(struct mirror_emu_server *s, const char *text, char *wh
 		return rc;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(-errno, why, why_len, "cannot listen on %s: socket: %s", text,
+		return mirror_fail(-errno, why, why_len, "cannot listen on %s: socket: %s", text,
 			    strerror(errno));
 	/* A restarted emulator must get its port back while old connections
 	 * sit in TIME_WAIT; Linux still refuses a second live listener. */
@@ -383,28 +372,28 @@ static int open_listener(struct mirror_emu_server *s, const char *text, char *wh
 		int e = errno;
 		close(fd);
 		if (e == EADDRINUSE)
-			return fail(-e, why, why_len,
+			return mirror_fail(-e, why, why_len,
 				    "cannot listen on %s: address in use (another target on that port?)",
 				    text);
 		if (e == EADDRNOTAVAIL)
-			return fail(-e, why, why_len,
+			return mirror_fail(-e, why, why_len,
 				    "cannot listen on %s: no such local address on this host", text);
 		if (e == EACCES)
-			return fail(-e, why, why_len,
+			return mirror_fail(-e, why, why_len,
 				    "cannot listen on %s: permission denied (ports below 1024 need "
 				    "privilege)", text);
-		return fail(-e, why, why_len, "cannot listen on %s: %s", text, strerror(e));
+		return mirror_fail(-e, why, why_len, "cannot listen on %s: %s", text, strerror(e));
 	}
 	if (listen(fd, SOMAXCONN) < 0) {
 		int e = errno;
 		close(fd);
-		return fail(-e, why, why_len, "cannot listen on %s: %s", text, strerror(e));
+		return mirror_fail(-e, why, why_len, "cannot listen on %s: %s", text, strerror(e));
 	}
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
 		int e = errno;
 		close(fd);
-		return fail(-e, why, why_len, "cannot listen on %s: getsockname: %s", text,
+		return mirror_fail(-e, why, why_len, "cannot listen on %s: getsockname: %s", text,
 			    strerror(e));
 	}
 	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
@@ -422,9 +411,9 @@ static int unix_addr(const char *path, struct sockaddr_un *su, char *why, size_t
 	memset(su, 0, sizeof(*su));
 	su->sun_family = AF_UNIX;
 	if (n == 0)
-		return fail(-EINVAL, why, why_len, "empty stats socket path");
+		return mirror_fail(-EINVAL, why, why_len, "empty stats socket path");
 	if (n >= sizeof(su->sun_path))
-		return fail(-EINVAL, why, why_len, "stats socket path '%s' is too long (%zu bytes, "
+		return mirror_fail(-EINVAL, why, why_len, "stats socket path '%s' is too long (%zu bytes, "
 			    "at most %zu)", path, n, sizeof(su->sun_path) - 1);
 	memcpy(su->sun_path, path, n);
 	return 0;
@@ -463,7 +452,7 @@ static int open_stats(struct mirror_emu_server *s, const char *path, char *why, 
 		return rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(-errno, why, why_len, "stats socket %s: %s", path, strerror(errno));
+		return mirror_fail(-errno, why, why_len, "stats socket %s: %s", path, strerror(errno));
 	rc = bind(fd, (struct sockaddr *)&sa_un, sizeof(sa_un));
 	if (rc < 0 && errno == EADDRINUSE && stats_path_stale(path)) {
 		mirror_log(MIRROR_LOG_INFO, "stats socket %s: replacing the one a dead emulator left",
@@ -476,19 +465,19 @@ static int open_stats(struct mirror_emu_server *s, const char *path, char *why, 
 		close(fd);
 		if (e == EADDRINUSE) {
 			if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
-				return fail(-e, why, why_len,
+				return mirror_fail(-e, why, why_len,
 					    "stats socket %s: the path exists and is not a socket",
 					    path);
-			return fail(-e, why, why_len,
+			return mirror_fail(-e, why, why_len,
 				    "stats socket %s: in use by a running process", path);
 		}
-		return fail(-e, why, why_len, "stats socket %s: %s", path, strerror(e));
+		return mirror_fail(-e, why, why_len, "stats socket %s: %s", path, strerror(e));
 	}
 	if (listen(fd, (int)STATS_CLIENTS_MAX) < 0 || stat(path, &st) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(path);
-		return fail(-e, why, why_len, "stats socket %s: %s", path, strerror(e));
+		return mirror_fail(-e, why, why_len, "stats socket %s: %s", path, strerror(e));
 	}
 	/* Remember which file is ours, so that shutdown never removes a
 	 * socket another process has put at the same path since. */
@@ -520,7 +509,7 @@ int mirror_emu_server_new(const struct mirror_emu_config *c, struct mirror_emu_s
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return fail(-ENOMEM, why, why_len, "out of memory");
+		return mirror_fail(-ENOMEM, why, why_len, "out of memory");
 	s->cfg = *c;
 	if (!s->cfg.listen)
 		s->cfg.listen = MIRROR_EMU_DEFAULT_LISTEN;
@@ -539,14 +528,14 @@ int mirror_emu_server_new(const struct mirror_emu_config *c, struct mirror_emu_s
 	if (c->stats_path)
 		s->stats_path = strdup(c->stats_path);
 	if (!s->conns || !s->rbuf || (c->stats_path && !s->stats_path)) {
-		rc = fail(-ENOMEM, why, why_len, "out of memory");
+		rc = mirror_fail(-ENOMEM, why, why_len, "out of memory");
 		goto err;
 	}
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->wake.kind = SRC_WAKE;
 	s->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->ep < 0 || s->wake.fd < 0) {
-		rc = fail(-errno, why, why_len, "epoll/eventfd: %s", strerror(errno));
+		rc = mirror_fail(-errno, why, why_len, "epoll/eventfd: %s", strerror(errno));
 		goto err;
 	}
 	rc = open_listener(s, s->cfg.listen, why, why_len);
@@ -560,7 +549,7 @@ int mirror_emu_server_new(const struct mirror_emu_config *c, struct mirror_emu_s
 	if ((rc = ep_set(s, EPOLL_CTL_ADD, &s->wake, EPOLLIN)) < 0 ||
 	    (rc = ep_set(s, EPOLL_CTL_ADD, &s->lsn, EPOLLIN)) < 0 ||
 	    (s->stats_lsn.fd >= 0 && (rc = ep_set(s, EPOLL_CTL_ADD, &s->stats_lsn, EPOLLIN)) < 0)) {
-		fail(rc, why, why_len, "epoll_ctl: %s", strerror(-rc));
+		mirror_fail(rc, why, why_len, "epoll_ctl: %s", strerror(-rc));
 		goto err;
 	}
 	mirror_log(MIRROR_LOG_DEBUG, "listening on %s%s%s", s->portal,

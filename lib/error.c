@@ -1,9 +1,13 @@
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <mirror/error.h>
 #include <mirror/mirror.h>
+
+#include "why.h"
 
 static const char *const mirror_error_text[] = {
 	[-(MIRROR_E_INVALID_CDB - MIRROR_E_BASE)] = "invalid field in CDB",
@@ -31,4 +35,16 @@ const char *mirror_strerror(int code)
 const char *mirror_version(void)
 {
 	return PACKAGE_VERSION;
+}
+
+int mirror_fail(int code, char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && why_len) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include <mirror/error.h>
 #include <mirror/exit_status.h>
@@ -131,4 +133,16 @@ const char *mirror_exit_name(int status)
 		if (names[i].status == status)
 			return names[i].name;
 	return "unknown";
+}
+
+int mirror_syntax_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return MIRROR_EXIT_SYNTAX;
 }

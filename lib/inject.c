@@ -12,6 +12,8 @@
 
 #include <mirror/target.h>
 
+#include "why.h"
+
 /* A status delayed beyond an hour is a hang, which drop-status already
  * models; the bound also keeps the value far from unsigned overflow when
  * the engine adds it to a monotonic clock. */
@@ -38,19 +40,6 @@ static const struct action_info actions[] = {
 };
 
 #define ACTION_COUNT (sizeof(actions) / sizeof(actions[0]))
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 static int hexval(char c)
 {
@@ -97,18 +86,18 @@ static int parse_sense(const char *arg, struct mirror_inject_rule *r, char *why,
 		const char *end = strchr(p, '/');
 		size_t len = end && i < 2 ? (size_t)(end - p) : strlen(p);
 		if ((i < 2 && !end) || (i == 2 && strchr(p, '/')))
-			return fail(why, why_len,
+			return mirror_fail(-EINVAL, why, why_len,
 				    "sense '%s' must be three hex bytes KK/AA/QQ, e.g. sense:05/24/00",
 				    arg);
 		if (parse_hex_byte(p, len, &v[i]) < 0)
-			return fail(why, why_len, "sense '%s': %s '%.*s' is not one hex byte", arg,
+			return mirror_fail(-EINVAL, why, why_len, "sense '%s': %s '%.*s' is not one hex byte", arg,
 				    names[i], (int)(len > TOKEN_MAX ? TOKEN_MAX : len), p);
 		if (i < 2)
 			p += len + 1;
 	}
 	/* The sense key is 4 bits of fixed-format sense byte 2. */
 	if (v[0] > 0x0F)
-		return fail(why, why_len, "sense '%s': sense key 0x%02X is over 0xF", arg, v[0]);
+		return mirror_fail(-EINVAL, why, why_len, "sense '%s': sense key 0x%02X is over 0xF", arg, v[0]);
 	r->key = v[0];
 	r->asc = v[1];
 	r->ascq = v[2];
@@ -120,18 +109,18 @@ static int parse_delay(const char *arg, struct mirror_inject_rule *r, char *why,
 	unsigned long v = 0;
 
 	if (!*arg)
-		return fail(why, why_len, "delay-status needs milliseconds, e.g. delay-status:500");
+		return mirror_fail(-EINVAL, why, why_len, "delay-status needs milliseconds, e.g. delay-status:500");
 	for (const char *p = arg; *p; p++) {
 		if (*p < '0' || *p > '9')
-			return fail(why, why_len,
+			return mirror_fail(-EINVAL, why, why_len,
 				    "delay-status '%s' is not a number of milliseconds", arg);
 		v = v * 10 + (unsigned long)(*p - '0');
 		if (v > DELAY_MAX_MS)
-			return fail(why, why_len, "delay-status '%s' is over %u ms (one hour)", arg,
+			return mirror_fail(-EINVAL, why, why_len, "delay-status '%s' is over %u ms (one hour)", arg,
 				    DELAY_MAX_MS);
 	}
 	if (v == 0)
-		return fail(why, why_len, "delay-status must be at least 1 ms");
+		return mirror_fail(-EINVAL, why, why_len, "delay-status must be at least 1 ms");
 	r->delay_ms = (unsigned)v;
 	return 0;
 }
@@ -144,13 +133,13 @@ static int parse_probability(const char *val, double *out, char *why, size_t why
 	/* strtod takes leading space, signs, "inf" and "nan"; a probability
 	 * is written as a plain decimal ("0.5", "1", ".25", "1e-3"). */
 	if (!*val || !(val[0] == '.' || (val[0] >= '0' && val[0] <= '9')))
-		return fail(why, why_len, "p='%s' is not a number (0 < p <= 1, e.g. p=0.5)", val);
+		return mirror_fail(-EINVAL, why, why_len, "p='%s' is not a number (0 < p <= 1, e.g. p=0.5)", val);
 	errno = 0;
 	p = strtod(val, &end);
 	if (errno || *end || !isfinite(p))
-		return fail(why, why_len, "p='%s' is not a number (0 < p <= 1, e.g. p=0.5)", val);
+		return mirror_fail(-EINVAL, why, why_len, "p='%s' is not a number (0 < p <= 1, e.g. p=0.5)", val);
 	if (!(p > 0.0 && p <= 1.0))
-		return fail(why, why_len, "p=%s is outside 0 < p <= 1", val);
+		return mirror_fail(-EINVAL, why, why_len, "p=%s is outside 0 < p <= 1", val);
 	*out = p;
 	return 0;
 }
@@ -160,7 +149,7 @@ static int parse_opcode(const char *val, int *out, char *why, size_t why_len)
 	uint8_t op;
 
 	if (parse_hex_byte(val, strlen(val), &op) < 0)
-		return fail(why, why_len, "opcode='%s' is not one hex byte (e.g. opcode=0xA0)", val);
+		return mirror_fail(-EINVAL, why, why_len, "opcode='%s' is not one hex byte (e.g. opcode=0xA0)", val);
 	*out = op;
 	return 0;
 }
@@ -186,7 +175,7 @@ int mirror_inject_parse(const char *spec, struct mirror_inject_rule *r, char *wh
 	int rc;
 
 	if (!spec || !*spec)
-		return fail(why, why_len, "empty rule (e.g. sense:05/24/00,opcode=0xA0,p=0.5)");
+		return mirror_fail(-EINVAL, why, why_len, "empty rule (e.g. sense:05/24/00,opcode=0xA0,p=0.5)");
 	memset(&out, 0, sizeof(out));
 	out.opcode = -1;
 	out.probability = 1.0;
@@ -196,7 +185,7 @@ int mirror_inject_parse(const char *spec, struct mirror_inject_rule *r, char *wh
 	if (!end)
 		end = spec + strlen(spec);
 	if (take(tok, sizeof(tok), spec, (size_t)(end - spec)) < 0)
-		return fail(why, why_len, "action '%.20s...' is too long", spec);
+		return mirror_fail(-EINVAL, why, why_len, "action '%.20s...' is too long", spec);
 	char *arg = strchr(tok, ':');
 	if (arg)
 		*arg++ = '\0';
@@ -204,15 +193,15 @@ int mirror_inject_parse(const char *spec, struct mirror_inject_rule *r, char *wh
 		if (strcmp(tok, actions[i].name) == 0)
 			ai = &actions[i];
 	if (!ai)
-		return fail(why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "unknown action '%s' (sense:KK/AA/QQ, drop-status, delay-status:MS, "
 			    "unknown-opcode, skip-validity, corrupt-readback, close-mid-transfer)",
 			    tok);
 	out.action = ai->action;
 	if (ai->takes_arg && !arg)
-		return fail(why, why_len, "%s needs an argument: %s", ai->name, ai->arg_help);
+		return mirror_fail(-EINVAL, why, why_len, "%s needs an argument: %s", ai->name, ai->arg_help);
 	if (!ai->takes_arg && arg)
-		return fail(why, why_len, "%s takes no argument (got ':%s')", ai->name, arg);
+		return mirror_fail(-EINVAL, why, why_len, "%s takes no argument (got ':%s')", ai->name, arg);
 	if (ai->action == MIRROR_INJ_SENSE) {
 		rc = parse_sense(arg, &out, why, why_len);
 		if (rc < 0)
@@ -230,26 +219,26 @@ int mirror_inject_parse(const char *spec, struct mirror_inject_rule *r, char *wh
 		if (!end)
 			end = p + strlen(p);
 		if (end == p)
-			return fail(why, why_len, "empty qualifier after ',' in '%s'", spec);
+			return mirror_fail(-EINVAL, why, why_len, "empty qualifier after ',' in '%s'", spec);
 		if (take(tok, sizeof(tok), p, (size_t)(end - p)) < 0)
-			return fail(why, why_len, "qualifier '%.20s...' is too long", p);
+			return mirror_fail(-EINVAL, why, why_len, "qualifier '%.20s...' is too long", p);
 		char *val = strchr(tok, '=');
 		if (!val)
-			return fail(why, why_len, "qualifier '%s' is not KEY=VALUE (opcode=0xNN or p=0.5)",
+			return mirror_fail(-EINVAL, why, why_len, "qualifier '%s' is not KEY=VALUE (opcode=0xNN or p=0.5)",
 				    tok);
 		*val++ = '\0';
 		if (strcmp(tok, "opcode") == 0) {
 			if (have_op)
-				return fail(why, why_len, "opcode= given twice in '%s'", spec);
+				return mirror_fail(-EINVAL, why, why_len, "opcode= given twice in '%s'", spec);
 			have_op = true;
 			rc = parse_opcode(val, &out.opcode, why, why_len);
 		} else if (strcmp(tok, "p") == 0) {
 			if (have_p)
-				return fail(why, why_len, "p= given twice in '%s'", spec);
+				return mirror_fail(-EINVAL, why, why_len, "p= given twice in '%s'", spec);
 			have_p = true;
 			rc = parse_probability(val, &out.probability, why, why_len);
 		} else {
-			return fail(why, why_len, "unknown qualifier '%s=' (opcode=0xNN or p=0.5)", tok);
+			return mirror_fail(-EINVAL, why, why_len, "unknown qualifier '%s=' (opcode=0xNN or p=0.5)", tok);
 		}
 		if (rc < 0)
 			return rc;

@@ -19,6 +19,8 @@
 
 #include "bytes.h"
 
+#include "why.h"
+
 #define PAGE_ALIGN 4096u
 #define BYTE_ORDER_MARK 0x0102030405060708ull
 
@@ -40,19 +42,6 @@ struct layout {
 	uint32_t bitmap_len;
 	uint64_t bitmap_off, data_off, total;
 };
-
-__attribute__((format(printf, 4, 5)))
-static int fail(int code, char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static uint64_t round_up(uint64_t v, uint64_t to)
 {
@@ -122,31 +111,31 @@ static int header_check(const uint8_t *h, const char *path, uint64_t file_size,
 	char a[32], b[32], c[32], d[32];
 
 	if (memcmp(h + H_MAGIC, MIRROR_NVRAM_FILE_MAGIC, 8) != 0)
-		return fail(-EINVAL, why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "%s: not an NVRAM file (no %s magic at byte 0); refusing to overwrite it",
 			    path, MIRROR_NVRAM_FILE_MAGIC);
 	if (get_be32(h + H_CHECKSUM) != fnv1a(h, H_CHECKED_BYTES))
-		return fail(-EINVAL, why, why_len, "%s: damaged NVRAM file header (checksum mismatch)",
+		return mirror_fail(-EINVAL, why, why_len, "%s: damaged NVRAM file header (checksum mismatch)",
 			    path);
 	if (get_be32(h + H_HEADER_LEN) != MIRROR_NVRAM_FILE_HEADER)
-		return fail(-EINVAL, why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "%s: unsupported NVRAM file header length %u (expected %u)", path,
 			    get_be32(h + H_HEADER_LEN), MIRROR_NVRAM_FILE_HEADER);
 	memcpy(&bom, h + H_BOM, sizeof(bom));
 	if (bom != BYTE_ORDER_MARK)
-		return fail(-EINVAL, why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "%s: written on a host of another byte order (its validity bitmap "
 			    "would be misread)", path);
 
 	uint32_t size = get_be32(h + H_SIZE), split = get_be32(h + H_SPLIT);
 	if (size == 0 || size % MIRROR_BLOCK_SIZE || size > MIRROR_NVRAM_MAX_SIZE || split == 0 ||
 	    split >= size || split % MIRROR_BLOCK_SIZE)
-		return fail(-EINVAL, why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "%s: damaged NVRAM file header (size %u, split %u)", path, size, split);
 	struct layout l = layout_for(size);
 	if (get_be32(h + H_BITMAP_LEN) != l.bitmap_len ||
 	    get_be64(h + H_BITMAP_OFF) != l.bitmap_off || get_be64(h + H_DATA_OFF) != l.data_off)
-		return fail(-EINVAL, why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "%s: damaged NVRAM file header (bitmap length %u at %llu, data at %llu "
 			    "do not fit a %u-byte NVRAM)", path, get_be32(h + H_BITMAP_LEN),
 			    (unsigned long long)get_be64(h + H_BITMAP_OFF),
@@ -155,14 +144,14 @@ static int header_check(const uint8_t *h, const char *path, uint64_t file_size,
 	/* Before the file's length, so that the wrong size on the command
 	 * line is reported as that, not as a damaged file. */
 	if (size != p->nvram_size || split != p->region_split)
-		return fail(-ESTALE, why, why_len,
+		return mirror_fail(-ESTALE, why, why_len,
 			    "%s holds a %s NVRAM split at %s, but %s split at %s was asked for; "
 			    "it is not re-formatted: give the same NVRAM size and region split, "
 			    "or another file", path, size_str(size, a, sizeof(a)),
 			    size_str(split, b, sizeof(b)), size_str(p->nvram_size, c, sizeof(c)),
 			    size_str(p->region_split, d, sizeof(d)));
 	if (file_size != l.total)
-		return fail(-EINVAL, why, why_len,
+		return mirror_fail(-EINVAL, why, why_len,
 			    "%s: %s: the file has %llu bytes, its header says %llu", path,
 			    file_size < l.total ? "truncated" : "longer than its header says",
 			    (unsigned long long)file_size, (unsigned long long)l.total);
@@ -200,7 +189,7 @@ static int open_anon(struct mirror_nvram_mem *m, uint32_t size, char *why, size_
 			 -1, 0);
 
 	if (map == MAP_FAILED)
-		return fail(-errno, why, why_len, "cannot allocate a %u-byte NVRAM: %s", size,
+		return mirror_fail(-errno, why, why_len, "cannot allocate a %u-byte NVRAM: %s", size,
 			    strerror(errno));
 	m->map_ = map;
 	m->map_len_ = len;
@@ -227,21 +216,21 @@ static int open_file(struct mirror_nvram_mem *m, const struct mirror_profile *p,
 		fd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	if (fd < 0)
-		return fail(-errno, why, why_len, "%s: %s", path, strerror(errno));
+		return mirror_fail(-errno, why, why_len, "%s: %s", path, strerror(errno));
 	/* Two emulators writing one NVRAM would each believe they own it. */
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		rc = errno == EWOULDBLOCK ? fail(-EBUSY, why, why_len,
+		rc = errno == EWOULDBLOCK ? mirror_fail(-EBUSY, why, why_len,
 						 "%s: in use by another process (locked)", path)
-					  : fail(-errno, why, why_len, "%s: cannot lock: %s", path,
+					  : mirror_fail(-errno, why, why_len, "%s: cannot lock: %s", path,
 						 strerror(errno));
 		goto out_close;
 	}
 	if (fstat(fd, &st) < 0) {
-		rc = fail(-errno, why, why_len, "%s: %s", path, strerror(errno));
+		rc = mirror_fail(-errno, why, why_len, "%s: %s", path, strerror(errno));
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = fail(-EINVAL, why, why_len, "%s: not a regular file", path);
+		rc = mirror_fail(-EINVAL, why, why_len, "%s: not a regular file", path);
 		goto out_close;
 	}
 
@@ -250,7 +239,7 @@ static int open_file(struct mirror_nvram_mem *m, const struct mirror_profile *p,
 		 * header was written): nothing in it to lose. */
 		m->created = true;
 		if (ftruncate(fd, (off_t)l.total) < 0) {
-			rc = fail(-errno, why, why_len, "%s: cannot size to %llu bytes: %s", path,
+			rc = mirror_fail(-errno, why, why_len, "%s: cannot size to %llu bytes: %s", path,
 				  (unsigned long long)l.total, strerror(errno));
 			goto out_remove;
 		}
@@ -259,12 +248,12 @@ static int open_file(struct mirror_nvram_mem *m, const struct mirror_profile *p,
 		header_build(h, p->nvram_size, p->region_split);
 		rc = pio(fd, h, sizeof(h), 0, true);
 		if (rc < 0) {
-			fail(rc, why, why_len, "%s: cannot write the header: %s", path, strerror(-rc));
+			mirror_fail(rc, why, why_len, "%s: cannot write the header: %s", path, strerror(-rc));
 			goto out_remove;
 		}
 	} else {
 		if ((uint64_t)st.st_size < MIRROR_NVRAM_FILE_HEADER) {
-			rc = fail(-EINVAL, why, why_len,
+			rc = mirror_fail(-EINVAL, why, why_len,
 				  "%s: truncated or not an NVRAM file: %lld bytes, shorter than the "
 				  "%u-byte header", path, (long long)st.st_size,
 				  MIRROR_NVRAM_FILE_HEADER);
@@ -272,7 +261,7 @@ static int open_file(struct mirror_nvram_mem *m, const struct mirror_profile *p,
 		}
 		rc = pio(fd, h, sizeof(h), 0, false);
 		if (rc < 0) {
-			fail(rc, why, why_len, "%s: cannot read the header: %s", path, strerror(-rc));
+			mirror_fail(rc, why, why_len, "%s: cannot read the header: %s", path, strerror(-rc));
 			goto out_close;
 		}
 		rc = header_check(h, path, (uint64_t)st.st_size, p, why, why_len);
@@ -282,7 +271,7 @@ static int open_file(struct mirror_nvram_mem *m, const struct mirror_profile *p,
 
 	void *map = mmap(NULL, (size_t)l.total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
-		rc = fail(-errno, why, why_len, "%s: cannot map %llu bytes: %s", path,
+		rc = mirror_fail(-errno, why, why_len, "%s: cannot map %llu bytes: %s", path,
 			  (unsigned long long)l.total, strerror(errno));
 		goto out_remove;
 	}
@@ -300,7 +289,7 @@ out_remove:
 	if (m->created && made)
 		unlink(path);
 	else if (m->created && ftruncate(fd, 0) < 0)
-		rc = fail(-errno, why, why_len, "%s: cannot format it, nor empty it again: %s", path,
+		rc = mirror_fail(-errno, why, why_len, "%s: cannot format it, nor empty it again: %s", path,
 			  strerror(errno));
 out_close:
 	close(fd);
@@ -317,7 +306,7 @@ int mirror_nvram_mem_open(struct mirror_nvram_mem *m, const struct mirror_profil
 	memset(m, 0, sizeof(*m));
 	m->fd_ = -1;
 	if (mirror_profile_check(p, reason, sizeof(reason)) < 0)
-		return fail(-EINVAL, why, why_len, "NVRAM: %s", reason);
+		return mirror_fail(-EINVAL, why, why_len, "NVRAM: %s", reason);
 	rc = path ? open_file(m, p, path, why, why_len) : open_anon(m, p->nvram_size, why, why_len);
 	if (rc < 0) {
 		memset(m, 0, sizeof(*m));
@@ -334,7 +323,7 @@ int mirror_nvram_mem_sync(struct mirror_nvram_mem *m, char *why, size_t why_len)
 	if (!m->map_ || !m->file)
 		return 0;
 	if (msync(m->map_, m->map_len_, MS_SYNC) < 0)
-		return fail(-errno, why, why_len, "NVRAM file: msync: %s", strerror(errno));
+		return mirror_fail(-errno, why, why_len, "NVRAM file: msync: %s", strerror(errno));
 	return 0;
 }
 
@@ -348,7 +337,7 @@ int mirror_nvram_mem_close(struct mirror_nvram_mem *m, char *why, size_t why_len
 	munmap(m->map_, m->map_len_);
 	/* closing the descriptor releases the flock */
 	if (m->file && m->fd_ >= 0 && close(m->fd_) < 0 && rc == 0)
-		rc = fail(-errno, why, why_len, "NVRAM file: close: %s", strerror(errno));
+		rc = mirror_fail(-errno, why, why_len, "NVRAM file: close: %s", strerror(errno));
 	memset(m, 0, sizeof(*m));
 	m->fd_ = -1;
 	return rc;

@@ -11,12 +11,7 @@
 #include <mirror/error.h>
 #include <mirror/path.h>
 
-static int split_fail(char *why, size_t why_len, const char *msg)
-{
-	if (why && why_len)
-		snprintf(why, why_len, "%s", msg);
-	return -EINVAL;
-}
+#include "why.h"
 
 int mirror_split_init(struct mirror_splitter *sp, const struct mirror_profile *p,
 		      const struct mirror_write *w, const struct mirror_sender_state *s,
@@ -25,18 +20,18 @@ int mirror_split_init(struct mirror_splitter *sp, const struct mirror_profile *p
 {
 	memset(sp, 0, sizeof(*sp));
 	if (w->region > 1)
-		return split_fail(why, why_len, "region must be 0 or 1");
+		return mirror_fail(-EINVAL, why, why_len, "region must be 0 or 1");
 	uint32_t rs = mirror_region_start(p, w->region), re = mirror_region_end(p, w->region);
 	if (w->bytes == 0 || w->bytes % MIRROR_BLOCK_SIZE)
-		return split_fail(why, why_len, "write size must be a non-zero multiple of 512");
+		return mirror_fail(-EINVAL, why, why_len, "write size must be a non-zero multiple of 512");
 	if (w->nvram_addr % MIRROR_BLOCK_SIZE)
-		return split_fail(why, why_len, "NVRAM address must be a multiple of 512");
+		return mirror_fail(-EINVAL, why, why_len, "NVRAM address must be a multiple of 512");
 	if (w->nvram_addr < rs || w->nvram_addr >= re)
-		return split_fail(why, why_len, "NVRAM address is outside the sender's region");
+		return mirror_fail(-EINVAL, why, why_len, "NVRAM address is outside the sender's region");
 	if (w->bytes > (uint64_t)(re - rs))
-		return split_fail(why, why_len, "write is larger than the sender's NVRAM region");
+		return mirror_fail(-EINVAL, why, why_len, "write is larger than the sender's NVRAM region");
 	if ((uint64_t)w->lba + w->bytes / MIRROR_BLOCK_SIZE > (1ull << 32))
-		return split_fail(why, why_len, "LBA + blocks is beyond 2^32");
+		return mirror_fail(-EINVAL, why, why_len, "LBA + blocks is beyond 2^32");
 	sp->profile = p;
 	sp->w = *w;
 	if (s) {

@@ -47,6 +47,11 @@ enum mirror_exit {
 int mirror_exit_from_status(uint8_t status, const struct mirror_sense *s);
 /* Exit status for a library return code (decoders, parsers). */
 int mirror_exit_from_error(int code);
+/* For the commands: "PROG: message" and "Try 'PROG --help'." on stderr;
+ * returns MIRROR_EXIT_SYNTAX. */
+__attribute__((format(printf, 2, 3)))
+int mirror_syntax_error(const char *prog, const char *fmt, ...);
+
 /* A short name for an exit status ("invalid field in cdb", ...). */
 const char *mirror_exit_name(int status);
 
