@@ -1,0 +1,256 @@
+/* mirror-dissect: a packet capture of mirror traffic to per-operation
+ * interrupt and byte accounting, per-path summaries and spec findings.
+ * Thin: options here, everything else in libmirror (dissect_run.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include <mirror/dissect_run.h>
+#include <mirror/mirror.h>
+
+#define PROG "mirror-dissect"
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
+
+enum ops_format { OPS_NONE = 0, OPS_TABLE, OPS_CSV, OPS_JSON };
+
+struct opts {
+	struct mirror_dissect_run_opts run;
+	struct mirror_profile profile;
+	bool json, check;
+	enum ops_format ops;
+	double link_rate_bps;
+};
+
+struct ctx {
+	const struct opts *o;
+	struct mirror_dissect_summary summary;
+	uint64_t printed;
+};
+
+static const char usage_text[] =
+	"Usage: mirror-dissect -r FILE|- [OPTIONS]\n"
+	"Reads a packet capture (pcap or pcapng) of iSCSI mirror traffic and accounts\n"
+	"each mirror operation's receiver interrupts and bytes (mirror-protocol(7)).\n"
+	"\n"
+	"  -r, --read FILE           capture file, '-' for standard input\n"
+	"  -P, --port N              the target's TCP port (default 3260): it tells\n"
+	"                            the initiator side\n"
+	"  -o, --ops [table|csv|json]  one record per operation instead of the summary\n"
+	"  -j, --json                the summary (or, with --ops, the records) as JSON\n"
+	"  -c, --check               report spec findings; exit 48 if there are errors\n"
+	"      --link-rate RATE      what-if: operations per second each path could\n"
+	"                            sustain on a channel of RATE (e.g. 160Mb/s)\n"
+	"      --header-digest       HeaderDigest=CRC32C when the login is not captured\n"
+	"      --data-digest         DataDigest=CRC32C when the login is not captured\n"
+	"  -p, --profile NAME        wire profile, default v1 (--opcodes, --nvram-size,\n"
+	"  -O, --opcodes N,A,B,T,R   --region-split as for mirror-decode)\n"
+	"  -n, --nvram-size SIZE\n"
+	"      --region-split ADDR\n"
+	"  -V, --version             print the version\n"
+	"  -h, --help                this text\n"
+	"\n"
+	"Exit status: 0 decoded, 1 syntax error, 15 file error (unreadable, truncated\n"
+	"or corrupt: the results up to the bad packet are printed), 48 --check found\n"
+	"errors.\n";
+
+#define EXIT_FINDINGS 48
+
+static int parse_rate(const char *s, double *bps)
+{
+	char *end;
+	double v = strtod(s, &end);
+	static const struct {
+		const char *suffix;
+		double mul;
+	} units[] = { { "b/s", 1 }, { "kb/s", 1e3 }, { "Kb/s", 1e3 }, { "Mb/s", 1e6 },
+		      { "Gb/s", 1e9 }, { "", 1 } };
+
+	if (end == s || v <= 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			*bps = v * units[i].mul;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void on_op(void *user, const struct mirror_dissect_op *op)
+{
+	struct ctx *c = user;
+
+	mirror_dissect_summary_add(&c->summary, op);
+	switch (c->o->ops) {
+	case OPS_JSON: {
+		struct json_object *j = mirror_dissect_op_json(op);
+		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+		break;
+	}
+	case OPS_TABLE:
+		mirror_dissect_op_print(stdout, op, c->printed == 0);
+		break;
+	case OPS_CSV:
+		if (c->printed == 0)
+			puts("time,connection,itt,path,opcode,lba,blocks,interrupts,cdb,metadata,data,iscsi,tcpip,total,latency_us,status");
+		printf("%.6f,%llu,%u,%s,%u,%u,%u,%u,%llu,%llu,%llu,%llu,%llu,%llu,%.0f,%d\n",
+		       (double)op->time_ns / 1e9, (unsigned long long)op->conn_id, (unsigned)op->itt,
+		       mirror_dissect_path_name(op->path), op->opcode, (unsigned)op->lba,
+		       (unsigned)op->blocks, op->complete ? op->cost.interrupts : 0u,
+		       (unsigned long long)op->cost.cdb, (unsigned long long)op->cost.metadata,
+		       (unsigned long long)op->cost.data, (unsigned long long)op->cost.transport,
+		       (unsigned long long)op->cost.tcpip, (unsigned long long)op->cost.total,
+		       (double)op->latency_ns / 1000.0, op->have_status ? op->status : -1);
+		break;
+	case OPS_NONE:
+		break;
+	}
+	c->printed++;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { OPT_LINK_RATE = 256, OPT_HD, OPT_DD, OPT_SPLIT };
+	static const struct option longopts[] = {
+		{ "read", required_argument, NULL, 'r' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "ops", optional_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "link-rate", required_argument, NULL, OPT_LINK_RATE },
+		{ "header-digest", no_argument, NULL, OPT_HD },
+		{ "data-digest", no_argument, NULL, OPT_DD },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "opcodes", required_argument, NULL, 'O' },
+		{ "nvram-size", required_argument, NULL, 'n' },
+		{ "region-split", required_argument, NULL, OPT_SPLIT },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mirror_profile_options po = { 0 };
+	char why[160];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "r:P:o::jcp:O:n:Vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o->run.path = optarg;
+			break;
+		case 'P': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || v == 0 || v > 65535)
+				return syntax_error("bad --port '%s' (1..65535)", optarg);
+			o->run.target_port = (uint16_t)v;
+			break;
+		}
+		case 'o':
+			if (!optarg || strcmp(optarg, "table") == 0)
+				o->ops = OPS_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				o->ops = OPS_CSV;
+			else if (strcmp(optarg, "json") == 0)
+				o->ops = OPS_JSON;
+			else
+				return syntax_error("bad --ops '%s' (table, csv or json)", optarg);
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'c':
+			o->check = true;
+			break;
+		case OPT_LINK_RATE:
+			if (parse_rate(optarg, &o->link_rate_bps) < 0)
+				return syntax_error("bad --link-rate '%s' (e.g. 160Mb/s)", optarg);
+			break;
+		case OPT_HD:
+			o->run.dissect.header_digest = true;
+			break;
+		case OPT_DD:
+			o->run.dissect.data_digest = true;
+			break;
+		case 'p':
+			po.name = optarg;
+			break;
+		case 'O':
+			po.opcodes = optarg;
+			break;
+		case 'n':
+			po.nvram_size = optarg;
+			break;
+		case OPT_SPLIT:
+			po.region_split = optarg;
+			break;
+		case 'V':
+			printf(PROG " (mirrortest) %s\n", mirror_version());
+			return -MIRROR_EXIT_OK - 1000;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -MIRROR_EXIT_OK - 1000;
+		default:
+			fprintf(stderr, "Try '" PROG " --help'.\n");
+			return MIRROR_EXIT_SYNTAX;
+		}
+	}
+	if (optind < argc)
+		return syntax_error("unexpected argument '%s'", argv[optind]);
+	if (!o->run.path)
+		return syntax_error("%s", "no capture: -r FILE (or -r - for standard input)");
+	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
+	if (o->json && o->ops == OPS_TABLE)
+		o->ops = OPS_JSON;
+	o->run.dissect.profile = &o->profile;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct ctx ctx; /* the summary holds histograms: not on the stack */
+	struct opts o;
+	struct mirror_dissect_run_stats st;
+	int rc, ret = MIRROR_EXIT_OK;
+
+	memset(&o, 0, sizeof(o));
+	rc = parse_args(argc, argv, &o);
+	if (rc == -MIRROR_EXIT_OK - 1000)
+		return MIRROR_EXIT_OK;
+	if (rc)
+		return rc;
+	ctx.o = &o;
+	mirror_dissect_summary_init(&ctx.summary, &o.profile);
+	rc = mirror_dissect_run(&o.run, on_op, &ctx, &st);
+	if (rc < 0 && rc != -EIO) {
+		fprintf(stderr, PROG ": %s\n", st.error);
+		return MIRROR_EXIT_FILE_ERROR;
+	}
+	if (o.ops == OPS_NONE) {
+		if (o.json) {
+			struct json_object *j = mirror_dissect_summary_json(&ctx.summary, &st);
+			puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
+			json_object_put(j);
+		} else {
+			mirror_dissect_summary_print(stdout, &ctx.summary, &st, o.link_rate_bps);
+		}
+	}
+	fflush(stdout);
+	if (rc == -EIO) {
+		/* the results so far are printed; the file's fault is named */
+		fprintf(stderr, PROG ": %s: %s (results up to there are above)\n", o.run.path, st.error);
+		ret = MIRROR_EXIT_FILE_ERROR;
+	} else if (o.check && ctx.summary.errors) {
+		fprintf(stderr, PROG ": %llu errors found\n", (unsigned long long)ctx.summary.errors);
+		ret = EXIT_FINDINGS;
+	}
+	return ret;
+}
