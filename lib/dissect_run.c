@@ -297,6 +297,11 @@ void mirror_dissect_summary_add(struct mirror_dissect_summary *s, const struct m
 
 	s->ops++;
 	p->ops++;
+	s->commands_by_opcode[op->opcode]++;
+	s->dataout_pdus += op->dataout_pdus;
+	s->r2ts += op->r2ts;
+	s->datain_pdus += op->datain_pdus;
+	s->responses += op->have_status;
 	check_op(s, op);
 	if (!op->complete || (op->have_status && op->status != MIRROR_STATUS_GOOD))
 		return;
@@ -393,6 +398,20 @@ struct json_object *mirror_dissect_summary_json(const struct mirror_dissect_summ
 		json_object_array_add(fa, f);
 	}
 	json_object_object_add(o, "findings", fa);
+	struct json_object *pdus = json_object_new_object(), *byop = json_object_new_object();
+	for (unsigned i = 0; i < 256; i++) {
+		if (s->commands_by_opcode[i]) {
+			char k[8];
+			snprintf(k, sizeof(k), "0x%02x", i);
+			json_object_object_add(byop, k, json_object_new_int64((int64_t)s->commands_by_opcode[i]));
+		}
+	}
+	json_object_object_add(pdus, "scsi_commands", byop);
+	json_object_object_add(pdus, "data_out", json_object_new_int64((int64_t)s->dataout_pdus));
+	json_object_object_add(pdus, "r2t", json_object_new_int64((int64_t)s->r2ts));
+	json_object_object_add(pdus, "data_in", json_object_new_int64((int64_t)s->datain_pdus));
+	json_object_object_add(pdus, "scsi_responses", json_object_new_int64((int64_t)s->responses));
+	json_object_object_add(o, "pdus", pdus);
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)s->errors));
 	json_object_object_add(o, "warnings", json_object_new_int64((int64_t)s->warnings));
 	if (st) {

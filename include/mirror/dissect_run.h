@@ -72,6 +72,9 @@ struct mirror_dissect_summary {
 	struct mirror_profile profile;
 	struct mirror_path_summary path[3]; /* by enum mirror_dissect_path */
 	uint64_t ops;
+	/* PDU counts, for comparison with other dissectors (tshark) */
+	uint64_t commands_by_opcode[256];
+	uint64_t dataout_pdus, r2ts, datain_pdus, responses;
 	unsigned nfindings;
 	uint64_t findings_dropped, errors, warnings;
 	struct mirror_summary_finding finding[MIRROR_SUMMARY_FINDINGS_MAX];
