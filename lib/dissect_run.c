@@ -244,6 +244,41 @@ static void add_cost(struct mirror_cost *sum, const struct mirror_cost *c)
 	sum->total += c->total;
 }
 
+/* Sequence numbers come one per metadata message from each sender
+ * (wire-profile.md, metadata byte 4): a jump is a gap, a step back or a
+ * repeat is a repeat.  One slot per connection, reused round-robin. */
+static void check_sequence(struct mirror_dissect_summary *s, const struct mirror_dissect_op *op)
+{
+	unsigned n = sizeof(s->seq) / sizeof(s->seq[0]), i, slot = n;
+
+	for (i = 0; i < n; i++)
+		if (s->seq[i].used && s->seq[i].conn_id == op->conn_id)
+			break;
+	if (i == n) {
+		for (i = 0; i < n && s->seq[i].used; i++)
+			;
+		slot = i < n ? i : (unsigned)(op->conn_id % n);
+		s->seq[slot].used = true;
+		s->seq[slot].conn_id = op->conn_id;
+		s->seq[slot].last = op->sequence;
+		return;
+	}
+	uint32_t want = s->seq[i].last + 1;
+	if (op->sequence != want) {
+		if ((int32_t)(op->sequence - want) > 0) {
+			s->seq_gaps++;
+			add_finding(s, op, false, "sequence number %u after %u: %u missing",
+				    (unsigned)op->sequence, (unsigned)s->seq[i].last,
+				    (unsigned)(op->sequence - want));
+		} else {
+			s->seq_repeats++;
+			add_finding(s, op, false, "sequence number %u repeats or goes back (last %u)",
+				    (unsigned)op->sequence, (unsigned)s->seq[i].last);
+		}
+	}
+	s->seq[i].last = op->sequence;
+}
+
 /* The checks of issue 4's --check on one captured operation. */
 static void check_op(struct mirror_dissect_summary *s, const struct mirror_dissect_op *op)
 {
@@ -270,6 +305,8 @@ static void check_op(struct mirror_dissect_summary *s, const struct mirror_disse
 			    op->incomplete & MIRROR_DISSECT_INC_ITT_REUSED ? " (ITT reused)" : "");
 	if (!op->fields_valid)
 		return;
+	if (op->path == MIRROR_DISSECT_LARGE)
+		check_sequence(s, op);
 	if (op->blocks > MIRROR_LARGE_MAX_BLOCKS)
 		add_finding(s, op, true, "operation of %u blocks is over 1 MiB", (unsigned)op->blocks);
 	for (unsigned i = 0; i < op->sg_count; i++)
@@ -412,6 +449,10 @@ struct json_object *mirror_dissect_summary_json(const struct mirror_dissect_summ
 	json_object_object_add(pdus, "data_in", json_object_new_int64((int64_t)s->datain_pdus));
 	json_object_object_add(pdus, "scsi_responses", json_object_new_int64((int64_t)s->responses));
 	json_object_object_add(o, "pdus", pdus);
+	struct json_object *sq = json_object_new_object();
+	json_object_object_add(sq, "gaps", json_object_new_int64((int64_t)s->seq_gaps));
+	json_object_object_add(sq, "repeats", json_object_new_int64((int64_t)s->seq_repeats));
+	json_object_object_add(o, "sequence", sq);
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)s->errors));
 	json_object_object_add(o, "warnings", json_object_new_int64((int64_t)s->warnings));
 	if (st) {

@@ -75,6 +75,13 @@ struct mirror_dissect_summary {
 	/* PDU counts, for comparison with other dissectors (tshark) */
 	uint64_t commands_by_opcode[256];
 	uint64_t dataout_pdus, r2ts, datain_pdus, responses;
+	/* metadata sequence numbers per connection (the sender's counter) */
+	struct {
+		uint64_t conn_id;
+		uint32_t last;
+		bool used;
+	} seq[64];
+	uint64_t seq_gaps, seq_repeats;
 	unsigned nfindings;
 	uint64_t findings_dropped, errors, warnings;
 	struct mirror_summary_finding finding[MIRROR_SUMMARY_FINDINGS_MAX];
