@@ -20,6 +20,8 @@ PACKAGES=(
 	mandoc                        # man page lint
 	clang libclang-rt-14-dev      # libFuzzer targets, sanitizer runtime
 	valgrind                      # instructions/op in the benchmarks
+	tcpdump                       # recording reference traces
+	tshark                        # oracle for the cross-check, host of the Lua plugin
 )
 
 missing=()
