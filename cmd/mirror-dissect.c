@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -61,6 +63,58 @@ static const char usage_text[] =
 	"errors.\n";
 
 #define EXIT_FINDINGS 48
+
+/* The progress line: on stderr when it is a terminal and the capture a
+ * regular file, rewritten about every 0.5 s, cleared before the results. */
+struct progress {
+	double start, last;
+	int width; /* of the line last printed, 0: none shown */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_progress(void *user, uint64_t bytes_read, uint64_t total)
+{
+	struct progress *p = user;
+	double t = now_s(), el = t - p->start;
+	int w;
+
+	if (!total || t - p->last < 0.5)
+		return;
+	p->last = t;
+	if (bytes_read > total)
+		bytes_read = total;
+	w = fprintf(stderr, "\r" PROG ": %5.1f%%  %.0f MB/s", 100.0 * (double)bytes_read / (double)total,
+		    el > 0 ? (double)bytes_read / el / 1e6 : 0.0);
+	if (w > 0 && w - 1 < p->width) /* blank out the rest of a longer line */
+		fprintf(stderr, "%*s", p->width - (w - 1), "");
+	if (w > 0 && w - 1 > p->width)
+		p->width = w - 1;
+	fflush(stderr);
+}
+
+static void progress_clear(const struct progress *p)
+{
+	if (p->width)
+		fprintf(stderr, "\r%*s\r", p->width, "");
+}
+
+static bool progress_wanted(const char *path)
+{
+	struct stat sb;
+
+	if (!isatty(2))
+		return false;
+	if (strcmp(path, "-") == 0)
+		return fstat(0, &sb) == 0 && S_ISREG(sb.st_mode);
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
 
 static int parse_rate(const char *s, double *bps)
 {
@@ -217,6 +271,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
 	static struct ctx ctx; /* the summary holds histograms: not on the stack */
+	struct progress prog = { 0 };
 	struct opts o;
 	struct mirror_dissect_run_stats st;
 	int rc, ret = MIRROR_EXIT_OK;
@@ -229,7 +284,14 @@ int main(int argc, char **argv)
 		return rc;
 	ctx.o = &o;
 	mirror_dissect_summary_init(&ctx.summary, &o.profile);
+	/* not between per-operation records on the same terminal */
+	if (progress_wanted(o.run.path) && !(o.ops != OPS_NONE && isatty(1))) {
+		prog.start = prog.last = now_s();
+		o.run.progress = on_progress;
+		o.run.progress_ctx = &prog;
+	}
 	rc = mirror_dissect_run(&o.run, on_op, &ctx, &st);
+	progress_clear(&prog);
 	if (rc < 0 && rc != -EIO) {
 		fprintf(stderr, PROG ": %s\n", st.error);
 		return MIRROR_EXIT_FILE_ERROR;

@@ -337,8 +337,6 @@ struct mirror_capture {
 
 int mirror_capture_open(struct mirror_capture **out, const char *path, char *err, size_t err_len)
 {
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	struct mirror_capture *c;
 	FILE *f;
 	int rc;
 
@@ -358,6 +356,17 @@ int mirror_capture_open(struct mirror_capture **out, const char *path, char *err
 		snprintf(err, err_len, "%s: %s", path, strerror(errno));
 		return rc;
 	}
+	return mirror_capture_open_fp(out, f, path, err, err_len);
+}
+
+int mirror_capture_open_fp(struct mirror_capture **out, FILE *f, const char *name, char *err,
+			   size_t err_len)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct mirror_capture *c;
+	const char *path = name ? name : "capture";
+
+	*out = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		fclose(f);
@@ -374,10 +383,10 @@ int mirror_capture_open(struct mirror_capture **out, const char *path, char *err
 	}
 	c->dlt = pcap_datalink(c->pcap);
 	if (!mirror_cap_dlt_supported(c->dlt)) {
-		const char *name = pcap_datalink_val_to_name(c->dlt);
+		const char *dname = pcap_datalink_val_to_name(c->dlt);
 
 		snprintf(err, err_len, "%s: link type %d (%s) not supported", path, c->dlt,
-			 name ? name : "unknown");
+			 dname ? dname : "unknown");
 		pcap_close(c->pcap);
 		free(c);
 		return -EPROTONOSUPPORT;
@@ -434,6 +443,14 @@ int mirror_capture_next(struct mirror_capture *c, struct mirror_cap_segment *seg
 const char *mirror_capture_error(const struct mirror_capture *c)
 {
 	return c->err;
+}
+
+int64_t mirror_capture_offset(const struct mirror_capture *c)
+{
+	FILE *f = pcap_file(c->pcap);
+	off_t pos = f ? ftello(f) : -1;
+
+	return pos < 0 ? -1 : (int64_t)pos;
 }
 
 uint64_t mirror_capture_packet_no(const struct mirror_capture *c)

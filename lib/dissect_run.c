@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -118,6 +119,32 @@ static void on_tcp(void *user, const struct mirror_tcp_event *ev)
 	}
 }
 
+/* The size of the capture for progress reports: a regular file's size,
+ * else 0 (a pipe, a terminal).  fp is the caller's stream when it gave one
+ * (its descriptor), else the path is looked at. */
+static uint64_t capture_size(const struct mirror_dissect_run_opts *o)
+{
+	struct stat sb;
+	int rc;
+
+	if (o->fp)
+		rc = fstat(fileno(o->fp), &sb);
+	else if (strcmp(o->path, "-") == 0)
+		rc = fstat(0, &sb);
+	else
+		rc = stat(o->path, &sb);
+	return rc == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 ? (uint64_t)sb.st_size : 0;
+}
+
+static void report_progress(const struct mirror_dissect_run_opts *o,
+			    const struct mirror_capture *cap, uint64_t total)
+{
+	int64_t pos = mirror_capture_offset(cap);
+
+	if (pos >= 0)
+		o->progress(o->progress_ctx, (uint64_t)pos, total);
+}
+
 int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_op_fn cb, void *ctx,
 		       struct mirror_dissect_run_stats *st)
 {
@@ -125,6 +152,7 @@ int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_o
 	struct mirror_tcp *tcp;
 	struct run r;
 	struct mirror_cap_segment seg;
+	uint64_t total = 0;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -133,9 +161,14 @@ int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_o
 	r.cb = cb;
 	r.ctx = ctx;
 	r.st = st;
-	rc = mirror_capture_open(&cap, o->path, st->error, sizeof(st->error));
+	if (o->fp)
+		rc = mirror_capture_open_fp(&cap, o->fp, o->path, st->error, sizeof(st->error));
+	else
+		rc = mirror_capture_open(&cap, o->path, st->error, sizeof(st->error));
 	if (rc < 0)
 		return rc;
+	if (o->progress)
+		total = capture_size(o);
 	rc = mirror_tcp_new(&tcp, NULL, on_tcp, &r);
 	if (rc < 0) {
 		mirror_capture_close(cap);
@@ -147,11 +180,15 @@ int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_o
 		r.cur_hdr = seg.link_hdr_len + seg.ip_hdr_len + seg.tcp_hdr_len;
 		r.cur_hdr_used = false;
 		mirror_tcp_add(tcp, &seg);
+		if (o->progress && (seg.pkt_no & 1023u) == 0)
+			report_progress(o, cap, total);
 	}
 	if (rc < 0) {
 		st->file_error = true;
 		snprintf(st->error, sizeof(st->error), "%s", mirror_capture_error(cap));
 	}
+	if (o->progress)
+		report_progress(o, cap, total);
 	mirror_tcp_flush(tcp); /* closes every stream: open tasks end incomplete */
 	st->capture = *mirror_capture_stats(cap);
 	st->tcp = *mirror_tcp_stats(tcp);

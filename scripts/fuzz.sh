@@ -24,7 +24,7 @@ builddir=${2:-$srcdir/_build/fuzz}
 CLANG=${CLANG:-clang}
 
 targets=(fuzz_small_cdb fuzz_notify_cdb fuzz_metadata fuzz_table_update fuzz_readback
-	fuzz_sense fuzz_hex fuzz_iscsi_target)
+	fuzz_sense fuzz_hex fuzz_iscsi_target fuzz_capture)
 # FUZZ_TARGETS="fuzz_a fuzz_b" runs only those.
 if [ -n "${FUZZ_TARGETS:-}" ]; then read -r -a targets <<<"$FUZZ_TARGETS"; fi
 
@@ -65,8 +65,8 @@ toolchain_check() {
 		>"$probe.c"
 	"$CLANG" "${cflags[@]}" "$probe.c" -o "$probe" >"$probe.log" 2>&1 ||
 		skip "$CLANG cannot build a libFuzzer target (libclang-rt-dev missing?): $(head -n 1 "$probe.log")"
-	pkg-config --exists json-c libisal nettle libiscsi ||
-		die "json-c, libisal, nettle or libiscsi not found by pkg-config (Debian: libjson-c-dev libisal-dev nettle-dev libiscsi-dev)"
+	pkg-config --exists json-c libisal nettle libiscsi libpcap ||
+		die "json-c, libisal, nettle, libiscsi or libpcap not found by pkg-config (Debian: libjson-c-dev libisal-dev nettle-dev libiscsi-dev libpcap-dev)"
 }
 
 # lib/*.c include "config.h"; this is all they take from it.
@@ -83,9 +83,9 @@ build() {
 	local obj=$builddir/obj bin=$builddir/bin src
 	local o t
 	local -a inc jsonc libs objs=()
-	read -r -a jsonc <<<"$(pkg-config --cflags json-c libisal nettle libiscsi)"
+	read -r -a jsonc <<<"$(pkg-config --cflags json-c libisal nettle libiscsi libpcap)"
 	inc=(-I "$srcdir/include" -I "$builddir" "${jsonc[@]}")
-	read -r -a libs <<<"$(pkg-config --libs json-c libisal nettle libiscsi) -lsgutils2"
+	read -r -a libs <<<"$(pkg-config --libs json-c libisal nettle libiscsi libpcap) -lsgutils2"
 	mkdir -p "$obj" "$bin"
 	for src in "$srcdir"/lib/*.c; do
 		o=$obj/$(basename "${src%.c}").o
@@ -238,6 +238,77 @@ seed_iscsi_target() {
 		printf '\x01\x10'
 		login_pdu "$keys"
 	} >"$d/login-modern"
+}
+
+# tests/fuzz/fuzz_capture.c: byte 0 the mode (bit 0 clear: a pcap file
+# follows, after the target port in 2 bytes; set: chunk records for one
+# iSCSI connection), bits 1-4 the decoder's options.
+le32() {
+	printf '%b' "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) \
+		$(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
+}
+
+be16() { printf '%b' "$(printf '\\x%02x\\x%02x' $(($1 >> 8 & 255)) $(($1 & 255)))"; }
+
+# One Ethernet/IPv4/TCP packet record of a little-endian pcap: $1 sport,
+# $2 dport, $3 seq, $4 ack, $5 the payload file, $6 the timestamp (s).
+pcap_tcp_record() {
+	local plen len
+	plen=$(wc -c <"$5")
+	len=$((54 + plen))
+	le32 "$6"; le32 0; le32 "$len"; le32 "$len"
+	printf '\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00'
+	printf '\x45\x00'; be16 $((40 + plen)); printf '\x00\x01\x40\x00\x40\x06\x00\x00'
+	printf '\x7f\x00\x00\x01\x7f\x00\x00\x01'
+	be16 "$1"; be16 "$2"; be32 "$3"; be32 "$4"
+	printf '\x50\x18\xff\xff\x00\x00\x00\x00'
+	cat "$5"
+}
+
+# NOP-Out (ITT 1) and its NOP-In, each a 48-byte basic header segment.
+nop_out() { printf '\x40\x80'; zeros 14; be32 1; be32 4294967295; zeros 24; }
+nop_in() { printf '\x20\x80'; zeros 14; be32 1; be32 4294967295; zeros 24; }
+# TEST UNIT READY (ITT 2) and a GOOD SCSI Response.
+tur_cmd() { printf '\x01\x80'; zeros 14; be32 2; be32 0; be32 1; zeros 20; }
+tur_rsp() { printf '\x21\x80\x00\x00'; zeros 12; be32 2; zeros 28; }
+
+seed_capture() {
+	local d=$1 name port size tmp
+	tmp=$builddir/seedtmp
+	mkdir -p "$tmp"
+	# two recorded traces; files over 64 KiB are cut (a truncated file is
+	# an input worth having too)
+	for name in small mixed; do
+		[ -f "$srcdir/traces/$name.pcap" ] || continue
+		port=$(cat "$srcdir/traces/$name.port" 2>/dev/null || echo 3260)
+		size=$(wc -c <"$srcdir/traces/$name.pcap")
+		{
+			printf '\x00'; be16 "$port"
+			if ((size <= 65536)); then cat "$srcdir/traces/$name.pcap"; else head -c 65536 "$srcdir/traces/$name.pcap"; fi
+		} >"$d/trace-$name"
+	done
+	# a minimal pcap by hand: NOP-Out / NOP-In, TEST UNIT READY / GOOD
+	{ nop_out; tur_cmd; } >"$tmp/i2t"
+	{ nop_in; tur_rsp; } >"$tmp/t2i"
+	{
+		printf '\x00\x0c\xbc' # pcap mode, port 3260
+		printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00'; zeros 8; le32 65535; le32 1
+		pcap_tcp_record 40000 3260 1000 5000 "$tmp/i2t" 1
+		pcap_tcp_record 3260 40000 5000 1096 "$tmp/t2i" 2
+	} >"$d/minimal-pcap"
+	# stream mode: the same PDUs as chunk records, split 48 + 40 + 8 and
+	# whole, then a forced resync and the exchange again
+	{
+		printf '\x01'
+		printf '\x00\x2f'; nop_out
+		printf '\x00\x27'; tur_cmd | head -c 40
+		printf '\x00\x07'; tur_cmd | tail -c 8
+		printf '\x01\x5f'; nop_in; tur_rsp
+		printf '\x06\x00'
+		printf '\x00\x5f'; nop_out; tur_cmd
+		printf '\x01\x5f'; nop_in; tur_rsp
+	} >"$d/stream"
+	rm -rf "$tmp"
 }
 
 seed_all() {

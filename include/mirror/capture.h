@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,6 +103,12 @@ struct mirror_capture;
  * cannot decode) with a message in err. */
 int mirror_capture_open(struct mirror_capture **out, const char *path, char *err, size_t err_len);
 
+/* The same from a stream already open (a pipe, fmemopen(3), a memfd):
+ * the capture owns f from here on (closed by mirror_capture_close, or
+ * before returning on failure).  name (may be NULL) is only for messages. */
+int mirror_capture_open_fp(struct mirror_capture **out, FILE *f, const char *name, char *err,
+			   size_t err_len);
+
 /* Next TCP segment: 1 and *seg; 0 at the end of the file; or a negative
  * code (-EIO: truncated or corrupt file) with mirror_capture_error()
  * saying "packet N: <libpcap's message>".  Packets that are not TCP are
@@ -110,6 +117,10 @@ int mirror_capture_next(struct mirror_capture *c, struct mirror_cap_segment *seg
 
 /* The message of the last error ("" when none). */
 const char *mirror_capture_error(const struct mirror_capture *c);
+/* Bytes of the file consumed so far (the stream position, which runs
+ * ahead of the packets by at most libpcap's read buffer), or -1 when the
+ * stream cannot tell (a pipe). */
+int64_t mirror_capture_offset(const struct mirror_capture *c);
 /* Packets read so far (the number of the last packet read). */
 uint64_t mirror_capture_packet_no(const struct mirror_capture *c);
 int mirror_capture_dlt(const struct mirror_capture *c);

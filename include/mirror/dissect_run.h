@@ -23,6 +23,18 @@ struct mirror_dissect_run_opts {
 	const char *path;                 /* capture file, "-" for stdin */
 	uint16_t target_port;             /* tells the initiator side; 0: 3260 */
 	struct mirror_dissect_options dissect;
+	/* When not NULL, the capture is read from this stream instead of
+	 * opening path (path, if set, only names it in messages); the run
+	 * owns it and closes it before returning, whatever the outcome. */
+	FILE *fp;
+	/* When not NULL, called about every 1024 packets and once at the end
+	 * with the bytes of the file consumed so far (the stream position:
+	 * it may run ahead of the packets by libpcap's read buffer) and the
+	 * file's size (0 when unknown: a pipe, not a regular file).  Not
+	 * called at all when the position cannot be told.  The library
+	 * prints nothing: the callback decides whether and how often. */
+	void (*progress)(void *ctx, uint64_t bytes_read, uint64_t total);
+	void *progress_ctx;
 };
 
 struct mirror_dissect_run_stats {

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
 
 #include <mirror/capture.h>
+#include <mirror/dissect_run.h>
 #include <mirror/error.h>
 
 #include "testutil.h"
@@ -565,6 +567,113 @@ START_TEST(t_stdin)
 	ck_assert_mem_eq(seg.payload, hello, sizeof(hello));
 	ck_assert_int_eq(mirror_capture_next(c, &seg), 0);
 	mirror_capture_close(c);
+	unlink(w.path);
+}
+END_TEST
+
+/* mirror_capture_open_fp on a stream in memory: the same packets as from
+ * the file, the stream position as progress, a bad stream closed. */
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	struct stat sb;
+	uint8_t *b;
+	FILE *f = fopen(path, "rb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fstat(fileno(f), &sb), 0);
+	*n = (size_t)sb.st_size;
+	b = malloc(*n + 1);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(fread(b, 1, *n, f), *n);
+	fclose(f);
+	return b;
+}
+
+struct prog_rec {
+	unsigned calls;
+	uint64_t last, total;
+};
+
+static void prog_cb(void *ctx, uint64_t bytes_read, uint64_t total)
+{
+	struct prog_rec *p = ctx;
+
+	ck_assert_uint_ge(bytes_read, p->last);
+	p->calls++;
+	p->last = bytes_read;
+	p->total = total;
+}
+
+static void no_op(void *ctx, const struct mirror_dissect_op *op)
+{
+	(void)ctx;
+	(void)op;
+}
+
+START_TEST(t_open_fp)
+{
+	static uint8_t pkt[256];
+	static const char junk[] = "not a capture file at all, just words";
+	struct pcapw w;
+	struct mirror_capture *c;
+	struct mirror_cap_segment seg;
+	struct pspec s = base(DLT_EN10MB, 4);
+	uint32_t l, ip, tcp, n = build(&s, pkt, &l, &ip, &tcp);
+	struct mirror_dissect_run_opts ro;
+	struct mirror_dissect_run_stats st;
+	struct prog_rec pr = { 0 };
+	char err[256];
+	uint8_t *mem;
+	size_t len;
+	FILE *f;
+
+	pw_open(&w, 1, 65535);
+	for (unsigned i = 0; i < 3000; i++)
+		pw_add(&w, pkt, n, n, 1, i);
+	pw_close(&w);
+	mem = slurp(w.path, &len);
+	f = fmemopen(mem, len, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(mirror_capture_open_fp(&c, f, "mem", err, sizeof(err)), 0);
+	ck_assert_int_eq(mirror_capture_next(c, &seg), 1);
+	ck_assert_mem_eq(seg.payload, hello, sizeof(hello));
+	ck_assert_int_gt(mirror_capture_offset(c), 0);
+	for (unsigned i = 1; i < 3000; i++)
+		ck_assert_int_eq(mirror_capture_next(c, &seg), 1);
+	ck_assert_int_eq(mirror_capture_next(c, &seg), 0);
+	ck_assert_int_eq(mirror_capture_offset(c), (int64_t)len);
+	mirror_capture_close(c);
+
+	/* not a capture: -EINVAL, the stream closed by the call, the name in
+	 * the message */
+	f = fmemopen((void *)junk, sizeof(junk), "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(mirror_capture_open_fp(&c, f, "mem", err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(err, "mem"));
+
+	/* the run from a stream, with progress: positions never go back and
+	 * end at the file's size; a regular file's size is the total */
+	memset(&ro, 0, sizeof(ro));
+	ro.path = w.path;
+	ro.fp = fopen(w.path, "rb");
+	ck_assert_ptr_nonnull(ro.fp);
+	ro.progress = prog_cb;
+	ro.progress_ctx = &pr;
+	ck_assert_int_eq(mirror_dissect_run(&ro, no_op, NULL, &st), 0);
+	ck_assert_uint_eq(st.capture.packets, 3000);
+	ck_assert_uint_ge(pr.calls, 3); /* packets 1024, 2048 and the end */
+	ck_assert_uint_eq(pr.last, len);
+	ck_assert_uint_eq(pr.total, len);
+
+	/* from memory: no descriptor, so no total, the same position */
+	memset(&pr, 0, sizeof(pr));
+	ro.fp = fmemopen(mem, len, "rb");
+	ck_assert_ptr_nonnull(ro.fp);
+	ck_assert_int_eq(mirror_dissect_run(&ro, no_op, NULL, &st), 0);
+	ck_assert_uint_eq(pr.last, len);
+	ck_assert_uint_eq(pr.total, 0);
+	free(mem);
 	unlink(w.path);
 }
 END_TEST
@@ -1210,6 +1319,7 @@ static Suite *capture_suite(void)
 	tcase_add_test(tc, t_truncated_header);
 	tcase_add_test(tc, t_corrupt_record_length);
 	tcase_add_test(tc, t_stdin);
+	tcase_add_test(tc, t_open_fp);
 	tcase_add_test(tc, t_snaplen_file);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("reassembly");
