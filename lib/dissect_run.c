@@ -602,6 +602,14 @@ struct json_object *mirror_dissect_op_json(const struct mirror_dissect_op *op)
 		json_object_object_add(o, "sg", sg);
 	}
 	json_object_object_add(o, "interrupts", json_object_new_int(op->complete ? (int)op->cost.interrupts : 0));
+	/* which receiver events produced them (wire-profile.md) */
+	struct json_object *ev = json_object_new_object();
+	json_object_object_add(ev, "command", json_object_new_int((int)op->cost.int_command));
+	json_object_object_add(ev, "data_bursts", json_object_new_int((int)op->cost.int_data));
+	json_object_object_add(ev, "status", json_object_new_int((int)op->cost.int_status));
+	json_object_object_add(ev, "r2t", json_object_new_int((int)op->r2ts));
+	json_object_object_add(ev, "immediate_bytes", json_object_new_int64((int64_t)op->immediate_bytes));
+	json_object_object_add(o, "interrupt_events", ev);
 	json_object_object_add(b, "cdb", json_object_new_int64((int64_t)op->cost.cdb));
 	json_object_object_add(b, "metadata", json_object_new_int64((int64_t)op->cost.metadata));
 	json_object_object_add(b, "data", json_object_new_int64((int64_t)op->cost.data));
