@@ -37,13 +37,15 @@ struct ctx {
 };
 
 static const char usage_text[] =
-	"Usage: mirror-dissect -r FILE|- [OPTIONS]\n"
+	"Usage: mirror-dissect [OPTIONS] -r FILE|-\n"
+	"       mirror-dissect [OPTIONS] FILE...      (one summary per file)\n"
 	"Reads a packet capture (pcap or pcapng) of iSCSI mirror traffic and accounts\n"
 	"each mirror operation's receiver interrupts and bytes (mirror-protocol(7)).\n"
 	"\n"
 	"  -r, --read FILE           capture file, '-' for standard input\n"
-	"  -P, --port N              the target's TCP port (default 3260): it tells\n"
-	"                            the initiator side\n"
+	"  -P, --port N              the target's TCP port: it tells the initiator\n"
+	"                            side (default: 3260, or else the side that sends\n"
+	"                            the first initiator PDU)\n"
 	"  -o, --ops [table|csv|json]  one record per operation instead of the summary\n"
 	"  -j, --json                the summary (or, with --ops, the records) as JSON\n"
 	"  -c, --check               report spec findings; exit 48 if there are errors\n"
@@ -256,10 +258,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			return MIRROR_EXIT_SYNTAX;
 		}
 	}
-	if (optind < argc)
-		return syntax_error("unexpected argument '%s'", argv[optind]);
-	if (!o->run.path)
-		return syntax_error("%s", "no capture: -r FILE (or -r - for standard input)");
+	if (o->run.path && optind < argc)
+		return syntax_error("give -r FILE or FILE operands, not both ('%s')", argv[optind]);
+	if (!o->run.path && optind == argc)
+		return syntax_error("%s", "no capture: -r FILE, -r - for standard input, or FILE...");
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 	if (o->json && o->ops == OPS_TABLE)
@@ -268,12 +270,61 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Decodes one capture and prints its results; returns its exit status. */
+static int decode_one(struct opts *o, const char *path, bool several)
 {
 	static struct ctx ctx; /* the summary holds histograms: not on the stack */
 	struct progress prog = { 0 };
-	struct opts o;
 	struct mirror_dissect_run_stats st;
+	int rc, ret = MIRROR_EXIT_OK;
+
+	o->run.path = path;
+	o->run.progress = NULL;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.o = o;
+	mirror_dissect_summary_init(&ctx.summary, &o->profile);
+	if (several && !o->json && o->ops == OPS_NONE)
+		printf("== %s\n", path);
+	/* not between per-operation records on the same terminal */
+	if (progress_wanted(path) && !(o->ops != OPS_NONE && isatty(1))) {
+		prog.start = prog.last = now_s();
+		o->run.progress = on_progress;
+		o->run.progress_ctx = &prog;
+	}
+	rc = mirror_dissect_run(&o->run, on_op, &ctx, &st);
+	progress_clear(&prog);
+	if (rc < 0 && rc != -EIO) {
+		fprintf(stderr, PROG ": %s\n", st.error);
+		return MIRROR_EXIT_FILE_ERROR;
+	}
+	if (o->ops == OPS_NONE) {
+		if (o->json) {
+			struct json_object *j = mirror_dissect_summary_json(&ctx.summary, &st);
+			if (several)
+				json_object_object_add(j, "file", json_object_new_string(path));
+			puts(json_object_to_json_string_ext(j, several ? JSON_C_TO_STRING_PLAIN
+								       : JSON_C_TO_STRING_PRETTY));
+			json_object_put(j);
+		} else {
+			mirror_dissect_summary_print(stdout, &ctx.summary, &st, o->link_rate_bps);
+		}
+	}
+	fflush(stdout);
+	if (rc == -EIO) {
+		/* the results so far are printed; the file's fault is named */
+		fprintf(stderr, PROG ": %s: %s (results up to there are above)\n", path, st.error);
+		ret = MIRROR_EXIT_FILE_ERROR;
+	} else if (o->check && ctx.summary.errors) {
+		fprintf(stderr, PROG ": %s: %llu errors found\n", path,
+			(unsigned long long)ctx.summary.errors);
+		ret = EXIT_FINDINGS;
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
 	int rc, ret = MIRROR_EXIT_OK;
 
 	memset(&o, 0, sizeof(o));
@@ -282,37 +333,13 @@ int main(int argc, char **argv)
 		return MIRROR_EXIT_OK;
 	if (rc)
 		return rc;
-	ctx.o = &o;
-	mirror_dissect_summary_init(&ctx.summary, &o.profile);
-	/* not between per-operation records on the same terminal */
-	if (progress_wanted(o.run.path) && !(o.ops != OPS_NONE && isatty(1))) {
-		prog.start = prog.last = now_s();
-		o.run.progress = on_progress;
-		o.run.progress_ctx = &prog;
-	}
-	rc = mirror_dissect_run(&o.run, on_op, &ctx, &st);
-	progress_clear(&prog);
-	if (rc < 0 && rc != -EIO) {
-		fprintf(stderr, PROG ": %s\n", st.error);
-		return MIRROR_EXIT_FILE_ERROR;
-	}
-	if (o.ops == OPS_NONE) {
-		if (o.json) {
-			struct json_object *j = mirror_dissect_summary_json(&ctx.summary, &st);
-			puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
-			json_object_put(j);
-		} else {
-			mirror_dissect_summary_print(stdout, &ctx.summary, &st, o.link_rate_bps);
-		}
-	}
-	fflush(stdout);
-	if (rc == -EIO) {
-		/* the results so far are printed; the file's fault is named */
-		fprintf(stderr, PROG ": %s: %s (results up to there are above)\n", o.run.path, st.error);
-		ret = MIRROR_EXIT_FILE_ERROR;
-	} else if (o.check && ctx.summary.errors) {
-		fprintf(stderr, PROG ": %llu errors found\n", (unsigned long long)ctx.summary.errors);
-		ret = EXIT_FINDINGS;
+	if (o.run.path)
+		return decode_one(&o, o.run.path, false);
+	/* FILE operands: each on its own, the first failure's status wins */
+	for (int i = optind; i < argc; i++) {
+		int r = decode_one(&o, argv[i], argc - optind > 1);
+		if (r && !ret)
+			ret = r;
 	}
 	return ret;
 }

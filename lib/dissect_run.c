@@ -22,7 +22,22 @@ struct stream {
 	uint64_t id;
 	struct mirror_dissect_conn *conn;
 	enum mirror_dissect_dir dir0; /* the direction of the stream's first endpoint */
+	bool oriented;                /* dir0 is known */
 };
+
+/* RFC 7143 10: opcodes only an initiator sends, and only a target sends. */
+static int pdu_side(uint8_t byte0)
+{
+	switch (byte0 & 0x3f) {
+	case 0x00: case 0x01: case 0x02: case 0x03: case 0x04: case 0x05: case 0x06:
+		return MIRROR_DISSECT_I2T;
+	case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
+	case 0x31: case 0x32: case 0x3f:
+		return MIRROR_DISSECT_T2I;
+	default:
+		return -1;
+	}
+}
 
 struct run {
 	const struct mirror_dissect_run_opts *o;
@@ -66,15 +81,19 @@ static void on_tcp(void *user, const struct mirror_tcp_event *ev)
 	struct run *r = user;
 	struct stream *s = stream_find(r, ev->stream_id);
 	uint16_t port = r->o->target_port ? r->o->target_port : MIRROR_CAP_DEFAULT_PORT;
+	bool auto_port = r->o->target_port == 0;
 
 	switch (ev->kind) {
 	case MIRROR_TCP_EV_OPEN: {
-		enum mirror_dissect_dir d0;
+		enum mirror_dissect_dir d0 = MIRROR_DISSECT_I2T;
+		bool oriented = true;
 		/* the initiator is told by the target port, not by who sent SYN */
 		if (ev->tuple->dst.port == port)
 			d0 = MIRROR_DISSECT_I2T;
 		else if (ev->tuple->src.port == port)
 			d0 = MIRROR_DISSECT_T2I;
+		else if (auto_port)
+			oriented = false; /* decided by the first PDU */
 		else {
 			r->st->streams_ignored++;
 			return;
@@ -91,13 +110,27 @@ static void on_tcp(void *user, const struct mirror_tcp_event *ev)
 			mirror_dissect_conn_new(&r->o->dissect, ev->stream_id, r->cb, r->ctx);
 		if (!c)
 			return;
-		r->streams[r->n++] = (struct stream){ ev->stream_id, c, d0 };
+		r->streams[r->n++] = (struct stream){ ev->stream_id, c, d0, oriented };
 		r->st->streams++;
 		return;
 	}
 	case MIRROR_TCP_EV_DATA: {
 		if (!s)
 			return;
+		if (!s->oriented) {
+			int side = ev->len ? pdu_side(ev->data[0]) : -1;
+			if (side < 0) {
+				/* not iSCSI, or joined mid-PDU: not ours to guess */
+				r->st->streams_ignored++;
+				r->st->streams--;
+				mirror_dissect_conn_free(s->conn);
+				*s = r->streams[--r->n];
+				return;
+			}
+			s->dir0 = ev->dir == 0 ? (enum mirror_dissect_dir)side
+					       : (enum mirror_dissect_dir)(1 - side);
+			s->oriented = true;
+		}
 		uint32_t hdr = 0;
 		if (ev->pkt_no == r->cur_pkt && !r->cur_hdr_used) {
 			hdr = r->cur_hdr;

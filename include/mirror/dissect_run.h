@@ -21,7 +21,10 @@ struct json_object;
 
 struct mirror_dissect_run_opts {
 	const char *path;                 /* capture file, "-" for stdin */
-	uint16_t target_port;             /* tells the initiator side; 0: 3260 */
+	/* The target's port tells the initiator side.  0: 3260, and for a
+	 * connection on neither side of 3260, the side that sends the first
+	 * initiator PDU (Login Request, SCSI Command, ...) is the initiator. */
+	uint16_t target_port;
 	struct mirror_dissect_options dissect;
 	/* When not NULL, the capture is read from this stream instead of
 	 * opening path (path, if set, only names it in messages); the run
