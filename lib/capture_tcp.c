@@ -183,6 +183,26 @@ static void skip_hole(struct mirror_tcp *t, struct tcp_stream *s, int dir)
 	drain(t, s, dir);
 }
 
+/* The peer acknowledged bytes of a hole that the capture never showed: the
+ * receiver has them and no retransmission will come, so the hole is a gap
+ * now.  Waiting for the window limit or the close instead would hand the
+ * upper layer this direction's later bytes after the other direction's,
+ * out of step (a response before its command's Data-Out). */
+static void acked_hole(struct mirror_tcp *t, struct tcp_stream *s, int dir, uint32_t ack)
+{
+	struct tcp_dir *d = &s->d[dir];
+
+	while (d->ooo && d->have_next && seq_diff(ack, d->next) > 0) {
+		if (seq_diff(ack, d->ooo->seq) >= 0) {
+			skip_hole(t, s, dir);
+			continue;
+		}
+		/* ack inside the hole: the part below it is lost for sure */
+		emit_gap(t, s, dir, (uint32_t)seq_diff(ack, d->next), t->cur_pkt, t->cur_ts);
+		break;
+	}
+}
+
 static void flush_dir(struct mirror_tcp *t, struct tcp_stream *s, int dir)
 {
 	while (s->d[dir].ooo)
@@ -411,6 +431,8 @@ int mirror_tcp_add(struct mirror_tcp *t, const struct mirror_cap_segment *seg)
 		lru_unlink(t, s);
 		lru_push(t, s);
 	}
+	if (f & MIRROR_TCP_ACK)
+		acked_hole(t, s, 1 - dir, seg->ack);
 	d = &s->d[dir];
 	dseq = seg->seq;
 	if (f & MIRROR_TCP_SYN) {
