@@ -286,6 +286,13 @@ static void close_stream(struct mirror_tcp *t, struct tcp_stream *s,
 
 	flush_dir(t, s, 0);
 	flush_dir(t, s, 1);
+	/* A FIN beyond the last byte delivered: the bytes between were sent
+	 * and never captured. */
+	for (int i = 0; i < 2; i++) {
+		struct tcp_dir *d = &s->d[i];
+		if (d->fin_seen && d->have_next && seq_diff(d->fin_seq, d->next) > 0)
+			emit_gap(t, s, i, (uint32_t)seq_diff(d->fin_seq, d->next), t->cur_pkt, t->cur_ts);
+	}
 	emit(t, s, 0, MIRROR_TCP_EV_CLOSE, NULL, 0, 0, t->cur_pkt, t->cur_ts, why);
 	while (*pp != s)
 		pp = &(*pp)->hnext;
