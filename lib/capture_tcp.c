@@ -60,6 +60,14 @@ struct mirror_tcp {
 	struct mirror_tcp_stats st;
 	/* The packet being processed, for events it triggers. */
 	uint64_t cur_pkt, cur_ts;
+	/* Streams closed by FIN or RST, most recent last (a ring): a late
+	 * retransmission of their bytes must not open a phantom stream. */
+	struct closed_stream {
+		struct mirror_cap_tuple tup; /* direction 0 */
+		uint32_t end[2];             /* next sequence number per direction */
+		bool used;
+	} closed[64];
+	unsigned closed_at;
 };
 
 static int32_t seq_diff(uint32_t a, uint32_t b)
@@ -279,6 +287,30 @@ static void lru_push(struct mirror_tcp *t, struct tcp_stream *s)
 		t->lru_tail = s;
 }
 
+/* Whether a segment without SYN only repeats bytes of a stream that
+ * closed (at or before where that direction ended). */
+static bool stale_for_closed(struct mirror_tcp *t, const struct mirror_cap_segment *seg)
+{
+	for (unsigned i = 0; i < sizeof(t->closed) / sizeof(t->closed[0]); i++) {
+		const struct closed_stream *c = &t->closed[i];
+		int dir;
+		if (!c->used)
+			continue;
+		if (ep_eq(&c->tup.src, &seg->tuple.src) && ep_eq(&c->tup.dst, &seg->tuple.dst))
+			dir = 0;
+		else if (ep_eq(&c->tup.src, &seg->tuple.dst) && ep_eq(&c->tup.dst, &seg->tuple.src))
+			dir = 1;
+		else
+			continue;
+		uint32_t n = seg->payload_len + seg->payload_lost;
+		/* within 16 MiB before the end: a new connection reusing the
+		 * tuple without a SYN in the capture starts elsewhere */
+		return seq_diff(seg->seq + n, c->end[dir]) <= 0 &&
+		       seq_diff(seg->seq, c->end[dir]) > -(int32_t)(16u << 20);
+	}
+	return false;
+}
+
 static void close_stream(struct mirror_tcp *t, struct tcp_stream *s,
 			 enum mirror_tcp_close_reason why)
 {
@@ -294,6 +326,13 @@ static void close_stream(struct mirror_tcp *t, struct tcp_stream *s,
 			emit_gap(t, s, i, (uint32_t)seq_diff(d->fin_seq, d->next), t->cur_pkt, t->cur_ts);
 	}
 	emit(t, s, 0, MIRROR_TCP_EV_CLOSE, NULL, 0, 0, t->cur_pkt, t->cur_ts, why);
+	if (why == MIRROR_TCP_CLOSE_FIN || why == MIRROR_TCP_CLOSE_RST) {
+		struct closed_stream *c = &t->closed[t->closed_at++ % (sizeof(t->closed) / sizeof(t->closed[0]))];
+		c->tup = s->tup[0];
+		c->end[0] = s->d[0].next;
+		c->end[1] = s->d[1].next;
+		c->used = s->d[0].have_next && s->d[1].have_next;
+	}
 	while (*pp != s)
 		pp = &(*pp)->hnext;
 	*pp = s->hnext;
@@ -422,6 +461,12 @@ int mirror_tcp_add(struct mirror_tcp *t, const struct mirror_cap_segment *seg)
 		 * close, the last ACK must not open a phantom stream. */
 		if (!(f & MIRROR_TCP_SYN) && seg->payload_len + seg->payload_lost == 0)
 			return 0;
+		/* nor a late retransmission of a closed stream's bytes */
+		if (!(f & MIRROR_TCP_SYN) && stale_for_closed(t, seg)) {
+			t->st.retrans_segments++;
+			t->st.retrans_bytes += seg->payload_len + seg->payload_lost;
+			return 0;
+		}
 		if ((f & MIRROR_TCP_SYN) && (f & MIRROR_TCP_ACK)) {
 			/* The SYN's sender is the first endpoint. */
 			rev.src = seg->tuple.dst;

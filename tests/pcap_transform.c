@@ -544,7 +544,7 @@ static void usage(void)
 {
 	fputs("usage: pcap_transform IN OUT MODE [ARGS]\n"
 	      "  modes: reorder | retransmit | split [SIZE] | snaplen N |\n"
-	      "         gap PORT t2i|i2t | midstream K |\n"
+	      "         gap PORT t2i|i2t | midstream K | late K |\n"
 	      "         linktype null|sll|sll2|raw|vlan | interleave IN2 PORT PORT2\n",
 	      stderr);
 	exit(1);
@@ -583,6 +583,17 @@ int main(int argc, char **argv)
 		if (!t2i && strcmp(argv[5], "i2t"))
 			usage();
 		t_gap(&in, &out, (uint16_t)num(argv[4], 1, 65535), t2i);
+	} else if (!strcmp(mode, "late") && argc == 5) {
+		/* packet K (from 1) again after the end: a stale retransmission */
+		size_t k = (size_t)num(argv[4], 1, 1L << 30);
+		if (k > in.n)
+			die("late: no such packet");
+		for (size_t i = 0; i < in.n; i++)
+			push(&out, in.v[i]);
+		struct pkt *p = pkt_copy(in.v[k - 1]);
+		p->h.ts = in.v[in.n - 1]->h.ts;
+		p->h.ts.tv_sec += 1;
+		push(&out, p);
 	} else if (!strcmp(mode, "midstream") && argc == 5) {
 		size_t k = (size_t)num(argv[4], 0, 1L << 30);
 		for (size_t i = k; i < in.n; i++)
