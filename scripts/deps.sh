@@ -16,6 +16,7 @@ PACKAGES=(
 	tgt                           # a real iSCSI target to test against
 	libpcap-dev                   # capture decoding
 	libncurses-dev                # mirror-top
+	tmux                          # mirror-top's tests read its screen
 	jq                            # JSON checks in the tests
 	mandoc                        # man page lint
 	clang libclang-rt-14-dev      # libFuzzer targets, sanitizer runtime
