@@ -331,9 +331,24 @@ enum mirror_cap_kind mirror_cap_decode(int dlt, const uint8_t *pkt, uint32_t cap
 struct mirror_capture {
 	pcap_t *pcap;
 	int dlt;
+	bool live;
 	struct mirror_cap_stats st;
 	char err[PCAP_ERRBUF_SIZE + 64];
 };
+
+/* The capture's link type, or an error naming it. */
+static int capture_check_dlt(struct mirror_capture *c, const char *name, char *err, size_t err_len)
+{
+	const char *dname;
+
+	c->dlt = pcap_datalink(c->pcap);
+	if (mirror_cap_dlt_supported(c->dlt))
+		return 0;
+	dname = pcap_datalink_val_to_name(c->dlt);
+	snprintf(err, err_len, "%s: link type %d (%s) not supported", name, c->dlt,
+		 dname ? dname : "unknown");
+	return -EPROTONOSUPPORT;
+}
 
 int mirror_capture_open(struct mirror_capture **out, const char *path, char *err, size_t err_len)
 {
@@ -381,18 +396,110 @@ int mirror_capture_open_fp(struct mirror_capture **out, FILE *f, const char *nam
 		snprintf(err, err_len, "%s: %s", path, ebuf[0] ? ebuf : "not a capture file");
 		return -EINVAL;
 	}
-	c->dlt = pcap_datalink(c->pcap);
-	if (!mirror_cap_dlt_supported(c->dlt)) {
-		const char *dname = pcap_datalink_val_to_name(c->dlt);
-
-		snprintf(err, err_len, "%s: link type %d (%s) not supported", path, c->dlt,
-			 dname ? dname : "unknown");
+	if (capture_check_dlt(c, path, err, err_len) < 0) {
 		pcap_close(c->pcap);
 		free(c);
 		return -EPROTONOSUPPORT;
 	}
 	*out = c;
 	return 0;
+}
+
+/* libpcap's activation outcome as an error code. */
+static int live_error_code(int status)
+{
+	switch (status) {
+	case PCAP_ERROR_PERM_DENIED:
+		return -EPERM;
+	case PCAP_ERROR_NO_SUCH_DEVICE:
+		return -ENODEV;
+	case PCAP_ERROR_IFACE_NOT_UP:
+		return -ENETDOWN;
+	default:
+		return -EIO;
+	}
+}
+
+int mirror_capture_open_live(struct mirror_capture **out, const char *iface, const char *filter,
+			     unsigned snaplen, unsigned buffer_bytes, unsigned timeout_ms, char *err,
+			     size_t err_len)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct bpf_program prog;
+	struct mirror_capture *c;
+	int rc, status;
+
+	*out = NULL;
+	if (!iface || !*iface) {
+		snprintf(err, err_len, "no interface given");
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, err_len, "%s: out of memory", iface);
+		return -ENOMEM;
+	}
+	c->live = true;
+	c->pcap = pcap_create(iface, ebuf);
+	if (!c->pcap) {
+		snprintf(err, err_len, "%s: %s", iface, ebuf);
+		free(c);
+		return -ENODEV;
+	}
+	pcap_set_snaplen(c->pcap, snaplen ? (int)snaplen : 262144);
+	pcap_set_timeout(c->pcap, timeout_ms ? (int)timeout_ms : 100);
+	if (buffer_bytes)
+		pcap_set_buffer_size(c->pcap, (int)buffer_bytes);
+	pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_NANO);
+	status = pcap_activate(c->pcap);
+	if (status < 0) {
+		snprintf(err, err_len, "%s: %s", iface,
+			 status == PCAP_ERROR ? pcap_geterr(c->pcap) : pcap_statustostr(status));
+		rc = live_error_code(status);
+		goto fail;
+	}
+	rc = capture_check_dlt(c, iface, err, err_len);
+	if (rc < 0)
+		goto fail;
+	if (filter && *filter) {
+		if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			snprintf(err, err_len, "filter \"%s\": %s", filter, pcap_geterr(c->pcap));
+			rc = -EINVAL;
+			goto fail;
+		}
+		status = pcap_setfilter(c->pcap, &prog);
+		pcap_freecode(&prog);
+		if (status < 0) {
+			snprintf(err, err_len, "filter \"%s\": %s", filter, pcap_geterr(c->pcap));
+			rc = -EINVAL;
+			goto fail;
+		}
+	}
+	*out = c;
+	return 0;
+fail:
+	pcap_close(c->pcap);
+	free(c);
+	return rc;
+}
+
+void mirror_capture_break(struct mirror_capture *c)
+{
+	pcap_breakloop(c->pcap);
+}
+
+uint64_t mirror_capture_drops(struct mirror_capture *c)
+{
+	struct pcap_stat ps;
+
+	if (!c->live || pcap_stats(c->pcap, &ps) < 0)
+		return 0;
+	return (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+}
+
+bool mirror_capture_is_live(const struct mirror_capture *c)
+{
+	return c->live;
 }
 
 int mirror_capture_next(struct mirror_capture *c, struct mirror_cap_segment *seg)
@@ -404,7 +511,9 @@ int mirror_capture_next(struct mirror_capture *c, struct mirror_cap_segment *seg
 	for (;;) {
 		rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == PCAP_ERROR_BREAK)
-			return 0; /* end of file */
+			return 0; /* end of file, or mirror_capture_break */
+		if (rc == 0 && c->live)
+			return -EAGAIN; /* the read timeout expired */
 		if (rc != 1) {
 			/* libpcap reports a cut or corrupt record header this way;
 			 * the failing record would have been the next number. */

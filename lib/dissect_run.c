@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include <json-c/json.h>
@@ -178,6 +179,29 @@ static void report_progress(const struct mirror_dissect_run_opts *o,
 		o->progress(o->progress_ctx, (uint64_t)pos, total);
 }
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Calls the caller's tick when tick_ms went by since the last one. */
+static void live_tick(const struct mirror_dissect_run_opts *o, struct mirror_capture *cap,
+		      uint64_t *last)
+{
+	uint64_t now;
+
+	if (!o->tick)
+		return;
+	now = monotonic_ms();
+	if (now - *last < (o->tick_ms ? o->tick_ms : 100))
+		return;
+	*last = now;
+	o->tick(o->tick_ctx, cap);
+}
+
 int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_op_fn cb, void *ctx,
 		       struct mirror_dissect_run_stats *st)
 {
@@ -185,7 +209,7 @@ int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_o
 	struct mirror_tcp *tcp;
 	struct run r;
 	struct mirror_cap_segment seg;
-	uint64_t total = 0;
+	uint64_t total = 0, last_tick = 0;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -194,7 +218,11 @@ int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_o
 	r.cb = cb;
 	r.ctx = ctx;
 	r.st = st;
-	if (o->fp)
+	if (o->iface)
+		rc = mirror_capture_open_live(&cap, o->iface, o->filter, 0, o->buffer_bytes,
+					      o->tick_ms ? o->tick_ms : 100, st->error,
+					      sizeof(st->error));
+	else if (o->fp)
 		rc = mirror_capture_open_fp(&cap, o->fp, o->path, st->error, sizeof(st->error));
 	else
 		rc = mirror_capture_open(&cap, o->path, st->error, sizeof(st->error));
@@ -208,7 +236,14 @@ int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_o
 		snprintf(st->error, sizeof(st->error), "out of memory");
 		return rc;
 	}
-	while ((rc = mirror_capture_next(cap, &seg)) > 0) {
+	for (;;) {
+		rc = mirror_capture_next(cap, &seg);
+		if (rc == -EAGAIN || (rc > 0 && o->iface && (seg.pkt_no & 63u) == 0))
+			live_tick(o, cap, &last_tick);
+		if (rc == -EAGAIN)
+			continue;
+		if (rc <= 0)
+			break;
 		r.cur_pkt = seg.pkt_no;
 		r.cur_hdr = seg.link_hdr_len + seg.ip_hdr_len + seg.tcp_hdr_len;
 		r.cur_hdr_used = false;
@@ -224,6 +259,7 @@ int mirror_dissect_run(const struct mirror_dissect_run_opts *o, mirror_dissect_o
 		report_progress(o, cap, total);
 	mirror_tcp_flush(tcp); /* closes every stream: open tasks end incomplete */
 	st->capture = *mirror_capture_stats(cap);
+	st->kernel_drops = mirror_capture_drops(cap);
 	st->tcp = *mirror_tcp_stats(tcp);
 	while (r.n)
 		stream_close(&r, &r.streams[r.n - 1]);

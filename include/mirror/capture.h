@@ -109,6 +109,24 @@ int mirror_capture_open(struct mirror_capture **out, const char *path, char *err
 int mirror_capture_open_fp(struct mirror_capture **out, FILE *f, const char *name, char *err,
 			   size_t err_len);
 
+/* Live capture on an interface (libpcap; needs CAP_NET_RAW): filter is a
+ * pcap-filter(7) expression or NULL, snaplen 0 for 262144, buffer_bytes 0
+ * for libpcap's default kernel buffer.  mirror_capture_next then returns
+ * -EAGAIN when nothing arrived within timeout_ms (so a caller can refresh
+ * a screen or check a stop flag) and never returns 0 until
+ * mirror_capture_break() is called (from any thread or a signal handler).
+ * -EPERM / -ENODEV / -EINVAL (bad filter) with a message in err. */
+int mirror_capture_open_live(struct mirror_capture **out, const char *iface, const char *filter,
+			     unsigned snaplen, unsigned buffer_bytes, unsigned timeout_ms, char *err,
+			     size_t err_len);
+/* Ends a live capture: the next mirror_capture_next returns 0. */
+void mirror_capture_break(struct mirror_capture *c);
+/* Packets the kernel dropped for lack of buffer space (live captures:
+ * pcap_stats' ps_drop plus ps_ifdrop), 0 for a file. */
+uint64_t mirror_capture_drops(struct mirror_capture *c);
+/* True for a live capture. */
+bool mirror_capture_is_live(const struct mirror_capture *c);
+
 /* Next TCP segment: 1 and *seg; 0 at the end of the file; or a negative
  * code (-EIO: truncated or corrupt file) with mirror_capture_error()
  * saying "packet N: <libpcap's message>".  Packets that are not TCP are

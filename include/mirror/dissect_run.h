@@ -38,6 +38,19 @@ struct mirror_dissect_run_opts {
 	 * prints nothing: the callback decides whether and how often. */
 	void (*progress)(void *ctx, uint64_t bytes_read, uint64_t total);
 	void *progress_ctx;
+	/* Live capture instead of a file when iface is set (path and fp are
+	 * then ignored): filter is a pcap-filter(7) expression or NULL;
+	 * buffer_bytes 0 for libpcap's default.  The run goes on until tick
+	 * calls mirror_capture_break(cap). */
+	const char *iface;
+	const char *filter;
+	unsigned buffer_bytes;
+	/* When not NULL, called about every tick_ms (0: 100) of wall-clock
+	 * time while a live capture runs, whether packets arrive or not, so
+	 * a caller can refresh a view or end the run. */
+	void (*tick)(void *ctx, struct mirror_capture *cap);
+	void *tick_ctx;
+	unsigned tick_ms;
 };
 
 struct mirror_dissect_run_stats {
@@ -46,6 +59,7 @@ struct mirror_dissect_run_stats {
 	uint64_t streams;          /* iSCSI connections decoded */
 	uint64_t streams_ignored;  /* TCP streams not to or from the target port */
 	uint64_t header_digest_errors, data_digest_errors, resyncs, lost_bytes;
+	uint64_t kernel_drops;     /* live: packets the kernel dropped (libpcap's ps_drop + ps_ifdrop) */
 	bool file_error;           /* the file ended in a truncation or corruption */
 	char error[256];           /* what, at which packet */
 };
