@@ -38,6 +38,10 @@ struct tcp_dir {
 	uint32_t isn, fin_seq;
 	struct ooo_seg *ooo; /* sorted by seq */
 	size_t ooo_bytes;
+	/* The peer acknowledged bytes past next with nothing buffered after
+	 * them: a hole at the end of what was seen (see acked_hole). */
+	bool ack_ahead;
+	uint32_t acked;
 };
 
 struct tcp_stream {
@@ -209,6 +213,33 @@ static void acked_hole(struct mirror_tcp *t, struct tcp_stream *s, int dir, uint
 		emit_gap(t, s, dir, (uint32_t)seq_diff(ack, d->next), t->cur_pkt, t->cur_ts);
 		break;
 	}
+	/* Acknowledged past everything seen, nothing seen after: the missing
+	 * bytes were the last sent.  Not a gap yet (a capture may show an ACK
+	 * just before the data it acknowledges); it becomes one when the
+	 * peer sends data of its own (ack_ahead_settle) or at the close.  The
+	 * FIN takes one sequence number: its acknowledgment is no hole. */
+	uint32_t end = d->next + (d->fin_seen && d->next == d->fin_seq ? 1u : 0u);
+	if (!d->ooo && d->have_next && seq_diff(ack, end) > 0 &&
+	    (!d->ack_ahead || seq_diff(ack, d->acked) > 0)) {
+		d->ack_ahead = true;
+		d->acked = ack;
+	}
+}
+
+/* The peer of direction dir sends data: bytes of dir it acknowledged
+ * before and the capture never showed are lost, and declared so before the
+ * peer's data goes up (its response must not come before them). */
+static void ack_ahead_settle(struct mirror_tcp *t, struct tcp_stream *s, int dir)
+{
+	struct tcp_dir *d = &s->d[dir];
+
+	if (!d->ack_ahead)
+		return;
+	d->ack_ahead = false;
+	/* the FIN's own sequence number is no byte */
+	uint32_t end = d->fin_seen && seq_diff(d->acked, d->fin_seq) > 0 ? d->fin_seq : d->acked;
+	if (!d->ooo && d->have_next && seq_diff(end, d->next) > 0)
+		emit_gap(t, s, dir, (uint32_t)seq_diff(end, d->next), t->cur_pkt, t->cur_ts);
 }
 
 static void flush_dir(struct mirror_tcp *t, struct tcp_stream *s, int dir)
@@ -318,6 +349,8 @@ static void close_stream(struct mirror_tcp *t, struct tcp_stream *s,
 
 	flush_dir(t, s, 0);
 	flush_dir(t, s, 1);
+	ack_ahead_settle(t, s, 0);
+	ack_ahead_settle(t, s, 1);
 	/* A FIN beyond the last byte delivered: the bytes between were sent
 	 * and never captured. */
 	for (int i = 0; i < 2; i++) {
@@ -500,6 +533,8 @@ int mirror_tcp_add(struct mirror_tcp *t, const struct mirror_cap_segment *seg)
 		d->next = dseq;
 		d->have_next = true;
 	}
+	if (seg->payload_len + seg->payload_lost)
+		ack_ahead_settle(t, s, 1 - dir);
 	rc = deliver(t, s, dir, dseq, seg->payload, seg->payload_len, seg->payload_lost);
 	if (f & MIRROR_TCP_FIN) {
 		d->fin_seen = true;

@@ -50,7 +50,12 @@ struct task {
 	bool seq_open;
 	uint32_t seq_hdr, seq_payload, seq_tcpip;
 	unsigned dataout_pdus, seqs, r2ts, datain_pdus;
+	unsigned solicited_seqs; /* Data-Out sequences answering an R2T */
 	uint64_t dataout_bytes, immediate_bytes, datain_bytes, datain_hdr;
+	/* Target-to-initiator bytes were lost while it was open: it may have
+	 * lost an R2T, Data-In or its response.  Settled when it ends. */
+	bool t2i_suspect;
+	uint32_t residual_under; /* from the status (11.4.5), for Data-In */
 	uint8_t *md; /* first 1024 bytes of data-out (large path) */
 	uint32_t md_have;
 	unsigned incomplete;
@@ -71,6 +76,8 @@ struct dirstate {
 	bool hd, dd;
 	uint32_t bound;
 	uint64_t last_pkt, last_ts; /* of the last chunk (for PDUs a gap completes) */
+	size_t probe_want;   /* bytes the header digest probe waits for */
+	size_t probe_extra;  /* 4 while the data digest probe waits for them */
 };
 
 struct chunk {
@@ -90,6 +97,9 @@ struct mirror_dissect_conn {
 	struct mirror_dissect_stats st;
 	/* values declared in the login, applied at its final response */
 	bool pend_hd, pend_dd;
+	/* Digests neither given nor seen negotiated (a capture that starts
+	 * after the login): told from the first PDUs (digest_probe_*). */
+	bool probe_hd, probe_dd;
 	uint32_t pend_dsl[2];
 	bool nomem;
 	struct mirror_findings findings;
@@ -231,6 +241,52 @@ static bool hdr_digest_ok(const struct dirstate *d, const uint8_t *b)
 	return crc32c(b, n) == get_le32(b + n);
 }
 
+/* ---- digests of a connection whose login is not in the capture ----
+ * A CRC32C that matches by chance is a 2^-32 event, so the four bytes
+ * after the first header (or data segment) tell whether the digest is
+ * there.  Login PDUs never carry digests (RFC 7143 13.1): not probed. */
+
+static bool probe_applies(const uint8_t *b)
+{
+	uint8_t op = b[0] & 0x3f;
+	return op != 0x03 && op != 0x23;
+}
+
+/* Bytes the header digest probe needs of the PDU at b, 0 when it does not
+ * apply. */
+static size_t digest_probe_hd_need(const struct mirror_dissect_conn *c, const uint8_t *b)
+{
+	if (!c->probe_hd || !probe_applies(b))
+		return 0;
+	return BHS_LEN + (size_t)b[4] * 4u + DIGEST_LEN;
+}
+
+static void digest_probe_hd(struct mirror_dissect_conn *c, const uint8_t *b)
+{
+	size_t n = BHS_LEN + (size_t)b[4] * 4u;
+	bool on = crc32c(b, n) == get_le32(b + n);
+
+	c->probe_hd = false;
+	c->d[0].hd = c->d[1].hd = on; /* one key for both directions (13.1) */
+	c->st.digests_probed = true;
+}
+
+static bool digest_probe_dd_pending(const struct mirror_dissect_conn *c, const uint8_t *b)
+{
+	return c->probe_dd && !c->probe_hd && probe_applies(b) && get_be24(b + 5) > 0;
+}
+
+/* b holds the PDU (header length hl) and the four bytes after it. */
+static void digest_probe_dd(struct mirror_dissect_conn *c, const uint8_t *b, size_t hl)
+{
+	uint32_t pl = pad4(get_be24(b + 5));
+	bool on = crc32c(b + hl, pl) == get_le32(b + hl + pl);
+
+	c->probe_dd = false;
+	c->d[0].dd = c->d[1].dd = on;
+	c->st.digests_probed = true;
+}
+
 /* A candidate while hunting: a plausible BHS without AHS whose header
  * digest, if in force, matches. */
 static bool hunt_candidate(const struct dirstate *d, enum mirror_dissect_dir dir,
@@ -330,6 +386,28 @@ static void decode_fields(struct mirror_dissect_conn *c, const struct task *t,
 	}
 }
 
+/* A task that was open across a target-to-initiator loss ends: it lost
+ * something of its own only if an R2T the initiator answered is missing
+ * (every solicited Data-Out sequence follows one, RFC 7143 11.7), its
+ * Data-In falls short of what the status says was sent, or the status
+ * never came. */
+static void t2i_settle(struct task *t)
+{
+	uint64_t want_in;
+
+	if (!t->t2i_suspect)
+		return;
+	if (!t->have_status || t->r2ts < t->solicited_seqs) {
+		t->incomplete |= MIRROR_DISSECT_INC_GAP;
+		return;
+	}
+	if (t->rd) {
+		want_in = t->edtl > t->residual_under ? t->edtl - t->residual_under : 0;
+		if (t->datain_bytes < want_in)
+			t->incomplete |= MIRROR_DISSECT_INC_GAP;
+	}
+}
+
 /* Ends a task: unlinks it, emits its record, frees it. */
 static void task_end(struct mirror_dissect_conn *c, struct task *t, uint64_t t_end)
 {
@@ -340,6 +418,7 @@ static void task_end(struct mirror_dissect_conn *c, struct task *t, uint64_t t_e
 		*pp = t->next;
 	c->st.open_tasks--;
 	seq_flush(t);
+	t2i_settle(t);
 	memset(op, 0, sizeof(*op));
 	mirror_findings_init(&c->findings);
 	op->conn_id = c->id;
@@ -391,11 +470,19 @@ static void task_end(struct mirror_dissect_conn *c, struct task *t, uint64_t t_e
 	free(t);
 }
 
-static void tasks_flag_all(struct mirror_dissect_conn *c, unsigned flag)
+/* Bytes of direction dir were lost or skipped while these tasks were open.
+ * Initiator-to-target bytes may be any task's command or data: every open
+ * task is incomplete.  Target-to-initiator bytes can only be R2Ts, Data-In
+ * and responses, which a task's later PDUs tell apart (t2i_settle). */
+static void tasks_lost(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir)
 {
 	for (unsigned i = 0; i < HASH_BUCKETS; i++)
-		for (struct task *t = c->bucket[i]; t; t = t->next)
-			t->incomplete |= flag;
+		for (struct task *t = c->bucket[i]; t; t = t->next) {
+			if (dir == MIRROR_DISSECT_T2I)
+				t->t2i_suspect = true;
+			else
+				t->incomplete |= MIRROR_DISSECT_INC_GAP;
+		}
 }
 
 static void tasks_end_all(struct mirror_dissect_conn *c)
@@ -532,6 +619,10 @@ static void on_data_out(struct mirror_dissect_conn *c, const struct pdu *u)
 		c->st.orphan_pdus++;
 		return;
 	}
+	/* A sequence's first PDU: TTT 0xffffffff is unsolicited data
+	 * (11.7.4), any other value answers an R2T. */
+	if (!t->seq_open && get_be32(u->b + 20) != 0xffffffffu)
+		t->solicited_seqs++;
 	t->seq_open = true;
 	t->seq_hdr += u->hdr_bytes;
 	t->seq_payload += u->dsl;
@@ -568,6 +659,8 @@ static void on_response(struct mirror_dissect_conn *c, const struct pdu *u)
 	t->have_status = true;
 	t->response = u->b[2];
 	t->status = u->b[3];
+	if (u->b[1] & 0x02) /* U: residual underflow (11.4.5.1) */
+		t->residual_under = get_be32(u->b + 44);
 	/* 11.4.7: SenseLength (2 bytes), then the sense data. */
 	if (pdu_mark(t, u) && u->dsl >= 2) {
 		uint32_t sl = get_be16(u->data);
@@ -599,6 +692,8 @@ static void on_data_in(struct mirror_dissect_conn *c, const struct pdu *u)
 	if (u->b[1] & 0x01) { /* S: status in the last Data-In (11.7.3) */
 		t->have_status = true;
 		t->status = u->b[3];
+		if (u->b[1] & 0x02) /* U, as in a response (11.7.5) */
+			t->residual_under = get_be32(u->b + 44);
 		seq_flush(t);
 		struct mirror_event e = { MIRROR_EV_STATUS, u->hdr_bytes, 0, u->tcpip };
 		mirror_cost_add(&t->acc, &e);
@@ -665,6 +760,7 @@ static void on_login(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 	if (dir == MIRROR_DISSECT_T2I && (u->b[1] & 0x80) && (u->b[1] & 0x03) == 3 &&
 	    u->b[36] == 0) {
 		c->st.logins++;
+		c->probe_hd = c->probe_dd = false;
 		for (int i = 0; i < 2; i++) {
 			c->d[i].hd = c->pend_hd;
 			c->d[i].dd = c->pend_dd;
@@ -756,6 +852,7 @@ static void reset_pdu(struct dirstate *ds)
 	ds->hdr_ok = false;
 	ds->damaged = false;
 	ds->tcpip = 0;
+	ds->probe_want = ds->probe_extra = 0;
 }
 
 static void go_hunt(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir)
@@ -765,7 +862,7 @@ static void go_hunt(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir)
 	if (ds->mode == M_SYNC) {
 		c->st.resyncs[dir]++;
 		/* bytes are skipped: PDUs of any open task may be among them */
-		tasks_flag_all(c, MIRROR_DISSECT_INC_GAP);
+		tasks_lost(c, dir);
 	}
 	/* what was buffered or waiting in the window is given up */
 	c->st.skipped_bytes[dir] += ds->have + ds->hw_len;
@@ -812,8 +909,18 @@ static void settle(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 				c->st.bad_headers[dir]++;
 				goto fail;
 			}
+			size_t pw = digest_probe_hd_need(c, ds->buf);
+			if (pw) {
+				if (ds->have < pw) {
+					ds->probe_want = pw;
+					return;
+				}
+				digest_probe_hd(c, ds->buf);
+				ds->probe_want = 0;
+			}
 			ds->hdr_len = pdu_hdr_len(ds, ds->buf);
 			ds->total = pdu_total(ds, ds->buf);
+			ds->probe_extra = digest_probe_dd_pending(c, ds->buf) ? DIGEST_LEN : 0;
 		}
 		if (!ds->hdr_ok) {
 			if (ds->have < ds->hdr_len)
@@ -824,8 +931,13 @@ static void settle(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 			}
 			ds->hdr_ok = true;
 		}
-		if (ds->have < ds->total)
+		if (ds->have < ds->total + ds->probe_extra)
 			return;
+		if (ds->probe_extra) {
+			digest_probe_dd(c, ds->buf, ds->hdr_len);
+			ds->total = pdu_total(ds, ds->buf);
+			ds->probe_extra = 0;
+		}
 		size_t tot = ds->total, rest = ds->have - tot;
 		process_pdu(c, dir, ds->buf, tot, ds->tcpip, ch, ds->damaged);
 		memmove(ds->buf, ds->buf + tot, rest);
@@ -839,7 +951,7 @@ static void settle(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 				break;
 		c->st.resyncs[dir]++;
 		c->st.skipped_bytes[dir] += i;
-		tasks_flag_all(c, MIRROR_DISSECT_INC_GAP);
+		tasks_lost(c, dir);
 		if (i + need <= ds->have) {
 			size_t left = ds->have - i;
 			memmove(ds->buf, ds->buf + i, left);
@@ -877,12 +989,14 @@ static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 			c->st.skipped_bytes[dir]++;
 			return 1;
 		}
-		if (n >= tot) { /* the fast path: no copy */
+		if (n >= tot && !c->probe_hd && !c->probe_dd) { /* the fast path: no copy */
 			process_pdu(c, dir, p, tot, share(ch, base, base + tot), ch, false);
 			return tot;
 		}
 	}
-	size_t want = ds->have < BHS_LEN ? BHS_LEN : ds->have < ds->hdr_len ? ds->hdr_len : ds->total;
+	size_t want = ds->have < BHS_LEN ? BHS_LEN
+		      : !ds->total && ds->probe_want > ds->have ? ds->probe_want
+		      : ds->have < ds->hdr_len ? ds->hdr_len : ds->total + ds->probe_extra;
 	if (!reserve(c, ds, want)) {
 		c->nomem = true;
 		go_hunt(c, dir);
@@ -897,6 +1011,18 @@ static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 	return k;
 }
 
+/* One byte skipped while hunting: it may belong to a PDU of a task opened
+ * since the loss, so the open tasks are told once per call, before any
+ * candidate found later in the call opens a new one. */
+static void hunt_skip(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir, bool *marked)
+{
+	c->st.skipped_bytes[dir]++;
+	if (!*marked) {
+		tasks_lost(c, dir);
+		*marked = true;
+	}
+}
+
 /* Hunting: tries every position for a plausible BHS (hunt_candidate).
  * Positions whose 48 (52) bytes are not all here yet wait in the hunt
  * window.  Returns the bytes consumed. */
@@ -905,6 +1031,7 @@ static size_t hunt_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 {
 	struct dirstate *ds = &c->d[dir];
 	size_t need = hunt_need(ds), i = 0, tries = ds->hw_len, tried = 0;
+	bool marked = false;
 
 	while (ds->hw_len > 0 && i < n && tried < tries) {
 		ds->hw[ds->hw_len++] = p[i++];
@@ -925,7 +1052,7 @@ static size_t hunt_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 			return i;
 		}
 		memmove(ds->hw, ds->hw + 1, --ds->hw_len);
-		c->st.skipped_bytes[dir]++;
+		hunt_skip(c, dir, &marked);
 		tried++;
 	}
 	if (ds->hw_len > 0 && tried < tries)
@@ -939,7 +1066,7 @@ static size_t hunt_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 			reset_pdu(ds);
 			return i;
 		}
-		c->st.skipped_bytes[dir]++;
+		hunt_skip(c, dir, &marked);
 	}
 	memcpy(ds->hw, p + i, n - i);
 	ds->hw_len = n - i;
@@ -996,7 +1123,7 @@ void mirror_dissect_gap(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 	}
 	/* Anything else: PDUs of any open task may have been lost. */
 	if (lost)
-		tasks_flag_all(c, MIRROR_DISSECT_INC_GAP);
+		tasks_lost(c, dir);
 	go_hunt(c, dir);
 }
 
@@ -1035,6 +1162,9 @@ struct mirror_dissect_conn *mirror_dissect_conn_new(const struct mirror_dissect_
 		c->d[i].hd = o && o->header_digest;
 		c->d[i].dd = o && o->data_digest;
 	}
+	/* Digests given: no probing; else told from the login or the first
+	 * PDUs. */
+	c->probe_hd = c->probe_dd = !(o && (o->header_digest || o->data_digest));
 	return c;
 }
 

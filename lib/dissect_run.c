@@ -350,6 +350,56 @@ static void add_cost(struct mirror_cost *sum, const struct mirror_cost *c)
 	sum->total += c->total;
 }
 
+/* Removes finding i (a gap that later operations filled). */
+static void drop_finding(struct mirror_dissect_summary *s, unsigned i)
+{
+	if (s->finding[i].error)
+		s->errors--;
+	else
+		s->warnings--;
+	memmove(&s->finding[i], &s->finding[i + 1],
+		(s->nfindings - i - 1) * sizeof(s->finding[0]));
+	s->nfindings--;
+	for (unsigned k = 0; k < sizeof(s->seq) / sizeof(s->seq[0]); k++)
+		if (s->seq[k].gap_finding > (int)i)
+			s->seq[k].gap_finding--;
+}
+
+static void gap_text(struct mirror_dissect_summary *s, unsigned slot)
+{
+	unsigned missing = s->seq[slot].gap_to - s->seq[slot].gap_from + 1 - s->seq[slot].gap_filled;
+	int i = s->seq[slot].gap_finding;
+
+	if (i >= 0)
+		snprintf(s->finding[i].text, sizeof(s->finding[i].text),
+			 "sequence number %u after %u: %u missing", (unsigned)s->seq[slot].gap_to + 1,
+			 (unsigned)s->seq[slot].gap_from - 1, missing);
+}
+
+/* An operation whose command came before the one that set the slot's last
+ * number: the decoder emits operations as they complete, so one that lost
+ * its response comes out last.  It is no repeat; it may fill the gap its
+ * successors showed. */
+static void late_sequence(struct mirror_dissect_summary *s, unsigned slot,
+			  const struct mirror_dissect_op *op)
+{
+	if (!s->seq[slot].gap_open || op->sequence < s->seq[slot].gap_from ||
+	    op->sequence > s->seq[slot].gap_to)
+		return;
+	s->seq[slot].gap_filled++;
+	if (s->seq[slot].gap_filled <= s->seq[slot].gap_to - s->seq[slot].gap_from) {
+		gap_text(s, slot);
+		return;
+	}
+	s->seq_gaps--;
+	s->seq[slot].gap_open = false;
+	if (s->seq[slot].gap_finding >= 0)
+		drop_finding(s, (unsigned)s->seq[slot].gap_finding);
+	else
+		s->warnings--; /* counted, never stored */
+	s->seq[slot].gap_finding = -1;
+}
+
 /* Sequence numbers come one per metadata message from each sender
  * (wire-profile.md, metadata byte 4): a jump is a gap, a step back or a
  * repeat is a repeat.  One slot per connection, reused round-robin. */
@@ -364,18 +414,32 @@ static void check_sequence(struct mirror_dissect_summary *s, const struct mirror
 		for (i = 0; i < n && s->seq[i].used; i++)
 			;
 		slot = i < n ? i : (unsigned)(op->conn_id % n);
+		memset(&s->seq[slot], 0, sizeof(s->seq[slot]));
 		s->seq[slot].used = true;
 		s->seq[slot].conn_id = op->conn_id;
 		s->seq[slot].last = op->sequence;
+		s->seq[slot].last_packet = op->packet;
+		s->seq[slot].gap_finding = -1;
+		return;
+	}
+	if (op->packet < s->seq[i].last_packet) {
+		late_sequence(s, i, op);
 		return;
 	}
 	uint32_t want = s->seq[i].last + 1;
 	if (op->sequence != want) {
 		if ((int32_t)(op->sequence - want) > 0) {
+			unsigned before = s->nfindings;
+
 			s->seq_gaps++;
 			add_finding(s, op, false, "sequence number %u after %u: %u missing",
 				    (unsigned)op->sequence, (unsigned)s->seq[i].last,
 				    (unsigned)(op->sequence - want));
+			s->seq[i].gap_open = true;
+			s->seq[i].gap_from = want;
+			s->seq[i].gap_to = op->sequence - 1;
+			s->seq[i].gap_filled = 0;
+			s->seq[i].gap_finding = s->nfindings > before ? (int)before : -1;
 		} else {
 			s->seq_repeats++;
 			add_finding(s, op, false, "sequence number %u repeats or goes back (last %u)",
@@ -383,6 +447,7 @@ static void check_sequence(struct mirror_dissect_summary *s, const struct mirror
 		}
 	}
 	s->seq[i].last = op->sequence;
+	s->seq[i].last_packet = op->packet;
 }
 
 /* The checks of issue 4's --check on one captured operation. */

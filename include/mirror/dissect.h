@@ -132,6 +132,7 @@ struct mirror_dissect_stats {
 	uint64_t logins;        /* final login responses seen */
 	unsigned open_tasks;
 	bool header_digest, data_digest; /* in force now */
+	bool digests_probed; /* told from the PDUs (no login in the capture) */
 	uint32_t max_recv_dsl[2];        /* bound in force, by direction */
 };
 

@@ -108,7 +108,13 @@ struct mirror_dissect_summary {
 	struct {
 		uint64_t conn_id;
 		uint32_t last;
+		uint64_t last_packet; /* command packet of the op that set last */
 		bool used;
+		/* the latest gap, while operations issued before the one that
+		 * showed it may still complete and fill it */
+		bool gap_open;
+		uint32_t gap_from, gap_to, gap_filled;
+		int gap_finding; /* its index in finding[], -1: not stored */
 	} seq[64];
 	uint64_t seq_gaps, seq_repeats;
 	unsigned nfindings;

@@ -775,12 +775,35 @@ static void feed(struct mirror_tcp *t, uint16_t cport, int back, uint32_t seq, u
 	s.tuple.src = back ? sv : cl;
 	s.tuple.dst = back ? cl : sv;
 	s.seq = seq;
-	s.flags = flags | MIRROR_TCP_ACK;
-	if (flags & MIRROR_TCP_SYN && !back)
-		s.flags = flags; /* the first SYN has no ACK */
+	/* No acknowledgment but the SYN-ACK's: these scripts do not track
+	 * what each side received, and an ACK of 0 would acknowledge bytes
+	 * never seen (t_acked_tail tests acknowledgments). */
+	s.flags = flags;
+	if (flags & MIRROR_TCP_SYN && back)
+		s.flags |= MIRROR_TCP_ACK;
 	s.payload = data;
 	s.payload_len = len;
 	s.payload_lost = lost;
+	s.pkt_no = ++g_pkt;
+	ck_assert_int_eq(mirror_tcp_add(t, &s), 0);
+}
+
+/* A segment that acknowledges ack (the peer's sequence space). */
+static void feed_ack(struct mirror_tcp *t, uint16_t cport, int back, uint32_t seq, uint8_t flags,
+		     uint32_t ack, const uint8_t *data, uint32_t len)
+{
+	struct mirror_cap_segment s;
+	struct mirror_cap_endpoint cl = { { 10, 0, 0, 1 }, cport, 4, 0 };
+	struct mirror_cap_endpoint sv = { { 10, 0, 0, 2 }, 3260, 4, 0 };
+
+	memset(&s, 0, sizeof(s));
+	s.tuple.src = back ? sv : cl;
+	s.tuple.dst = back ? cl : sv;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags | MIRROR_TCP_ACK;
+	s.payload = data;
+	s.payload_len = len;
 	s.pkt_no = ++g_pkt;
 	ck_assert_int_eq(mirror_tcp_add(t, &s), 0);
 }
@@ -929,6 +952,54 @@ START_TEST(t_gap_at_close)
 	ck_assert_uint_eq(st->snaplen_gap_bytes, 0);
 	mirror_tcp_free(t);
 	free(a);
+	coll_free(c);
+}
+END_TEST
+
+/* The last bytes before a pause are lost: nothing follows them in their
+ * direction, but the peer acknowledges them.  They are a gap once the
+ * peer sends data of its own, before that data (a response must not come
+ * before the Data-Out it answers); an ACK seen just before the data it
+ * acknowledges, or a FIN's acknowledgment, is no gap. */
+START_TEST(t_acked_tail)
+{
+	struct coll *c = coll_new();
+	struct mirror_tcp *t = tcp_new(c, 0, 0);
+	uint8_t *a = pattern(2000, 11), *b = pattern(100, 12);
+	const struct mirror_tcp_stats *st = mirror_tcp_stats(t);
+
+	feed(t, 40020, 0, 0, MIRROR_TCP_SYN, NULL, 0, 0);
+	feed(t, 40020, 1, 500, MIRROR_TCP_SYN, NULL, 0, 0);
+	feed_ack(t, 40020, 0, 1, 0, 501, a, 1000);
+	/* 1001..2000 never captured; the target acknowledges them */
+	feed_ack(t, 40020, 1, 501, 0, 2001, NULL, 0);
+	ck_assert_uint_eq(st->gaps, 0);
+	feed_ack(t, 40020, 1, 501, 0, 2001, b, 100);
+	ck_assert_uint_eq(st->gaps, 1);
+	ck_assert_uint_eq(st->gap_bytes, 1000);
+	ck_assert_int_eq(c->ev[2].kind, MIRROR_TCP_EV_GAP);
+	ck_assert_int_eq(c->ev[2].dir, 0);
+	ck_assert_uint_eq(c->ev[2].seq, 1001);
+	ck_assert_uint_eq(c->ev[2].len, 1000);
+	ck_assert_int_eq(c->ev[3].kind, MIRROR_TCP_EV_DATA);
+	ck_assert_int_eq(c->ev[3].dir, 1);
+
+	/* An ACK captured before the data it acknowledges: no gap. */
+	feed_ack(t, 40020, 1, 601, 0, 3001, NULL, 0);
+	feed_ack(t, 40020, 0, 2001, 0, 601, a, 1000);
+	feed_ack(t, 40020, 1, 601, 0, 3001, b, 100);
+	ck_assert_uint_eq(st->gaps, 1);
+
+	/* The FIN's acknowledgment (one past its sequence number) is no gap. */
+	feed_ack(t, 40020, 0, 3001, MIRROR_TCP_FIN, 701, NULL, 0);
+	feed_ack(t, 40020, 1, 701, MIRROR_TCP_FIN, 3002, NULL, 0);
+	ck_assert_uint_eq(st->gaps, 1);
+	ck_assert_uint_eq(st->gap_bytes, 1000);
+	ck_assert_uint_eq(c->blen[1][0], 2000);
+	ck_assert_uint_eq(c->blen[1][1], 200);
+	mirror_tcp_free(t);
+	free(a);
+	free(b);
 	coll_free(c);
 }
 END_TEST
@@ -1327,6 +1398,7 @@ static Suite *capture_suite(void)
 	tcase_add_test(tc, t_reordered);
 	tcase_add_test(tc, t_retrans_overlap);
 	tcase_add_test(tc, t_gap_at_close);
+	tcase_add_test(tc, t_acked_tail);
 	tcase_add_test(tc, t_gap_window_limit);
 	tcase_add_test(tc, t_snaplen_truncated);
 	tcase_add_test(tc, t_midstream_and_wrap);

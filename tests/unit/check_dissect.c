@@ -12,6 +12,8 @@
 
 #include <mirror/codec.h>
 #include <mirror/dissect.h>
+#include <mirror/dissect_run.h>
+#include <mirror/profile.h>
 #include <mirror/sense.h>
 
 #include "testutil.h"
@@ -630,6 +632,178 @@ START_TEST(test_mid_stream)
 }
 END_TEST
 
+/* Feeds script s, but reports PDU number lose (its direction) as a gap
+ * of its length instead of its bytes. */
+static void feed_losing(struct mirror_dissect_conn *c, const struct script *s, unsigned lose)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct pdu_buf *p = s->p[i];
+		if (i == lose)
+			mirror_dissect_gap(c, p->dir, p->len);
+		else
+			ck_assert_int_eq(mirror_dissect_feed(c, p->dir, p->b, p->len, i, 1000u * (i + 1), 0), 0);
+	}
+}
+
+/* A lost response (target to initiator) taints its own operation only:
+ * the one begun while the loss was pending completes intact. */
+START_TEST(test_t2i_gap_lost_response)
+{
+	struct script s = { 0 };
+	struct got g;
+	struct mirror_dissect_conn *c = conn(NULL, &g);
+
+	memset(g_data, 0xAA, sizeof(g_data));
+	small_write(&s, 1);
+	small_write(&s, 2);
+	feed_losing(c, &s, 3); /* op 1's response */
+	mirror_dissect_conn_free(c);
+	ck_assert_uint_eq(g.n, 2);
+	ck_assert_uint_eq(g.op[0].itt, 2);
+	ck_assert(g.op[0].complete);
+	ck_assert_uint_eq(g.op[0].incomplete, 0);
+	ck_assert_uint_eq(g.op[1].itt, 1);
+	ck_assert(!g.op[1].complete);
+	ck_assert(g.op[1].incomplete & MIRROR_DISSECT_INC_NO_RESPONSE);
+	ck_assert(g.op[1].incomplete & MIRROR_DISSECT_INC_GAP);
+	script_free(&s);
+}
+END_TEST
+
+/* A lost R2T: the initiator's solicited Data-Out shows it was there, so
+ * its operation is incomplete (its interrupts and bytes are short); an
+ * operation open across the loss that lost nothing stays complete. */
+START_TEST(test_t2i_gap_lost_r2t)
+{
+	struct script s = { 0 };
+	struct got g;
+	struct mirror_dissect_conn *c = conn(NULL, &g);
+	uint8_t cdb[16] = { 0 };
+	unsigned n = small_cdb(cdb);
+
+	memset(g_data, 0xAA, sizeof(g_data));
+	cmd(&s, 1, 0xA0, 4096, cdb, n, NULL, 0);  /* 0 */
+	cmd(&s, 2, 0xA0, 4096, cdb, n, NULL, 0);  /* 1 */
+	r2t(&s, 1, 0x101, 0, 4096);               /* 2 */
+	r2t(&s, 2, 0x102, 0, 4096);               /* 3: lost */
+	data_out(&s, 1, 0x101, 0, true, g_data, 4096);
+	data_out(&s, 2, 0x102, 0, true, g_data, 4096);
+	rsp(&s, 1, 0, NULL, 0);
+	rsp(&s, 2, 0, NULL, 0);
+	feed_losing(c, &s, 3);
+	mirror_dissect_conn_free(c);
+	ck_assert_uint_eq(g.n, 2);
+	ck_assert_uint_eq(g.op[0].itt, 1);
+	ck_assert(g.op[0].complete);
+	ck_assert_uint_eq(g.op[0].r2ts, 1);
+	ck_assert_uint_eq(g.op[0].cost.interrupts, 3);
+	ck_assert_uint_eq(g.op[1].itt, 2);
+	ck_assert(!g.op[1].complete);
+	ck_assert_uint_eq(g.op[1].incomplete, MIRROR_DISSECT_INC_GAP);
+	ck_assert_uint_eq(g.op[1].r2ts, 0);
+	script_free(&s);
+}
+END_TEST
+
+/* Unsolicited data (TTT 0xffffffff) needs no R2T: losing bytes of the
+ * other direction does not taint it. */
+START_TEST(test_t2i_gap_unsolicited)
+{
+	struct script s = { 0 };
+	struct got g;
+	struct mirror_dissect_conn *c = conn(NULL, &g);
+	uint8_t cdb[16] = { 0 };
+	uint8_t tur[16] = { 0 };
+	unsigned n = small_cdb(cdb);
+
+	memset(g_data, 0xAA, sizeof(g_data));
+	cmd(&s, 1, 0xA0, 4096, cdb, n, NULL, 0);
+	cmd(&s, 2, 0x80, 0, tur, 6, NULL, 0); /* 1: TEST UNIT READY */
+	rsp(&s, 2, 0, NULL, 0);               /* 2: lost */
+	data_out(&s, 1, 0xffffffffu, 0, true, g_data, 4096);
+	rsp(&s, 1, 0, NULL, 0);
+	feed_losing(c, &s, 2);
+	mirror_dissect_conn_free(c);
+	ck_assert_uint_eq(g.n, 2);
+	ck_assert_uint_eq(g.op[0].itt, 1);
+	ck_assert(g.op[0].complete);
+	ck_assert_uint_eq(g.op[0].r2ts, 0);
+	ck_assert_uint_eq(g.op[1].itt, 2);
+	ck_assert(!g.op[1].complete);
+	script_free(&s);
+}
+END_TEST
+
+/* ---- the summary's sequence check ---- */
+
+static void seq_op(struct mirror_dissect_summary *sum, uint64_t conn_id, uint64_t packet,
+		   uint32_t seq)
+{
+	struct mirror_dissect_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.conn_id = conn_id;
+	op.packet = packet;
+	op.itt = (uint32_t)packet;
+	op.path = MIRROR_DISSECT_LARGE;
+	op.opcode = 0x3C;
+	op.write = true;
+	op.complete = true;
+	op.have_status = true;
+	op.fields_valid = true;
+	op.sequence = seq;
+	op.blocks = 8;
+	mirror_dissect_summary_add(sum, &op);
+}
+
+static unsigned seq_findings(const struct mirror_dissect_summary *sum)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < sum->nfindings; i++)
+		if (strstr(sum->finding[i].text, "sequence number"))
+			n++;
+	return n;
+}
+
+/* Operations come out as they complete: one that lost its response comes
+ * last, after its successors.  It fills the gap they showed; it is no
+ * repeat. */
+START_TEST(test_summary_sequence_late)
+{
+	static struct mirror_dissect_summary sum;
+	struct mirror_profile p;
+
+	mirror_profile_init(&p);
+	mirror_dissect_summary_init(&sum, &p);
+	seq_op(&sum, 1, 10, 0);
+	seq_op(&sum, 1, 30, 2); /* 1 is still open */
+	ck_assert_uint_eq(sum.seq_gaps, 1);
+	ck_assert_uint_eq(seq_findings(&sum), 1);
+	seq_op(&sum, 1, 40, 3);
+	seq_op(&sum, 1, 20, 1); /* late: fills the gap */
+	ck_assert_uint_eq(sum.seq_gaps, 0);
+	ck_assert_uint_eq(sum.seq_repeats, 0);
+	ck_assert_uint_eq(seq_findings(&sum), 0);
+	/* a real repeat and a real gap are still reported */
+	seq_op(&sum, 1, 50, 3);
+	ck_assert_uint_eq(sum.seq_repeats, 1);
+	seq_op(&sum, 1, 60, 7); /* 4..6 missing */
+	seq_op(&sum, 1, 55, 5); /* late: fills one of three */
+	ck_assert_uint_eq(sum.seq_gaps, 1);
+	ck_assert_uint_eq(seq_findings(&sum), 2);
+	bool found = false;
+	for (unsigned i = 0; i < sum.nfindings; i++)
+		if (strstr(sum.finding[i].text, "after 3: 2 missing"))
+			found = true;
+	ck_assert(found);
+	/* another connection has its own counter */
+	seq_op(&sum, 2, 70, 100);
+	seq_op(&sum, 2, 80, 101);
+	ck_assert_uint_eq(sum.seq_gaps, 1);
+	ck_assert_uint_eq(sum.seq_repeats, 1);
+}
+END_TEST
+
 START_TEST(test_reused_itt)
 {
 	struct script s = { 0 };
@@ -854,6 +1028,10 @@ static Suite *dissect_suite(void)
 	tcase_add_test(t, test_gap_inside_data);
 	tcase_add_test(t, test_mid_stream);
 	tcase_add_test(t, test_reused_itt);
+	tcase_add_test(t, test_t2i_gap_lost_response);
+	tcase_add_test(t, test_t2i_gap_lost_r2t);
+	tcase_add_test(t, test_t2i_gap_unsolicited);
+	tcase_add_test(t, test_summary_sequence_late);
 	tcase_add_test(t, test_dsl_over_bound);
 	tcase_add_test(t, test_other_commands);
 	tcase_add_test(t, test_task_cap_and_finish);
