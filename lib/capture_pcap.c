@@ -311,12 +311,23 @@ enum mirror_cap_kind mirror_cap_decode(int dlt, const uint8_t *pkt, uint32_t cap
 	    !cap_get16(&b, l4 + 14, &seg->window))
 		return MIRROR_CAP_MALFORMED;
 	thl = (uint32_t)(doff >> 4) * 4;
-	if (thl < 20 || !cap_check(&b, l4, thl) || ipend < l4 + thl)
+	if (thl < 20 || ipend < l4 + thl)
 		return MIRROR_CAP_MALFORMED;
 	seg->flags &= 0x3f;
 	seg->link_hdr_len = off;
 	seg->ip_hdr_len = l4 - off;
 	seg->tcp_hdr_len = thl;
+	if (!cap_check(&b, l4, 20))
+		return MIRROR_CAP_MALFORMED;
+	if (!cap_check(&b, l4, thl)) {
+		/* The snaplen cut the TCP options: the fixed header says where
+		 * the segment lies, so its whole payload is a loss of known
+		 * length, not a packet to drop. */
+		seg->payload = pkt + caplen;
+		seg->payload_len = 0;
+		seg->payload_lost = ipend - (l4 + thl);
+		return MIRROR_CAP_TCP;
+	}
 	/* Payload ends at the IP length (so link padding is not payload),
 	 * clamped to what was captured; the rest is lost to the snaplen. */
 	end = ipend < caplen ? ipend : caplen;

@@ -76,8 +76,6 @@ struct dirstate {
 	bool hd, dd;
 	uint32_t bound;
 	uint64_t last_pkt, last_ts; /* of the last chunk (for PDUs a gap completes) */
-	size_t probe_want;   /* bytes the header digest probe waits for */
-	size_t probe_extra;  /* 4 while the data digest probe waits for them */
 };
 
 struct chunk {
@@ -252,39 +250,33 @@ static bool probe_applies(const uint8_t *b)
 	return op != 0x03 && op != 0x23;
 }
 
-/* Bytes the header digest probe needs of the PDU at b, 0 when it does not
- * apply. */
-static size_t digest_probe_hd_need(const struct mirror_dissect_conn *c, const uint8_t *b)
+/* p[0..n) starts with a plausible BHS.  Decides what the bytes at hand
+ * can decide, and never waits for more: the next bytes of this direction
+ * may come after the other direction's answer (a command, then its R2T),
+ * and holding the command back would put the R2T first.  A PDU whose
+ * digest position lies past the chunk leaves the question to the next. */
+static void digest_probe(struct mirror_dissect_conn *c, const struct dirstate *ds,
+			 const uint8_t *p, size_t n)
 {
-	if (!c->probe_hd || !probe_applies(b))
-		return 0;
-	return BHS_LEN + (size_t)b[4] * 4u + DIGEST_LEN;
-}
-
-static void digest_probe_hd(struct mirror_dissect_conn *c, const uint8_t *b)
-{
-	size_t n = BHS_LEN + (size_t)b[4] * 4u;
-	bool on = crc32c(b, n) == get_le32(b + n);
-
-	c->probe_hd = false;
-	c->d[0].hd = c->d[1].hd = on; /* one key for both directions (13.1) */
-	c->st.digests_probed = true;
-}
-
-static bool digest_probe_dd_pending(const struct mirror_dissect_conn *c, const uint8_t *b)
-{
-	return c->probe_dd && !c->probe_hd && probe_applies(b) && get_be24(b + 5) > 0;
-}
-
-/* b holds the PDU (header length hl) and the four bytes after it. */
-static void digest_probe_dd(struct mirror_dissect_conn *c, const uint8_t *b, size_t hl)
-{
-	uint32_t pl = pad4(get_be24(b + 5));
-	bool on = crc32c(b + hl, pl) == get_le32(b + hl + pl);
-
-	c->probe_dd = false;
-	c->d[0].dd = c->d[1].dd = on;
-	c->st.digests_probed = true;
+	if ((!c->probe_hd && !c->probe_dd) || !probe_applies(p))
+		return;
+	size_t h = BHS_LEN + (size_t)p[4] * 4u;
+	if (c->probe_hd) {
+		if (n < h + DIGEST_LEN)
+			return;
+		bool on = crc32c(p, h) == get_le32(p + h);
+		c->probe_hd = false;
+		c->d[0].hd = c->d[1].hd = on; /* one key for both directions (13.1) */
+		c->st.digests_probed = true;
+	}
+	uint32_t dsl = get_be24(p + 5);
+	size_t hl = pdu_hdr_len(ds, p), pl = pad4(dsl);
+	if (c->probe_dd && dsl && n >= hl + pl + DIGEST_LEN) {
+		bool on = crc32c(p + hl, pl) == get_le32(p + hl + pl);
+		c->probe_dd = false;
+		c->d[0].dd = c->d[1].dd = on;
+		c->st.digests_probed = true;
+	}
 }
 
 /* A candidate while hunting: a plausible BHS without AHS whose header
@@ -852,7 +844,6 @@ static void reset_pdu(struct dirstate *ds)
 	ds->hdr_ok = false;
 	ds->damaged = false;
 	ds->tcpip = 0;
-	ds->probe_want = ds->probe_extra = 0;
 }
 
 static void go_hunt(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir)
@@ -909,18 +900,8 @@ static void settle(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 				c->st.bad_headers[dir]++;
 				goto fail;
 			}
-			size_t pw = digest_probe_hd_need(c, ds->buf);
-			if (pw) {
-				if (ds->have < pw) {
-					ds->probe_want = pw;
-					return;
-				}
-				digest_probe_hd(c, ds->buf);
-				ds->probe_want = 0;
-			}
 			ds->hdr_len = pdu_hdr_len(ds, ds->buf);
 			ds->total = pdu_total(ds, ds->buf);
-			ds->probe_extra = digest_probe_dd_pending(c, ds->buf) ? DIGEST_LEN : 0;
 		}
 		if (!ds->hdr_ok) {
 			if (ds->have < ds->hdr_len)
@@ -931,13 +912,8 @@ static void settle(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 			}
 			ds->hdr_ok = true;
 		}
-		if (ds->have < ds->total + ds->probe_extra)
+		if (ds->have < ds->total)
 			return;
-		if (ds->probe_extra) {
-			digest_probe_dd(c, ds->buf, ds->hdr_len);
-			ds->total = pdu_total(ds, ds->buf);
-			ds->probe_extra = 0;
-		}
 		size_t tot = ds->total, rest = ds->have - tot;
 		process_pdu(c, dir, ds->buf, tot, ds->tcpip, ch, ds->damaged);
 		memmove(ds->buf, ds->buf + tot, rest);
@@ -982,6 +958,7 @@ static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 			c->st.skipped_bytes[dir]++;
 			return 1;
 		}
+		digest_probe(c, ds, p, n);
 		size_t hl = pdu_hdr_len(ds, p), tot = pdu_total(ds, p);
 		if (n >= hl && !hdr_digest_ok(ds, p)) {
 			c->st.header_digest_errors++;
@@ -989,14 +966,12 @@ static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 			c->st.skipped_bytes[dir]++;
 			return 1;
 		}
-		if (n >= tot && !c->probe_hd && !c->probe_dd) { /* the fast path: no copy */
+		if (n >= tot) { /* the fast path: no copy */
 			process_pdu(c, dir, p, tot, share(ch, base, base + tot), ch, false);
 			return tot;
 		}
 	}
-	size_t want = ds->have < BHS_LEN ? BHS_LEN
-		      : !ds->total && ds->probe_want > ds->have ? ds->probe_want
-		      : ds->have < ds->hdr_len ? ds->hdr_len : ds->total + ds->probe_extra;
+	size_t want = ds->have < BHS_LEN ? BHS_LEN : ds->have < ds->hdr_len ? ds->hdr_len : ds->total;
 	if (!reserve(c, ds, want)) {
 		c->nomem = true;
 		go_hunt(c, dir);

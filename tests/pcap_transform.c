@@ -402,6 +402,25 @@ static void t_split(struct list *in, struct list *out, size_t size)
 	}
 }
 
+/* When the payload is one iSCSI PDU or the start of one (RFC 7143 11:
+ * 48-byte BHS, AHS, data padded to 4, 0/4/8 bytes of digests), says which, so that
+ * a test knows what the gap took: "gap: pdu OPCODE ITT" in hex. */
+static void say_pdu(const struct pkt *p)
+{
+	const u_char *b = p->data + p->pay_off;
+	if (p->pay_len < 48)
+		return;
+	size_t dsl = (size_t)b[5] << 16 | (size_t)b[6] << 8 | b[7];
+	size_t len = 48 + (size_t)b[4] * 4 + ((dsl + 3) & ~(size_t)3);
+	/* one PDU from the first byte: the segment ends with it (0, 4 or 8
+	 * bytes of digests) or inside it (its data follows in later segments);
+	 * no AHS and the F bit, as every such PDU in the traces has */
+	if (p->pay_len > len + 8 || b[4] != 0 || !(b[1] & 0x80))
+		return;
+	fprintf(stderr, "pcap_transform: gap: pdu 0x%02x 0x%08x\n", b[0] & 0x3f,
+	       (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19]);
+}
+
 static void t_gap(struct list *in, struct list *out, uint16_t port, int t2i)
 {
 	size_t cnt = 0, mid, k = 0;
@@ -421,6 +440,7 @@ static void t_gap(struct list *in, struct list *out, uint16_t port, int t2i)
 			if (hit && k++ == mid) {
 				fprintf(stderr, "pcap_transform: gap: dropped packet %zu "
 					"(%zu bytes, seq %u)\n", i + 1, p->pay_len, p->seq);
+				say_pdu(p);
 				continue;
 			}
 			push(out, p);

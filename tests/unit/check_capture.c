@@ -363,6 +363,17 @@ START_TEST(t_ip4_options_and_padding)
 	for (uint32_t cut = 0; cut < 54; cut++)
 		ck_assert_int_eq(mirror_cap_decode(DLT_EN10MB, pkt, cut, n, &seg),
 				 MIRROR_CAP_MALFORMED);
+	/* TCP options cut by the snaplen: the fixed header places the
+	 * segment, its payload is lost with a known length. */
+	s.tcp_opt_words = 3; /* 32-byte TCP header */
+	s.plen = 100;
+	s.pad = 0;
+	n = build(&s, pkt, &l, &ip, &tcp);
+	ck_assert_int_eq(mirror_cap_decode(DLT_EN10MB, pkt, 60, n, &seg), MIRROR_CAP_TCP);
+	ck_assert_uint_eq(seg.tcp_hdr_len, 32);
+	ck_assert_uint_eq(seg.payload_len, 0);
+	ck_assert_uint_eq(seg.payload_lost, 100);
+	ck_assert_int_eq(mirror_cap_decode(DLT_EN10MB, pkt, 53, n, &seg), MIRROR_CAP_MALFORMED);
 }
 END_TEST
 
@@ -1351,9 +1362,11 @@ START_TEST(t_random)
 		seg.pkt_no = (uint64_t)i + 1;
 		if (mirror_cap_decode(dlt, pkt, cut, n, &seg) == MIRROR_CAP_TCP) {
 			ck_assert(seg.payload >= pkt && seg.payload + seg.payload_len <= pkt + cut);
-			ck_assert_uint_eq(seg.link_hdr_len + seg.ip_hdr_len + seg.tcp_hdr_len +
-						  seg.payload_len,
-					  (uint32_t)(seg.payload - pkt) + seg.payload_len);
+			uint32_t hdrs = seg.link_hdr_len + seg.ip_hdr_len + seg.tcp_hdr_len;
+			if (hdrs > cut) /* options cut: the payload is all lost */
+				ck_assert(seg.payload_len == 0 && seg.payload == pkt + cut);
+			else
+				ck_assert_uint_eq(hdrs, (uint32_t)(seg.payload - pkt));
 			/* Keep to a few tuples so streams collide and reuse. */
 			seg.tuple.src.port = (uint16_t)test_rng_range(&r, 1, 4);
 			seg.tuple.dst.port = 3260;
