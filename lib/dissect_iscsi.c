@@ -95,6 +95,11 @@ struct mirror_dissect_conn {
 	struct mirror_dissect_stats st;
 	/* values declared in the login, applied at its final response */
 	bool pend_hd, pend_dd;
+	struct login_tail {
+		uint8_t rec[96]; /* the longest key=value read, and then some */
+		size_t len;
+		bool overflow;
+	} login_tail[2];
 	/* Digests neither given nor seen negotiated (a capture that starts
 	 * after the login): told from the first PDUs (digest_probe_*). */
 	bool probe_hd, probe_dd;
@@ -728,14 +733,45 @@ static void login_key(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir
 #undef KEY_IS
 }
 
+/* The records of one Login PDU's text.  With C (continue) set the text
+ * goes on in the next Login PDU of the same direction and its last record
+ * may be cut anywhere (RFC 7143 11.12.2, 6.2): the cut part waits in
+ * login_tail and is joined to the start of the next PDU's text. */
 static void login_text(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
-		       const uint8_t *p, size_t n)
+		       const uint8_t *p, size_t n, bool more)
 {
+	struct login_tail *lt = &c->login_tail[dir];
 	size_t i = 0;
 
+	if (lt->len || lt->overflow) {
+		const uint8_t *nul = memchr(p, 0, n);
+		size_t l = nul ? (size_t)(nul - p) : n;
+		if (!lt->overflow && lt->len + l <= sizeof(lt->rec)) {
+			memcpy(lt->rec + lt->len, p, l);
+			lt->len += l;
+		} else {
+			lt->overflow = true; /* longer than any key we read */
+		}
+		if (!nul && more)
+			return; /* still cut: it goes on in the next PDU */
+		if (!lt->overflow)
+			login_key(c, dir, lt->rec, lt->len);
+		lt->len = 0;
+		lt->overflow = false;
+		i = l + 1;
+	}
 	while (i < n) {
 		const uint8_t *nul = memchr(p + i, 0, n - i);
 		size_t l = nul ? (size_t)(nul - (p + i)) : n - i;
+		if (!nul && more) {
+			if (l <= sizeof(lt->rec)) {
+				memcpy(lt->rec, p + i, l);
+				lt->len = l;
+			} else {
+				lt->overflow = true;
+			}
+			return;
+		}
 		if (l)
 			login_key(c, dir, p + i, l);
 		i += l + 1;
@@ -745,8 +781,12 @@ static void login_text(struct mirror_dissect_conn *c, enum mirror_dissect_dir di
 static void on_login(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 		     const struct pdu *u, bool usable)
 {
-	if (usable)
-		login_text(c, dir, u->data, u->dsl);
+	if (usable) {
+		login_text(c, dir, u->data, u->dsl, u->b[1] & 0x40);
+	} else {
+		c->login_tail[dir].len = 0; /* a damaged PDU: what was cut is lost */
+		c->login_tail[dir].overflow = false;
+	}
 	/* 11.13: the final response has T = 1, NSG = 3 (FullFeaturePhase) and
 	 * status class 0; the digests start with the next PDU (13.1). */
 	if (dir == MIRROR_DISSECT_T2I && (u->b[1] & 0x80) && (u->b[1] & 0x03) == 3 &&

@@ -435,6 +435,44 @@ START_TEST(test_login_digests)
 }
 END_TEST
 
+/* The response's text continued over three Login PDUs (C bit), cut inside
+ * a key and inside a value: the keys are joined before they are read. */
+START_TEST(test_login_continued)
+{
+	static const char rsp1[] = "MaxRecvDataSegmentLength=131072\0HeaderDig";
+	static const char rsp2[] = "est=CRC";
+	static const char rsp3[] = "32C\0DataDigest=CRC32C\0";
+	struct script s = { 0 };
+	struct got g;
+	struct mirror_dissect_conn *c = conn(NULL, &g);
+	struct mirror_dissect_stats st;
+	uint8_t req[BHS] = { 0x43, 0x87 };
+	uint8_t r1[BHS] = { 0x23, 0x47 }; /* C, CSG=1, NSG=3 */
+	uint8_t r3[BHS] = { 0x23, 0x87 }; /* T, final */
+
+	add_pdu(&s, I2T, req, (const uint8_t *)login_req, sizeof(login_req));
+	add_pdu(&s, T2I, r1, (const uint8_t *)rsp1, sizeof(rsp1) - 1);
+	add_pdu(&s, I2T, req, NULL, 0); /* the initiator asks for more */
+	add_pdu(&s, T2I, r1, (const uint8_t *)rsp2, sizeof(rsp2) - 1);
+	add_pdu(&s, I2T, req, NULL, 0);
+	add_pdu(&s, T2I, r3, (const uint8_t *)rsp3, sizeof(rsp3) - 1);
+	s.hd = s.dd = true;
+	small_write(&s, 1);
+	feed_script(c, &s, 0, 0);
+	mirror_dissect_get_stats(c, &st);
+	ck_assert_uint_eq(st.logins, 1);
+	ck_assert(st.header_digest);
+	ck_assert(st.data_digest);
+	ck_assert_uint_eq(st.max_recv_dsl[I2T], 131072);
+	ck_assert_uint_eq(st.header_digest_errors, 0);
+	ck_assert_uint_eq(g.n, 1);
+	ck_assert(g.op[0].complete);
+	ck_assert_uint_eq(g.op[0].cost.interrupts, 3);
+	mirror_dissect_conn_free(c);
+	script_free(&s);
+}
+END_TEST
+
 START_TEST(test_digest_option_and_wrong_data_digest)
 {
 	struct script s = { .hd = true, .dd = true };
@@ -1021,6 +1059,7 @@ static Suite *dissect_suite(void)
 	tcase_add_test(t, test_immediate_data);
 	tcase_add_test(t, test_check_condition);
 	tcase_add_test(t, test_login_digests);
+	tcase_add_test(t, test_login_continued);
 	tcase_add_test(t, test_digest_option_and_wrong_data_digest);
 	tcase_add_test(t, test_split_and_tcpip);
 	tcase_add_test(t, test_many_in_one_chunk);
