@@ -10,6 +10,11 @@
  *                                            and its successor
  *   pcap_transform IN OUT split [SIZE]       segments > 100 bytes cut into
  *                                            SIZE-byte segments (default 37)
+ *   pcap_transform IN OUT coalesce           runs of data segments of one
+ *                                            direction (pure ACKs between
+ *                                            them aside) joined into one
+ *                                            segment of up to 64 KiB, as
+ *                                            with receive offload
  *   pcap_transform IN OUT snaplen N          captured length cut to N
  *   pcap_transform IN OUT gap PORT t2i|i2t   drop the middle data segment
  *                                            sent from (t2i) or to (i2t) PORT
@@ -387,6 +392,42 @@ static void t_retransmit(struct list *in, struct list *out)
 	free(pend.v);
 }
 
+static void t_coalesce(struct list *in, struct list *out)
+{
+	u_char *buf = xmalloc(65536);
+	struct list acks = { 0 };
+
+	for (size_t i = 0; i < in->n;) {
+		struct pkt *p = in->v[i++];
+		if (!is_data(p)) {
+			push(out, p);
+			continue;
+		}
+		size_t more = 0, room = 0xffff - (p->pay_off - p->ip_off) - p->pay_len;
+		uint32_t next = p->seq + (uint32_t)p->pay_len;
+		acks.n = 0;
+		while (i < in->n) {
+			struct pkt *q = in->v[i];
+			if (!is_data(q) && q->tcp && !(q->data[q->tcp_off + 13] & 0x07)) {
+				push(&acks, q); /* a pure ACK: moved after the join */
+				i++;
+				continue;
+			}
+			if (!is_data(q) || !same_dir(p, q) || q->seq != next || q->pay_len > room - more)
+				break;
+			memcpy(buf + more, q->data + q->pay_off, q->pay_len);
+			more += q->pay_len;
+			next += (uint32_t)q->pay_len;
+			i++;
+		}
+		push(out, more ? reslice(p, 0, p->pay_len, buf, more) : p);
+		for (size_t k = 0; k < acks.n; k++)
+			push(out, acks.v[k]);
+	}
+	free(acks.v);
+	free(buf);
+}
+
 static void t_split(struct list *in, struct list *out, size_t size)
 {
 	for (size_t i = 0; i < in->n; i++) {
@@ -564,7 +605,7 @@ static void usage(void)
 {
 	fputs("usage: pcap_transform IN OUT MODE [ARGS]\n"
 	      "  modes: reorder | retransmit | split [SIZE] | snaplen N |\n"
-	      "         gap PORT t2i|i2t | midstream K | late K |\n"
+	      "         coalesce | gap PORT t2i|i2t | midstream K | late K |\n"
 	      "         linktype null|sll|sll2|raw|vlan | interleave IN2 PORT PORT2\n",
 	      stderr);
 	exit(1);
@@ -588,6 +629,8 @@ int main(int argc, char **argv)
 		t_reorder(&in, &out);
 	} else if (!strcmp(mode, "retransmit") && argc == 4) {
 		t_retransmit(&in, &out);
+	} else if (!strcmp(mode, "coalesce") && argc == 4) {
+		t_coalesce(&in, &out);
 	} else if (!strcmp(mode, "split") && (argc == 4 || argc == 5)) {
 		t_split(&in, &out, argc == 5 ? (size_t)num(argv[4], 1, 65535) : 37);
 	} else if (!strcmp(mode, "snaplen") && argc == 5) {
