@@ -365,8 +365,10 @@ START_TEST(t_ip4_options_and_padding)
 				 MIRROR_CAP_MALFORMED);
 	/* TCP options cut by the snaplen: the fixed header places the
 	 * segment, its payload is lost with a known length. */
+	static const uint8_t payload[100];
 	s.tcp_opt_words = 3; /* 32-byte TCP header */
-	s.plen = 100;
+	s.pl = payload;
+	s.plen = sizeof(payload);
 	s.pad = 0;
 	n = build(&s, pkt, &l, &ip, &tcp);
 	ck_assert_int_eq(mirror_cap_decode(DLT_EN10MB, pkt, 60, n, &seg), MIRROR_CAP_TCP);
