@@ -1,5 +1,5 @@
 /* mirror-send: the sending controller.  Mirrors one host write to a
- * receiver over iSCSI, split and routed by the library (Fig. 7, the 1 MiB
+ * receiver over iSCSI or SG_IO, split and routed by the library (Fig. 7, the 1 MiB
  * splitter), or sends any raw CDB, in the manner of sg_raw.  Thin: options
  * and output order here, the protocol in libmirror. */
 #include "config.h"
@@ -16,6 +16,7 @@
 #include <scsi/sg_lib.h>
 
 #include <mirror/mirror.h>
+#include <mirror/reachability.h>
 #include <mirror/sender.h>
 #include <mirror/transport.h>
 
@@ -76,7 +77,8 @@ static const char usage_text[] =
 	"Mirror one host write to a receiving controller (split and routed by the\n"
 	"source's Fig. 7), or send any CDB, in the manner of sg_raw.\n"
 	"URL: iscsi://[user[%password]@]host[:port]/target-iqn/lun, mutual CHAP\n"
-	"with ?target_user=NAME&target_password=SECRET appended.\n"
+	"with ?target_user=NAME&target_password=SECRET appended; or a SCSI device\n"
+	"reached through SG_IO: /dev/sgN, /dev/bsg/H:C:T:L or /dev/sdX.\n"
 	"\n"
 	"Write:\n"
 	"  -l, --lba N               starting LBA on the disk array\n"
@@ -206,23 +208,38 @@ static bool taken_for_other_command(const struct mirror_cmd *c)
 static void explain(const struct opts *o, const struct mirror_cmd *c, const char *what)
 {
 	char spc[80];
+	char why[256];
 
+	/* A transport that answers the opcode itself: the target never saw
+	 * it (QEMU's SCSI bus and 0xA0, REPORT LUNS). */
+	bool intercepted = mirror_explain_unreached(c, why, sizeof(why));
+	if (intercepted && c->result < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		return;
+	}
 	/* What a generic SCSI target takes the opcode for (SPC: 0x3C READ
 	 * BUFFER, 0xA0 REPORT LUNS, both data-in). */
 	sg_get_opcode_name(c->cdb[0], 0, (int)sizeof(spc), spc);
+	/* One line each; an opcode answered as its SPC command gets the
+	 * profile that avoids it at the end of the line. */
+	const char *end = intercepted ? "; " : "\n";
+	const char *more = intercepted ? why : "";
+	const char *nl = intercepted ? "\n" : "";
 	if (mirror_cmd_invalid_opcode(c)) {
 		fprintf(stderr, PROG ": target does not implement the %s 0x%02X (INVALID COMMAND "
-			"OPERATION CODE): not a mirror receiver, or a different --profile/--opcodes\n",
-			what, c->cdb[0]);
+			"OPERATION CODE): not a mirror receiver, or a different --profile/--opcodes"
+			"%s%s%s", what, c->cdb[0], end, more, nl);
 	} else if (taken_for_other_command(c)) {
 		fprintf(stderr, PROG ": target rejected the %s 0x%02X with INVALID FIELD IN CDB and no "
 			"field pointer: it took 0x%02X for %s; not a mirror receiver, or a different "
-			"--profile/--opcodes\n", what, c->cdb[0], c->cdb[0], spc);
+			"--profile/--opcodes%s%s%s", what, c->cdb[0], c->cdb[0], spc, end, more, nl);
 	} else if (c->result == 0 && c->dir == MIRROR_DIR_OUT && c->data_in_got) {
 		fprintf(stderr, PROG ": target answered the data-out %s 0x%02X with %u bytes of "
 			"data-in: it took 0x%02X for %s; not a mirror receiver, or a different "
-			"--profile/--opcodes (now %s)\n", what, c->cdb[0], (unsigned)c->data_in_got,
-			c->cdb[0], spc, o->profile.name);
+			"--profile/--opcodes (now %s)%s%s%s", what, c->cdb[0], (unsigned)c->data_in_got,
+			c->cdb[0], spc, o->profile.name, end, more, nl);
+	} else if (intercepted) {
+		fprintf(stderr, PROG ": %s\n", why);
 	}
 }
 
@@ -933,7 +950,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		return syntax_error("%s", why);
 
 	if (optind == argc)
-		return syntax_error("%s", "no target URL (iscsi://host[:port]/target-iqn/lun)");
+		return syntax_error("%s", "no target URL (iscsi://host[:port]/target-iqn/lun or /dev/sgN)");
 	o->url = argv[optind++];
 	if (o->raw) {
 		for (int i = optind; i < argc; i++)
@@ -984,7 +1001,9 @@ int main(int argc, char **argv)
 	st.t = mirror_transport_open(o.url, &o.topts, err, sizeof(err));
 	if (!st.t) {
 		fprintf(stderr, PROG ": %s\n", err);
-		ret = MIRROR_EXIT_TRANSPORT;
+		/* sg3_utils: 15 for a device that cannot be opened, 35 for a
+		 * target that cannot be reached. */
+		ret = mirror_transport_open_exit_status(o.url);
 		goto out;
 	}
 	if (o.verbose && !o.json)

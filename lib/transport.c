@@ -14,6 +14,7 @@
 #include <mirror/transport.h>
 
 #include "transport_priv.h"
+#include "transport_sgio.h"
 
 struct backend {
 	const char *kind;
@@ -23,10 +24,14 @@ struct backend {
 	struct mirror_transport *(*open)(const char *target,
 					 const struct mirror_transport_opts *opts, char *err,
 					 size_t err_len);
+	/* Exit status when open fails: sg3_utils' "cannot open device" for
+	 * a device, a transport error for a target over the network. */
+	int open_fail_exit;
 };
 
 static const struct backend backends[] = {
-	{ "iscsi", "iscsi://", mirror_iscsi_check, mirror_iscsi_open },
+	{ "iscsi", "iscsi://", mirror_iscsi_check, mirror_iscsi_open, MIRROR_EXIT_TRANSPORT },
+	{ "sgio", MIRROR_SGIO_PREFIX, mirror_sgio_check, mirror_sgio_open, MIRROR_EXIT_FILE_ERROR },
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -59,14 +64,9 @@ static const struct backend *find_backend(const char *target, char *err, size_t 
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (strncmp(target, backends[i].prefix, strlen(backends[i].prefix)) == 0)
 			return &backends[i];
-	/* Say what would have worked: a device path needs the SG_IO backend,
-	 * which this build does not have. */
-	if (strncmp(target, "/dev/", 5) == 0)
-		put_err(err, err_len, "%s: device paths need the SG_IO backend, which is not built; "
-			"use iscsi://host[:port]/target-iqn/lun", target);
-	else
-		put_err(err, err_len, "%s: not a target address; expected "
-			"iscsi://[user[%%password]@]host[:port]/target-iqn/lun", target);
+	put_err(err, err_len, "%s: not a target address; expected "
+		"iscsi://[user[%%password]@]host[:port]/target-iqn/lun or a device path "
+		"(/dev/sgN)", target);
 	return NULL;
 }
 
@@ -103,6 +103,13 @@ struct mirror_transport *mirror_transport_open(const char *target,
 	if (o.queue_depth > MIRROR_TRANSPORT_QUEUE_DEPTH_MAX)
 		o.queue_depth = MIRROR_TRANSPORT_QUEUE_DEPTH_MAX;
 	return b->open(target, &o, err, err_len);
+}
+
+int mirror_transport_open_exit_status(const char *target)
+{
+	const struct backend *b = find_backend(target, NULL, 0);
+
+	return b ? b->open_fail_exit : MIRROR_EXIT_SYNTAX;
 }
 
 void mirror_transport_close(struct mirror_transport *t)

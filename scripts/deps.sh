@@ -23,6 +23,10 @@ PACKAGES=(
 	valgrind                      # instructions/op in the benchmarks
 	tcpdump                       # recording reference traces
 	tshark                        # oracle for the cross-check, host of the Lua plugin
+	qemu-system-x86               # the SG_IO test's guest, under TCG (never KVM)
+	qemu-block-extra              # QEMU's iSCSI driver: the guest's disk is mirror-emu
+	busybox-static                # the guest's userland, and cpio for its initramfs
+	xz-utils                      # unpacks the guest kernel (linux-image-amd64 is downloaded, not installed)
 )
 
 missing=()

@@ -1,7 +1,7 @@
 /* The transport seam: one interface to send a SCSI command to a target,
- * whatever carries it (iSCSI through libiscsi now, SG_IO through
- * libsgutils2 later).  Callers never see the backend's types, in the manner
- * of sg3_utils' sg_pt.h.
+ * whatever carries it (iSCSI through libiscsi, SG_IO through libsgutils2).
+ * Callers never see the backend's types, in the manner of sg3_utils'
+ * sg_pt.h.
  *
  * Errors follow libmirror's convention: negative codes (negated errno or
  * MIRROR_E_*); a human-readable message for the last failure is kept in the
@@ -56,12 +56,17 @@ struct mirror_transport_opts {
 struct mirror_transport;
 
 /* Opens "iscsi://[user[%password]@]host[:port]/iqn/lun" (libiscsi's URL
- * form); a device path (/dev/sgN, /dev/bsg/...) when the SG_IO backend is
- * built.  On failure returns NULL and, if err is non-NULL, a message. */
+ * form) or a device path (/dev/sgN, /dev/bsg/H:C:T:L, /dev/sdX) through
+ * SG_IO.  On failure returns NULL and, if err is non-NULL, a message. */
 struct mirror_transport *mirror_transport_open(const char *target,
 					       const struct mirror_transport_opts *opts,
 					       char *err, size_t err_len);
 void mirror_transport_close(struct mirror_transport *t);
+/* Exit status (sg3_utils) for a failed mirror_transport_open of target:
+ * MIRROR_EXIT_FILE_ERROR for a device path that cannot be opened (as
+ * sg_raw), MIRROR_EXIT_TRANSPORT for a network target; MIRROR_EXIT_SYNTAX
+ * for a target that names no backend. */
+int mirror_transport_open_exit_status(const char *target);
 
 /* Checks, without connecting, that target names a backend and parses as its
  * address, and that the backend can honour opts.  0; -EINVAL for a target
@@ -71,7 +76,7 @@ void mirror_transport_close(struct mirror_transport *t);
 int mirror_transport_check(const char *target, const struct mirror_transport_opts *opts,
 			   char *err, size_t err_len);
 
-/* The backend's name ("iscsi") and the last error's message. */
+/* The backend's name ("iscsi", "sgio") and the last error's message. */
 const char *mirror_transport_kind(const struct mirror_transport *t);
 const char *mirror_transport_error(const struct mirror_transport *t);
 
