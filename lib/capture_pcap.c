@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +345,11 @@ struct mirror_capture {
 	pcap_t *pcap;
 	int dlt;
 	bool live;
+	int live_fd;          /* pcap_get_selectable_fd, for the timeout */
+	/* Set by mirror_capture_break from another thread or a signal
+	 * handler: libpcap honours its own break only while packets come. */
+	volatile sig_atomic_t stop;
+	unsigned timeout_ms;
 	struct mirror_cap_stats st;
 	char err[PCAP_ERRBUF_SIZE + 64];
 };
@@ -472,6 +479,17 @@ int mirror_capture_open_live(struct mirror_capture **out, const char *iface, con
 	rc = capture_check_dlt(c, iface, err, err_len);
 	if (rc < 0)
 		goto fail;
+	/* With TPACKET_V3 the read timeout only retires a block that holds a
+	 * packet: on an idle link a blocking read never returns.  Non-blocking
+	 * reads and our own poll(2) give the caller its -EAGAIN on time. */
+	c->timeout_ms = timeout_ms ? timeout_ms : 100;
+	c->live_fd = pcap_get_selectable_fd(c->pcap);
+	if (c->live_fd < 0 || pcap_setnonblock(c->pcap, 1, ebuf) < 0) {
+		snprintf(err, err_len, "%s: cannot wait for packets with a timeout%s%s", iface,
+			 ebuf[0] ? ": " : "", ebuf);
+		rc = -EIO;
+		goto fail;
+	}
 	if (filter && *filter) {
 		if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 			snprintf(err, err_len, "filter \"%s\": %s", filter, pcap_geterr(c->pcap));
@@ -496,6 +514,7 @@ fail:
 
 void mirror_capture_break(struct mirror_capture *c)
 {
+	c->stop = 1;
 	pcap_breakloop(c->pcap);
 }
 
@@ -520,11 +539,24 @@ int mirror_capture_next(struct mirror_capture *c, struct mirror_cap_segment *seg
 	int rc;
 
 	for (;;) {
+		if (c->stop)
+			return 0;
 		rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == PCAP_ERROR_BREAK)
 			return 0; /* end of file, or mirror_capture_break */
-		if (rc == 0 && c->live)
-			return -EAGAIN; /* the read timeout expired */
+		if (rc == 0 && c->live) {
+			struct pollfd pfd = { c->live_fd, POLLIN, 0 };
+			int n = poll(&pfd, 1, (int)c->timeout_ms);
+
+			if (n < 0 && errno != EINTR) {
+				snprintf(c->err, sizeof(c->err), "packet %llu: poll: %s",
+					 (unsigned long long)c->st.packets + 1, strerror(errno));
+				return -EIO;
+			}
+			if (n > 0)
+				continue; /* packets to read */
+			return -EAGAIN; /* nothing within the timeout */
+		}
 		if (rc != 1) {
 			/* libpcap reports a cut or corrupt record header this way;
 			 * the failing record would have been the next number. */
