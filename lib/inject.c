@@ -37,6 +37,12 @@ static const struct action_info actions[] = {
 	{ "skip-validity", MIRROR_INJ_SKIP_VALIDITY, false, NULL },
 	{ "corrupt-readback", MIRROR_INJ_CORRUPT_READBACK, false, NULL },
 	{ "close-mid-transfer", MIRROR_INJ_CLOSE_MID_TRANSFER, false, NULL },
+	{ "accept", MIRROR_INJ_ACCEPT, true, "a rule id, e.g. accept:small.bc_too_large" },
+	{ "wrong-pointer", MIRROR_INJ_WRONG_POINTER, false, NULL },
+	{ "valid-on-abort", MIRROR_INJ_VALID_ON_ABORT, false, NULL },
+	{ "data-in-mirror", MIRROR_INJ_DATA_IN_MIRROR, false, NULL },
+	{ "gap-sense", MIRROR_INJ_GAP_SENSE, false, NULL },
+	{ "wrong-asc", MIRROR_INJ_WRONG_ASC, false, NULL },
 };
 
 #define ACTION_COUNT (sizeof(actions) / sizeof(actions[0]))
@@ -125,6 +131,29 @@ static int parse_delay(const char *arg, struct mirror_inject_rule *r, char *why,
 	return 0;
 }
 
+/* accept:RULE sets one bit of a 64-bit mask per rule. */
+_Static_assert(MIRROR_RULE_COUNT_ <= 64, "struct mirror_rx_faults.accept_rules has 64 bits");
+
+/* A rule id of the rule table (include/mirror/finding.h), e.g.
+ * "small.bc_too_large"; only error rules, since accepting a warning
+ * changes nothing. */
+static int parse_rule(const char *arg, struct mirror_inject_rule *r, char *why, size_t why_len)
+{
+	for (int i = 0; i < (int)MIRROR_RULE_COUNT_; i++) {
+		const struct mirror_rule_info *ri = mirror_rule_info((enum mirror_rule)i);
+		if (ri && ri->id && strcmp(ri->id, arg) == 0) {
+			if (ri->severity != MIRROR_SEV_ERROR)
+				return mirror_fail(-EINVAL, why, why_len,
+						   "accept:%s: that rule is a warning, not an error", arg);
+			r->rule = i;
+			return 0;
+		}
+	}
+	return mirror_fail(-EINVAL, why, why_len,
+			   "accept:'%.*s' is not a rule id (e.g. small.bc_too_large, metadata.type, sg.sum; mirror-decode --json names them)",
+			   TOKEN_MAX, arg);
+}
+
 static int parse_probability(const char *val, double *out, char *why, size_t why_len)
 {
 	char *end;
@@ -195,7 +224,8 @@ int mirror_inject_parse(const char *spec, struct mirror_inject_rule *r, char *wh
 	if (!ai)
 		return mirror_fail(-EINVAL, why, why_len,
 			    "unknown action '%s' (sense:KK/AA/QQ, drop-status, delay-status:MS, "
-			    "unknown-opcode, skip-validity, corrupt-readback, close-mid-transfer)",
+			    "unknown-opcode, skip-validity, corrupt-readback, close-mid-transfer, "
+			    "accept:RULE_ID, wrong-pointer, valid-on-abort, data-in-mirror, gap-sense, wrong-asc)",
 			    tok);
 	out.action = ai->action;
 	if (ai->takes_arg && !arg)
@@ -208,6 +238,10 @@ int mirror_inject_parse(const char *spec, struct mirror_inject_rule *r, char *wh
 			return rc;
 	} else if (ai->action == MIRROR_INJ_DELAY_STATUS) {
 		rc = parse_delay(arg, &out, why, why_len);
+		if (rc < 0)
+			return rc;
+	} else if (ai->action == MIRROR_INJ_ACCEPT) {
+		rc = parse_rule(arg, &out, why, why_len);
 		if (rc < 0)
 			return rc;
 	}
@@ -255,9 +289,11 @@ void mirror_inject_init(struct mirror_inject *inj, uint64_t seed)
 
 int mirror_inject_add(struct mirror_inject *inj, const struct mirror_inject_rule *r)
 {
-	if ((unsigned)r->action > MIRROR_INJ_CLOSE_MID_TRANSFER || r->opcode < -1 ||
+	if ((unsigned)r->action > MIRROR_INJ_WRONG_ASC || r->opcode < -1 ||
 	    r->opcode > 0xFF || !(r->probability > 0.0 && r->probability <= 1.0) ||
-	    r->key > 0x0F || (r->action == MIRROR_INJ_DELAY_STATUS && r->delay_ms > DELAY_MAX_MS))
+	    r->key > 0x0F || (r->action == MIRROR_INJ_DELAY_STATUS && r->delay_ms > DELAY_MAX_MS) ||
+	    (r->action == MIRROR_INJ_ACCEPT && (r->rule < 0 || r->rule >= (int)MIRROR_RULE_COUNT_ ||
+						 r->rule >= 64)))
 		return -EINVAL;
 	if (inj->n >= MIRROR_INJECT_RULES_MAX)
 		return -ENOSPC;
@@ -329,6 +365,24 @@ void mirror_inject_decide(struct mirror_inject *inj, uint8_t opcode,
 			break;
 		case MIRROR_INJ_CLOSE_MID_TRANSFER:
 			d->close_mid_transfer = true;
+			break;
+		case MIRROR_INJ_ACCEPT:
+			d->faults.accept_rules |= 1ull << r->rule;
+			break;
+		case MIRROR_INJ_WRONG_POINTER:
+			d->faults.wrong_pointer = true;
+			break;
+		case MIRROR_INJ_VALID_ON_ABORT:
+			d->faults.valid_on_abort = true;
+			break;
+		case MIRROR_INJ_DATA_IN_MIRROR:
+			d->faults.data_in_is_mirror = true;
+			break;
+		case MIRROR_INJ_GAP_SENSE:
+			d->faults.gap_sense = true;
+			break;
+		case MIRROR_INJ_WRONG_ASC:
+			d->faults.wrong_asc = true;
 			break;
 		}
 	}

@@ -156,6 +156,11 @@ void mirror_rx_respond_findings(struct mirror_receiver *rx, struct mirror_rx_tas
 
 	if (e) {
 		mirror_sense_from_finding(e, &s);
+		/* injected deviations */
+		if (t->faults.wrong_pointer && s.sksv)
+			s.field++;
+		if (t->faults.wrong_asc)
+			s.asc = s.asc == 0x24 ? 0x26 : 0x24;
 	} else {
 		/* Unreachable with a checked profile: a decoder failed
 		 * without a finding.  Still answer something SPC allows. */
@@ -173,6 +178,29 @@ static void want(struct mirror_rx_task *t, struct mirror_rx_action *act, enum rx
 	act->offset = offset;
 	act->length = length;
 	t->phase = phase;
+}
+
+/* Injected deviation (accept:RULE): the findings of the accepted rules are
+ * dropped, so the command goes on as if the field were valid. */
+static void accept_injected(struct mirror_rx_task *t)
+{
+	struct mirror_findings *f = &t->findings;
+	unsigned k = 0;
+
+	if (!t->faults.accept_rules)
+		return;
+	for (unsigned i = 0; i < f->count && i < MIRROR_FINDINGS_MAX; i++) {
+		unsigned r = (unsigned)f->item[i].rule;
+		if (r < 64 && (t->faults.accept_rules >> r) & 1u) {
+			if (f->item[i].severity == MIRROR_SEV_ERROR)
+				f->errors--;
+			else
+				f->warnings--;
+			continue;
+		}
+		f->item[k++] = f->item[i];
+	}
+	f->count = k;
 }
 
 /* ---- sequence tracking (wire-profile.md "Large path": one number per
@@ -267,6 +295,7 @@ static int small_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
 		small_rules(rx, t);
 		mirror_findings_sort(&t->findings);
 	}
+	accept_injected(t);
 	if (mirror_findings_first_error(&t->findings)) {
 		mirror_rx_respond_findings(rx, t, act);
 		return 0;
@@ -331,6 +360,7 @@ static int large_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
 				    (unsigned)t->edtl);
 		mirror_findings_sort(&t->findings);
 	}
+	accept_injected(t);
 	if (mirror_findings_first_error(&t->findings)) {
 		mirror_rx_respond_findings(rx, t, act);
 		return 0;
@@ -350,6 +380,7 @@ static int large_metadata(struct mirror_receiver *rx, struct mirror_rx_task *t,
 	ctx.data_out_length = t->edtl;
 	ctx.sender_region = (int)(1u - rx->role);
 	mirror_metadata_decode(&rx->profile, buf, len, &ctx, &t->md, &t->findings);
+	accept_injected(t);
 	if (mirror_findings_first_error(&t->findings)) {
 		mirror_rx_respond_findings(rx, t, act);
 		return 0;
@@ -359,7 +390,17 @@ static int large_metadata(struct mirror_receiver *rx, struct mirror_rx_task *t,
 	for (unsigned i = 0; i < t->md.sg_count; i++)
 		mirror_nvram_mark_invalid(rx->nvram, t->md.sg[i].nvram_addr, t->md.sg[i].bytes);
 	t->ranges_invalidated = true;
+	uint64_t gaps = t->sender >= 0 ? rx->senders[t->sender].gaps : 0;
 	track_sequence(rx, t);
+	if (t->faults.gap_sense && t->sender >= 0 && rx->senders[t->sender].gaps != gaps) {
+		/* injected deviation: a gap refused after the ranges were
+		 * marked invalid, so the earlier copy is lost */
+		struct mirror_sense s;
+		memset(&s, 0, sizeof(s));
+		s.key = MIRROR_SK_ABORTED_COMMAND;
+		respond_sense(rx, t, act, &s);
+		return 0;
+	}
 	want(t, act, RX_PHASE_WANT_USER, MIRROR_METADATA_BYTES, t->md.blocks * MIRROR_BLOCK_SIZE);
 	return 0;
 }
@@ -374,6 +415,10 @@ static int large_user(struct mirror_receiver *rx, struct mirror_rx_task *t, cons
 	/* Fig. 5 blocks 520-528; the decoder checked that the S/G counts
 	 * add up to the blocks, so the elements consume buf exactly. */
 	for (unsigned i = 0; i < t->md.sg_count; i++) {
+		/* Only an injected accept:sg.sum lets the elements outgrow
+		 * buf; they are then cut at its end. */
+		if (t->md.sg[i].bytes > len - off)
+			break;
 		mirror_nvram_store(rx->nvram, t->md.sg[i].nvram_addr, buf + off, t->md.sg[i].bytes);
 		off += t->md.sg[i].bytes;
 	}
@@ -414,6 +459,7 @@ static int table_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
 		mirror_findings_add(&t->findings, MIRROR_RULE_DATA_LENGTH, true, 0, 0,
 				    "expected data transfer length %u is not the parameter list length %u",
 				    (unsigned)t->edtl, (unsigned)plen);
+	accept_injected(t);
 	if (mirror_findings_first_error(&t->findings)) {
 		mirror_rx_respond_findings(rx, t, act);
 		return 0;
@@ -514,7 +560,13 @@ int mirror_rx_begin(struct mirror_receiver *rx, struct mirror_rx_task *t, const 
 	if (faults)
 		t->faults = *faults;
 
-	const struct rx_command *c = command_of(rx, cdb[0], dir);
+	enum mirror_xfer_dir as = dir;
+	enum mirror_command mc = mirror_command_of(&rx->profile, cdb[0]);
+	/* Injected deviation: the opcode clash resolved by the opcode alone. */
+	if (t->faults.data_in_is_mirror && dir == MIRROR_DIR_IN &&
+	    (mc == MIRROR_CMD_NOTIFY || mc == MIRROR_CMD_SMALL))
+		as = MIRROR_DIR_OUT;
+	const struct rx_command *c = command_of(rx, cdb[0], as);
 	if (!c) {
 		t->kind = MIRROR_RX_KIND_OTHER;
 		rx->stats.other_cmds++;
@@ -561,6 +613,22 @@ int mirror_rx_data(struct mirror_receiver *rx, struct mirror_rx_task *t, const u
 	return c->data(rx, t, buf, len, act);
 }
 
+/* Only for the injected valid-on-abort deviation: what a receiver must
+ * never do with an operation whose data did not all arrive. */
+static void mark_ranges_valid(struct mirror_receiver *rx, const struct mirror_rx_task *t)
+{
+	if (t->kind == MIRROR_RX_KIND_SMALL)
+		for (unsigned i = 0; i < t->small.slots; i++) {
+			const struct mirror_small_element *e = &t->small.sg[i];
+			if (e->blocks)
+				mirror_nvram_mark_valid(rx->nvram, e->descriptor * MIRROR_BLOCK_SIZE,
+							e->blocks * MIRROR_BLOCK_SIZE);
+		}
+	else if (t->kind == MIRROR_RX_KIND_LARGE)
+		for (unsigned i = 0; i < t->md.sg_count; i++)
+			mirror_nvram_mark_valid(rx->nvram, t->md.sg[i].nvram_addr, t->md.sg[i].bytes);
+}
+
 void mirror_rx_abort(struct mirror_receiver *rx, struct mirror_rx_task *t)
 {
 	if (!rx || !t || t->phase == RX_PHASE_IDLE || t->phase == RX_PHASE_ABORTED)
@@ -569,6 +637,8 @@ void mirror_rx_abort(struct mirror_receiver *rx, struct mirror_rx_task *t)
 	 * before GOOD, so whatever was marked invalid stays invalid
 	 * (wire-profile.md: "an aborted or failed operation leaves its
 	 * ranges invalid"). */
+	if (t->faults.valid_on_abort && t->ranges_invalidated)
+		mark_ranges_valid(rx, t); /* injected deviation */
 	rx->stats.aborted++;
 	t->phase = RX_PHASE_ABORTED;
 }

@@ -18,6 +18,7 @@ PACKAGES=(
 	libncurses-dev                # mirror-top
 	tmux                          # mirror-top's tests read its screen
 	jq                            # JSON checks in the tests
+	libxml2-utils                 # xmllint: mirror-conform's JUnit checked against its schema
 	mandoc                        # man page lint
 	clang libclang-rt-14-dev      # libFuzzer targets, sanitizer runtime
 	valgrind                      # instructions/op in the benchmarks

@@ -51,6 +51,15 @@ struct mirror_rx_faults {
 	bool corrupt_readback;  /* flip a bit in NVRAM READBACK data */
 	bool force_sense;       /* answer CHECK CONDITION with key/asc/ascq below */
 	uint8_t key, asc, ascq;
+	/* Deviations the conformance suite must catch (all false / 0: the
+	 * receiver behaves as the profile says). */
+	uint64_t accept_rules;  /* bit r set: findings of enum mirror_rule r are ignored */
+	bool wrong_pointer;     /* the sense field pointer names the byte after the field */
+	bool wrong_asc;         /* a rejection's ASC is another: 24h <-> 26h, else 24h */
+	bool valid_on_abort;    /* an aborted operation marks its ranges valid */
+	bool data_in_is_mirror; /* a data-in notify/small opcode is taken for the mirror command */
+	bool gap_sense;         /* a metadata sequence gap is answered CHECK CONDITION
+				 * after the ranges were marked invalid */
 };
 
 struct mirror_rx_stats {

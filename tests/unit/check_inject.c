@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mirror/target.h>
@@ -39,6 +40,12 @@ static const struct parse_ok parse_ok_cases[] = {
 	{ "close-mid-transfer,p=0.1,opcode=0x3C", MIRROR_INJ_CLOSE_MID_TRANSFER, 0x3C, 0.1, 0, 0, 0,
 	  0 },
 	{ "drop-status,opcode=0x00", MIRROR_INJ_DROP_STATUS, 0x00, 1.0, 0, 0, 0, 0 },
+	{ "accept:small.bc_too_large,opcode=0xA0", MIRROR_INJ_ACCEPT, 0xA0, 1.0, 0, 0, 0, 0 },
+	{ "wrong-pointer", MIRROR_INJ_WRONG_POINTER, -1, 1.0, 0, 0, 0, 0 },
+	{ "wrong-asc,p=0.5", MIRROR_INJ_WRONG_ASC, -1, 0.5, 0, 0, 0, 0 },
+	{ "valid-on-abort,opcode=0x3C", MIRROR_INJ_VALID_ON_ABORT, 0x3C, 1.0, 0, 0, 0, 0 },
+	{ "data-in-mirror", MIRROR_INJ_DATA_IN_MIRROR, -1, 1.0, 0, 0, 0, 0 },
+	{ "gap-sense", MIRROR_INJ_GAP_SENSE, -1, 1.0, 0, 0, 0, 0 },
 };
 
 START_TEST(test_parse_ok)
@@ -107,6 +114,13 @@ static const struct parse_bad parse_bad_cases[] = {
 	{ "drop-status,p=", "p=''" },
 	{ "drop-status,p=0.5,p=0.5", "p= given twice" },
 	{ "drop-status, p=0.5", "unknown qualifier ' p='" },
+	{ "accept", "accept needs an argument" },
+	{ "accept:", "'' is not a rule id" },
+	{ "accept:small.nosuch", "'small.nosuch' is not a rule id" },
+	{ "accept:SMALL.BC_TOO_LARGE", "is not a rule id" },
+	{ "accept:small.control_hazard", "is a warning" },
+	{ "wrong-pointer:1", "wrong-pointer takes no argument" },
+	{ "gap-sense:yes", "gap-sense takes no argument" },
 };
 
 START_TEST(test_parse_bad)
@@ -165,6 +179,17 @@ static struct mirror_inject_rule rule(const char *spec)
 	return r;
 }
 
+START_TEST(test_parse_accept_rule)
+{
+	struct mirror_inject_rule r = rule("accept:metadata.type");
+
+	ck_assert_int_eq(r.action, MIRROR_INJ_ACCEPT);
+	ck_assert_int_eq(r.rule, MIRROR_RULE_MD_TYPE);
+	r = rule("accept:data.length");
+	ck_assert_int_eq(r.rule, MIRROR_RULE_DATA_LENGTH);
+}
+END_TEST
+
 START_TEST(test_add_limits)
 {
 	struct mirror_inject inj;
@@ -187,6 +212,11 @@ START_TEST(test_add_limits)
 	ck_assert_int_eq(mirror_inject_add(&inj, &r), -EINVAL);
 	r = rule("sense:05/24/00");
 	r.key = 0x10;
+	ck_assert_int_eq(mirror_inject_add(&inj, &r), -EINVAL);
+	r = rule("accept:sg.sum");
+	r.rule = MIRROR_RULE_COUNT_;
+	ck_assert_int_eq(mirror_inject_add(&inj, &r), -EINVAL);
+	r.rule = -1;
 	ck_assert_int_eq(mirror_inject_add(&inj, &r), -EINVAL);
 	ck_assert_uint_eq(inj.n, 0);
 }
@@ -401,6 +431,195 @@ START_TEST(test_decide_certain_rule_draws_nothing)
 }
 END_TEST
 
+/* ---- the deviations of the conformance suite ---- */
+
+START_TEST(test_decide_deviations)
+{
+	struct mirror_inject inj;
+	struct mirror_inject_decision d;
+	const char *specs[] = { "accept:small.bc_too_large", "accept:metadata.pad,opcode=0x3C",
+				"wrong-pointer", "wrong-asc", "valid-on-abort", "data-in-mirror",
+				"gap-sense" };
+
+	mirror_inject_init(&inj, 1);
+	for (size_t i = 0; i < ARRAY_LEN(specs); i++) {
+		struct mirror_inject_rule r = rule(specs[i]);
+		ck_assert_int_eq(mirror_inject_add(&inj, &r), 0);
+	}
+	mirror_inject_decide(&inj, 0xA0, &d);
+	ck_assert_uint_eq(d.faults.accept_rules, 1ull << MIRROR_RULE_SMALL_BC_TOO_LARGE);
+	ck_assert(d.faults.wrong_pointer && d.faults.wrong_asc && d.faults.valid_on_abort &&
+		  d.faults.data_in_is_mirror && d.faults.gap_sense);
+	ck_assert(!d.faults.force_sense && !d.drop_status);
+	mirror_inject_decide(&inj, 0x3C, &d);
+	ck_assert_uint_eq(d.faults.accept_rules, (1ull << MIRROR_RULE_SMALL_BC_TOO_LARGE) |
+							 (1ull << MIRROR_RULE_MD_PAD));
+}
+END_TEST
+
+/* What each deviation makes a receiver do (lib/receiver.c). */
+#define NV_SIZE (4u << 20)
+
+static struct mirror_profile dprof;
+static struct mirror_nvram dnv;
+static struct mirror_receiver drx;
+static uint8_t *dnv_data;
+static uint64_t *dnv_bitmap;
+
+static void dev_setup(void)
+{
+	mirror_profile_init(&dprof);
+	dprof.nvram_size = NV_SIZE;
+	dprof.region_split = NV_SIZE / 2;
+	dnv_data = calloc(1, NV_SIZE);
+	dnv_bitmap = calloc(1, mirror_nvram_bitmap_bytes(NV_SIZE));
+	ck_assert_ptr_nonnull(dnv_data);
+	ck_assert_ptr_nonnull(dnv_bitmap);
+	ck_assert_int_eq(mirror_nvram_init(&dnv, &dprof, dnv_data, dnv_bitmap), 0);
+	ck_assert_int_eq(mirror_rx_init(&drx, &dprof, 1, &dnv), 0);
+	/* volume 1 in the table, as ARRAY TABLE UPDATE would leave it */
+	ck_assert_int_eq(mirror_array_table_add(&drx.table, 1, 0x1234, 1), 0);
+	drx.table_received = true;
+}
+
+static void dev_teardown(void)
+{
+	free(dnv_data);
+	free(dnv_bitmap);
+}
+
+/* A small write CDB: element 1 at NVRAM 0x10000 with bc blocks, volume 1. */
+static void small_cdb(uint8_t *cdb, unsigned bc)
+{
+	struct mirror_small_cdb s;
+
+	memset(&s, 0, sizeof(s));
+	s.opcode = 0xA0;
+	s.volume = 1;
+	s.slots = 2;
+	s.sg[0].descriptor = 0x10000 / 512;
+	s.sg[0].blocks = (uint8_t)bc;
+	ck_assert_int_eq(mirror_small_cdb_encode(&dprof, &s, cdb, 16), 12);
+}
+
+static void begin(const uint8_t *cdb, enum mirror_xfer_dir dir, uint32_t edtl,
+		  const struct mirror_rx_faults *f, struct mirror_rx_task *t,
+		  struct mirror_rx_action *a, struct mirror_sense *s)
+{
+	memset(t, 0, sizeof(*t));
+	ck_assert_int_eq(mirror_rx_begin(&drx, t, cdb, 16, dir, edtl, "iqn.x", f, a), 0);
+	memset(s, 0, sizeof(*s));
+	if (a->kind == MIRROR_RX_RESPOND && a->sense_len)
+		ck_assert_int_eq(mirror_sense_parse(a->sense, a->sense_len, s), 0);
+}
+
+START_TEST(test_deviation_effects)
+{
+	uint8_t cdb[16] = { 0 };
+	struct mirror_rx_faults f;
+	struct mirror_rx_task t;
+	struct mirror_rx_action a;
+	struct mirror_sense s;
+
+	/* correct: bc 33 is INVALID FIELD IN CDB at byte 1 bit 3 */
+	small_cdb(cdb, 33);
+	begin(cdb, MIRROR_DIR_OUT, 33 * 512, NULL, &t, &a, &s);
+	ck_assert(a.kind == MIRROR_RX_RESPOND && s.asc == 0x24 && s.sksv && s.field == 1 && s.bit == 3);
+	mirror_rx_end(&drx, &t);
+	/* wrong-pointer: byte 2; wrong-asc: 26h */
+	memset(&f, 0, sizeof(f));
+	f.wrong_pointer = true;
+	begin(cdb, MIRROR_DIR_OUT, 33 * 512, &f, &t, &a, &s);
+	ck_assert(s.asc == 0x24 && s.field == 2);
+	mirror_rx_end(&drx, &t);
+	memset(&f, 0, sizeof(f));
+	f.wrong_asc = true;
+	begin(cdb, MIRROR_DIR_OUT, 33 * 512, &f, &t, &a, &s);
+	ck_assert(s.asc == 0x26 && s.field == 1);
+	mirror_rx_end(&drx, &t);
+	/* accept:small.bc_too_large: the data is asked for */
+	memset(&f, 0, sizeof(f));
+	f.accept_rules = 1ull << MIRROR_RULE_SMALL_BC_TOO_LARGE;
+	begin(cdb, MIRROR_DIR_OUT, 33 * 512, &f, &t, &a, &s);
+	ck_assert_int_eq(a.kind, MIRROR_RX_WANT_DATA);
+	ck_assert_uint_eq(a.length, 33 * 512);
+	mirror_rx_end(&drx, &t);
+	/* accepting another rule changes nothing */
+	f.accept_rules = 1ull << MIRROR_RULE_MD_TYPE;
+	begin(cdb, MIRROR_DIR_OUT, 33 * 512, &f, &t, &a, &s);
+	ck_assert(a.kind == MIRROR_RX_RESPOND && s.asc == 0x24);
+	mirror_rx_end(&drx, &t);
+
+	/* valid-on-abort: a small write aborted after its CDB passed */
+	small_cdb(cdb, 8);
+	begin(cdb, MIRROR_DIR_OUT, 4096, NULL, &t, &a, &s);
+	ck_assert_int_eq(a.kind, MIRROR_RX_WANT_DATA);
+	mirror_rx_abort(&drx, &t);
+	mirror_rx_end(&drx, &t);
+	ck_assert_int_eq(mirror_nvram_count_valid(&dnv, 0x10000, 4096), 0);
+	memset(&f, 0, sizeof(f));
+	f.valid_on_abort = true;
+	begin(cdb, MIRROR_DIR_OUT, 4096, &f, &t, &a, &s);
+	mirror_rx_abort(&drx, &t);
+	mirror_rx_end(&drx, &t);
+	ck_assert_int_eq(mirror_nvram_count_valid(&dnv, 0x10000, 4096), 8);
+
+	/* data-in-mirror: REPORT LUNS (0xA0 data-in) taken for a small write */
+	static const uint8_t report_luns[16] = { 0xA0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0 };
+	begin(report_luns, MIRROR_DIR_IN, 4096, NULL, &t, &a, &s);
+	ck_assert(a.kind == MIRROR_RX_RESPOND && a.status == MIRROR_STATUS_GOOD);
+	mirror_rx_end(&drx, &t);
+	memset(&f, 0, sizeof(f));
+	f.data_in_is_mirror = true;
+	begin(report_luns, MIRROR_DIR_IN, 4096, &f, &t, &a, &s);
+	ck_assert_int_eq(t.kind, MIRROR_RX_KIND_SMALL);
+	ck_assert(a.kind == MIRROR_RX_RESPOND && a.status == MIRROR_STATUS_CHECK_CONDITION);
+	mirror_rx_end(&drx, &t);
+}
+END_TEST
+
+/* gap-sense: sequence 1 then 3 from one sender; the second is refused
+ * after its ranges were invalidated. */
+START_TEST(test_deviation_gap_sense)
+{
+	uint8_t cdb[16] = { 0x3C };
+	uint8_t md[MIRROR_METADATA_BYTES];
+	struct mirror_metadata m;
+	struct mirror_rx_faults f;
+	struct mirror_rx_task t;
+	struct mirror_rx_action a;
+	struct mirror_sense s;
+	static uint8_t data[4096];
+
+	memset(&f, 0, sizeof(f));
+	f.gap_sense = true;
+	for (uint32_t seq = 1; seq <= 3; seq += 2) {
+		mirror_metadata_init(&m);
+		m.sequence = seq;
+		m.blocks = 8;
+		m.region = 0;
+		m.sg_count = 1;
+		m.sg[0].nvram_addr = 0x20000;
+		m.sg[0].bytes = 4096;
+		ck_assert_int_eq(mirror_metadata_encode(&m, md, sizeof(md)), 1024);
+		begin(cdb, MIRROR_DIR_OUT, 1024 + 4096, &f, &t, &a, &s);
+		ck_assert_int_eq(a.kind, MIRROR_RX_WANT_DATA);
+		ck_assert_int_eq(mirror_rx_data(&drx, &t, md, sizeof(md), &a), 0);
+		if (seq == 1) {
+			ck_assert_int_eq(a.kind, MIRROR_RX_WANT_DATA);
+			ck_assert_int_eq(mirror_rx_data(&drx, &t, data, sizeof(data), &a), 0);
+			ck_assert_uint_eq(a.status, MIRROR_STATUS_GOOD);
+			ck_assert_int_eq(mirror_nvram_count_valid(&dnv, 0x20000, 4096), 8);
+		} else {
+			ck_assert(a.kind == MIRROR_RX_RESPOND &&
+				  a.status == MIRROR_STATUS_CHECK_CONDITION);
+			ck_assert_int_eq(mirror_nvram_count_valid(&dnv, 0x20000, 4096), 0);
+		}
+		mirror_rx_end(&drx, &t);
+	}
+}
+END_TEST
+
 static Suite *inject_suite(void)
 {
 	Suite *s = suite_create("inject");
@@ -412,6 +631,7 @@ static Suite *inject_suite(void)
 	tcase_add_test(tc, test_parse_null_and_small_why);
 	tcase_add_test(tc, test_parse_long_spec);
 	tcase_add_test(tc, test_add_limits);
+	tcase_add_test(tc, test_parse_accept_rule);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("decide");
@@ -423,6 +643,13 @@ static Suite *inject_suite(void)
 	tcase_add_test(tc, test_decide_independent_draws);
 	tcase_add_test(tc, test_decide_replay);
 	tcase_add_test(tc, test_decide_certain_rule_draws_nothing);
+	tcase_add_test(tc, test_decide_deviations);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("deviations");
+	tcase_add_checked_fixture(tc, dev_setup, dev_teardown);
+	tcase_add_test(tc, test_deviation_effects);
+	tcase_add_test(tc, test_deviation_gap_sense);
 	suite_add_tcase(s, tc);
 	return s;
 }

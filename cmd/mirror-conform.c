@@ -1,0 +1,289 @@
+/* mirror-conform: checks a receiving controller against the wire profile,
+ * case by case (conformance/).  Thin: options, case selection and output
+ * here; the cases, the runner and the reporters in conformance/, the
+ * protocol in libmirror. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mirror/mirror.h>
+
+#include "conform.h"
+
+#define PROG "mirror-conform"
+#define TIMEOUT_DEFAULT 30u
+#define TIMEOUT_MAX 3600u
+
+struct opts {
+	const char *target;
+	const char *test, *skip;
+	const char *junit;
+	bool list, tap, json;
+	int verbose;
+	unsigned timeout_s;
+	unsigned region;
+	const char *initiator;
+	const char *emu_stats;
+	bool fresh;
+	struct mirror_profile profile;
+};
+
+static const char usage_text[] =
+	"Usage: " PROG " [OPTIONS] URL\n"
+	"       " PROG " --list [--test GLOB] [--skip GLOB]\n"
+	"Checks a receiving controller against the mirror wire profile, case by\n"
+	"case, with the expected and actual answer and the source figure of each.\n"
+	"URL: iscsi://[user[%password]@]host[:port]/target-iqn/lun, or a SCSI\n"
+	"device (/dev/sgN) where the SG_IO backend is built.\n"
+	"\n"
+	"  -l, --list              list the cases (id, needs, description) and exit\n"
+	"  -t, --test GLOB[,GLOB]  run only the cases whose id matches a glob\n"
+	"  -x, --skip GLOB[,GLOB]  do not run the cases whose id matches a glob\n"
+	"  -j, --junit FILE        also write JUnit XML (skips as <skipped/>) to FILE\n"
+	"      --tap               TAP version 13 on stdout instead of text\n"
+	"      --json              JSON on stdout instead of text (the totals on stderr)\n"
+	"  -T, --timeout SECONDS   per case; a case still running then is killed and\n"
+	"                          fails, and the run goes on (default 30)\n"
+	"      --sender a|b        the controller the suite plays (default a: it\n"
+	"                          writes region 0, as to mirror-emu's default role b)\n"
+	"      --initiator-name IQN  base of the iSCSI initiator names (one per case)\n"
+	"      --fresh             the target was sent no array table since it started:\n"
+	"                          check that it refuses small writes until it has one\n"
+	"      --emu-stats PATH    mirror-emu's stats socket: counts the interrupts\n"
+	"                          where no live capture can be taken\n"
+	"  -p, --profile NAME      wire profile (v1, v1-18bit, v1-cdb16, vendor, ...)\n"
+	"  -O, --opcodes LIST      NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK in hex\n"
+	"  -n, --nvram-size SIZE   the target's NVRAM size (default 128M)\n"
+	"  -s, --region-split ADDR first byte of region 1 (default: half)\n"
+	"  -S, --strict            the target is a strict receiver (notification\n"
+	"                          CDB bytes 1-9 must be zero)\n"
+	"  -v, --verbose           print every CDB sent and its answer (twice: more)\n"
+	"  -V, --version           print the version and exit\n"
+	"  -h, --help              print this help and exit\n"
+	"\n"
+	"The output ends with \"N passed, N failed, N skipped\" alone on a line.\n"
+	"Exit status: 0 every case passed (skips allowed), 1 a case failed or a\n"
+	"syntax error (a filter that selects nothing is one), 9 the target\n"
+	"implements no mirror command at all, 35 the target cannot be reached.\n";
+
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
+
+enum { OPT_TAP = 256, OPT_JSON, OPT_SENDER, OPT_INITIATOR, OPT_EMU_STATS, OPT_FRESH };
+
+static int parse_timeout(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0 || v > TIMEOUT_MAX)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "list", no_argument, NULL, 'l' },
+		{ "test", required_argument, NULL, 't' },
+		{ "skip", required_argument, NULL, 'x' },
+		{ "junit", required_argument, NULL, 'j' },
+		{ "tap", no_argument, NULL, OPT_TAP },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "sender", required_argument, NULL, OPT_SENDER },
+		{ "initiator-name", required_argument, NULL, OPT_INITIATOR },
+		{ "emu-stats", required_argument, NULL, OPT_EMU_STATS },
+		{ "fresh", no_argument, NULL, OPT_FRESH },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "opcodes", required_argument, NULL, 'O' },
+		{ "nvram-size", required_argument, NULL, 'n' },
+		{ "region-split", required_argument, NULL, 's' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mirror_profile_options po = { NULL, NULL, NULL, NULL, false };
+	char why[256];
+	int c;
+
+	o->timeout_s = TIMEOUT_DEFAULT;
+	while ((c = getopt_long(argc, argv, "lt:x:j:T:p:O:n:s:SvVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o->list = true; break;
+		case 't': o->test = optarg; break;
+		case 'x': o->skip = optarg; break;
+		case 'j': o->junit = optarg; break;
+		case OPT_TAP: o->tap = true; break;
+		case OPT_JSON: o->json = true; break;
+		case 'T':
+			if (parse_timeout(optarg, &o->timeout_s) < 0)
+				return syntax_error("bad --timeout '%s' (seconds, 1..%u)", optarg, TIMEOUT_MAX);
+			break;
+		case OPT_SENDER:
+			if (strcmp(optarg, "a") == 0 || strcmp(optarg, "A") == 0)
+				o->region = 0;
+			else if (strcmp(optarg, "b") == 0 || strcmp(optarg, "B") == 0)
+				o->region = 1;
+			else
+				return syntax_error("bad --sender '%s' (a or b)", optarg);
+			break;
+		case OPT_INITIATOR: o->initiator = optarg; break;
+		case OPT_EMU_STATS: o->emu_stats = optarg; break;
+		case OPT_FRESH: o->fresh = true; break;
+		case 'p': po.name = optarg; break;
+		case 'O': po.opcodes = optarg; break;
+		case 'n': po.nvram_size = optarg; break;
+		case 's': po.region_split = optarg; break;
+		case 'S': po.strict = true; break;
+		case 'v': o->verbose++; break;
+		case 'V': printf("%s %s\n", PROG, PACKAGE_VERSION); exit(MIRROR_EXIT_OK);
+		case 'h': fputs(usage_text, stdout); exit(MIRROR_EXIT_OK);
+		default: return syntax_error("unknown option");
+		}
+	}
+	if (o->tap && o->json)
+		return syntax_error("--tap and --json exclude each other");
+	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
+	if (o->test && conf_glob_list_check(o->test, why, sizeof(why)) < 0)
+		return syntax_error("--test: %s", why);
+	if (o->skip && conf_glob_list_check(o->skip, why, sizeof(why)) < 0)
+		return syntax_error("--skip: %s", why);
+	if (optind < argc)
+		o->target = argv[optind++];
+	if (optind < argc)
+		return syntax_error("unexpected argument '%s' after the URL", argv[optind]);
+	if (!o->target && !o->list)
+		return syntax_error("no target URL (or --list)");
+	return 0;
+}
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} need_names[] = {
+	{ CONF_NEED_SMALL, "small" },   { CONF_NEED_NOTIFY, "large" },
+	{ CONF_NEED_TABLE, "table" },   { CONF_NEED_READBACK, "readback" },
+	{ CONF_NEED_ISCSI, "iscsi" },   { CONF_NEED_STRICT, "strict" },
+	{ CONF_NEED_LENIENT, "lenient" }, { CONF_NEED_FRESH, "fresh" },
+};
+
+static void list_cases(const bool *sel, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct conf_case *cs = conf_case_at(i);
+		char needs[96] = "";
+		if (!sel[i])
+			continue;
+		for (size_t k = 0; k < sizeof(need_names) / sizeof(need_names[0]); k++)
+			if (cs->needs & need_names[k].bit)
+				snprintf(needs + strlen(needs), sizeof(needs) - strlen(needs), "%s%s",
+					 needs[0] ? "," : "", need_names[k].name);
+		printf("%-42s %-28s %s\n", cs->id, needs[0] ? needs : "-", cs->desc);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct conf_ctx ctx;
+	struct conf_totals tot = { 0, 0, 0, 0 };
+	struct conf_result *res = NULL;
+	size_t n = conf_case_count(), nsel, done = 0;
+	bool *sel = NULL;
+	char why[CONF_WHY_MAX];
+	int rc;
+	FILE *out = stdout;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = parse_args(argc, argv, &o)) != 0)
+		return rc;
+	sel = calloc(n, sizeof(*sel));
+	res = calloc(n, sizeof(*res));
+	if (!sel || !res) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		rc = MIRROR_EXIT_OTHER;
+		goto out;
+	}
+	nsel = conf_select(o.test, o.skip, sel, n);
+	if (nsel == 0) {
+		rc = syntax_error("no case matches --test '%s'%s%s%s (see --list)", o.test ? o.test : "*",
+				  o.skip ? " less --skip '" : "", o.skip ? o.skip : "", o.skip ? "'" : "");
+		goto out;
+	}
+	if (o.list) {
+		list_cases(sel, n);
+		rc = MIRROR_EXIT_OK;
+		goto out;
+	}
+	if (mirror_transport_check(o.target, NULL, why, sizeof(why)) < 0) {
+		rc = syntax_error("%s", why);
+		goto out;
+	}
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.target = o.target;
+	ctx.profile = o.profile;
+	ctx.region = o.region;
+	ctx.initiator_base = o.initiator;
+	ctx.emu_stats = o.emu_stats;
+	ctx.fresh = o.fresh;
+	ctx.verbose = o.verbose;
+	ctx.log = o.tap || o.json ? stderr : stdout;
+	ctx.timeout_s = o.timeout_s;
+	/* the transport gives up before the watchdog does, with a reason */
+	ctx.topts.command_timeout_ms = o.timeout_s > 2 ? (o.timeout_s - 2) * 1000u : 1000u;
+	ctx.topts.connect_timeout_ms = ctx.topts.command_timeout_ms;
+	if (conf_probe(&ctx, why, sizeof(why)) < 0) {
+		fprintf(stderr, "%s: cannot check %s: %s\n", PROG, o.target, why);
+		rc = MIRROR_EXIT_TRANSPORT;
+		goto out;
+	}
+	if (o.tap)
+		conf_report_tap_plan(out, nsel);
+	for (size_t i = 0; i < n; i++) {
+		if (!sel[i])
+			continue;
+		conf_run_case(&ctx, conf_case_at(i), (unsigned)(done + 1), &res[done]);
+		conf_totals_add(&tot, &res[done]);
+		if (o.tap)
+			conf_report_tap(out, done + 1, &res[done]);
+		else if (!o.json)
+			conf_report_text(out, &res[done]);
+		fflush(out);
+		done++;
+	}
+	const char *note = conf_not_a_receiver(&ctx.support)
+				   ? "the target implements no mirror command: not a mirror receiver"
+				   : NULL;
+	rc = tot.failed ? 1 : note ? MIRROR_EXIT_INVALID_OP : MIRROR_EXIT_OK;
+	if (o.junit) {
+		FILE *f = fopen(o.junit, "w");
+		bool ok = f && conf_report_junit(f, o.target, res, done, &tot) == 0;
+		if ((f && fclose(f) != 0) || !ok) {
+			fprintf(stderr, "%s: cannot write %s: %s\n", PROG, o.junit, strerror(errno));
+			rc = MIRROR_EXIT_FILE_ERROR;
+		}
+	}
+	if (o.json)
+		conf_report_json(out, o.target, res, done, &tot, note);
+	if (note)
+		fprintf(o.json ? stderr : out, "%s (%s)\n", note, ctx.support.small_why);
+	/* last, whatever happened above: the line CI greps for */
+	conf_print_totals(o.json ? stderr : out, &tot);
+out:
+	free(sel);
+	free(res);
+	return rc;
+}
