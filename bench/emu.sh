@@ -4,7 +4,8 @@
 # ImmediateData=No, as the source's channel) and a tgtd whose LUN is a
 # 256 MiB sparse file on /dev/shm (bstype rdwr: RAM, and the data really
 # stored, as the emulator stores it; TGT_BSTYPE=null for tgt's discard
-# store), each on a free 127.0.0.1 port, then measures with bench/emu:
+# store), each on a free 127.0.0.1 port, then measures with mirror-load
+# (one size, --path small or large, or --write10):
 #   4 KiB and 32 KiB, QD 1 and QD 32, one session:
 #   small and large against mirror-emu, WRITE(10) against tgtd.
 # Prints a table and two ratios with their targets:
@@ -27,13 +28,13 @@ IQN=iqn.2024-01.org.mirrortest:bench-tgtd
 
 [ -f "$build/Makefile" ] || { echo "$build: no configured build directory (give it as \$1)" >&2; exit 1; }
 command -v "$JQ" >/dev/null || { echo "jq not found (Debian package jq)" >&2; exit 1; }
-echo "building bench/emu and mirror-emu in $build"
-make -C "$build" -s bench/emu cmd/mirror-emu >/dev/null || exit 1
+echo "building mirror-load and mirror-emu in $build"
+make -C "$build" -s cmd/mirror-load cmd/mirror-emu >/dev/null || exit 1
 emu_bin=$build/cmd/mirror-emu
-bench=$build/bench/emu
+load=$build/cmd/mirror-load
 
 tmp=$(mktemp -d) || exit 1
-emu_pid= tgtd_pid= ctl= lun=
+emu_pid='' tgtd_pid='' ctl='' lun=''
 
 adm() { "$TGTADM" -C "$ctl" "$@"; }
 
@@ -86,8 +87,8 @@ start_tgtd() {
 	[ -x "$TGTD" ] && [ -x "$TGTADM" ] || { echo "tgtd/tgtadm not found (Debian package tgt)"; return 1; }
 	ctl=$(($$ % 1000 + 2100))
 	while [ -e "/var/run/tgtd/socket.$ctl" ]; do ctl=$((ctl + 1)); done
-	local try port
-	for try in 1 2 3 4 5 6 7 8; do
+	local port
+	for _ in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + (RANDOM % 20000)))
 		port_free "$port" || continue
 		"$TGTD" -f -C "$ctl" --iscsi portal="127.0.0.1:$port" >"$tmp/tgtd.log" 2>&1 &
@@ -118,12 +119,17 @@ if start_tgtd; then
 fi
 
 # ---- measurements ----
-# measure NAME URL OP SIZE QD: one bench/emu run, its JSON in $tmp/NAME.json
+# measure NAME URL OP SIZE QD: one mirror-load run, its JSON in $tmp/NAME.json
 measure() {
-	local name=$1 url=$2 op=$3 size=$4 qd=$5
-	if ! "$bench" "$url" --op "$op" --size "$size" --qd "$qd" --seconds "$secs" --json \
-		>"$tmp/$name.json" 2>"$tmp/$name.err"; then
-		echo "bench/emu $op $size QD$qd failed: $(cat "$tmp/$name.err")" >&2
+	local name=$1 url=$2 op=$3 size=$4 qd=$5 how
+	case $op in
+	write10) how=--write10 ;;
+	*) how="--path $op" ;;
+	esac
+	# shellcheck disable=SC2086 # $how is two words on purpose
+	if ! "$load" "$url" $how --mix "$size" --qd "$qd" --seconds "$secs" --json \
+		--no-progress >"$tmp/$name.json" 2>"$tmp/$name.err"; then
+		echo "mirror-load $op $size QD$qd failed: $(cat "$tmp/$name.err")" >&2
 		rm -f "$tmp/$name.json"
 	fi
 }
@@ -143,7 +149,7 @@ stop_tgtd
 ops_of() { [ -s "$tmp/$1.json" ] && "$JQ" -r '.ops_per_sec' "$tmp/$1.json" || echo 0; }
 
 echo
-printf '%-10s %-8s %5s %3s %10s %9s %8s %8s %8s %9s %7s\n' target op size QD ops/s MiB/s \
+printf '%-10s %-8s %5s %3s %10s %9s %8s %8s %8s %9s %7s\n' target op size QD ops/s MB/s \
 	"p50 us" "p99 us" "p99.9" "max us" errors
 for size in 4K 32K; do
 	for qd in 1 32; do
@@ -151,8 +157,8 @@ for size in 4K 32K; do
 			f="$tmp/$op-$size-$qd.json"
 			[ -s "$f" ] || continue
 			[ "$op" = write10 ] && who="tgtd/$TGT_BSTYPE" || who=mirror-emu
-			"$JQ" -r --arg who "$who" --arg sz "$size" \
-				'[$who, .op, $sz, .qd, (.ops_per_sec|floor), (.mib_per_sec*10|floor/10),
+			"$JQ" -r --arg who "$who" --arg sz "$size" --arg op "$op" --arg qd "$qd" \
+				'[$who, $op, $sz, $qd, (.ops_per_sec|floor), (.mb_per_sec*10|floor/10),
 				  .latency_us.p50, .latency_us.p99, .latency_us.p99_9,
 				  (.latency_us.max|floor), .errors.total] | @tsv' "$f" |
 				awk -F'\t' '{printf "%-10s %-8s %5s %3s %10s %9.1f %8s %8s %8s %9s %7s\n",
