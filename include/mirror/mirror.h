@@ -5,15 +5,28 @@
 
 #include <mirror/account.h>
 #include <mirror/array_table.h>
+#include <mirror/capture.h>
 #include <mirror/codec.h>
 #include <mirror/decode.h>
+#include <mirror/dissect.h>
+#include <mirror/dissect_run.h>
+#include <mirror/emu_server.h>
 #include <mirror/error.h>
 #include <mirror/exit_status.h>
 #include <mirror/finding.h>
+#include <mirror/histogram.h>
+#include <mirror/load.h>
 #include <mirror/nvram.h>
 #include <mirror/path.h>
 #include <mirror/profile.h>
+#include <mirror/reachability.h>
+#include <mirror/receiver.h>
+#include <mirror/sender.h>
 #include <mirror/sense.h>
+#include <mirror/stats.h>
+#include <mirror/target.h>
+#include <mirror/top.h>
+#include <mirror/transport.h>
 
 const char *mirror_version(void);
 
