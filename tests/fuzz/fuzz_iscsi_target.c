@@ -43,7 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		cfg.target_chap_secret = "target-secret";
 	}
 	if (d[0] & 16) {
-		struct mirror_inject_rule r = { MIRROR_INJ_DELAY_STATUS, -1, 1.0, 0, 0, 0, 5 };
+		struct mirror_inject_rule r = {
+			.action = MIRROR_INJ_DELAY_STATUS, .opcode = -1, .probability = 1.0, .delay_ms = 5
+		};
 		mirror_inject_init(&inj, 1);
 		mirror_inject_add(&inj, &r);
 		cfg.inject = &inj;
