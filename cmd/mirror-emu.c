@@ -94,7 +94,7 @@ static const char usage_text[] =
 	"                              unknown-opcode skip-validity corrupt-readback\n"
 	"                              close-mid-transfer; deviations for mirror-conform:\n"
 	"                              accept:RULE wrong-pointer wrong-asc valid-on-abort\n"
-	"                              data-in-mirror gap-sense\n"
+	"                              data-in-mirror gap-sense keep-table\n"
 	"      --seed N                seed of the injection PRNG (default 1)\n"
 	"      --stats-socket PATH     unix socket answering with one line of JSON counters\n"
 	"      --port-file PATH        write the bound port to PATH once listening\n"

@@ -94,12 +94,59 @@ static enum conf_verdict run_never_sent(struct conf_ctx *c)
 			  &want);
 }
 
+/* A newer generation that drops volume 7 is in force at once: a small
+ * write to volume 7 is refused as for a volume never in the table, while
+ * the volumes the new table keeps still take writes.  A receiver left on
+ * the stale generation would store the write to volume 7. */
+static enum conf_verdict run_newer_generation(struct conf_ctx *c)
+{
+	static uint8_t list[MIRROR_TABLE_MAX_BYTES], data[4096];
+	struct conf_sense want = CONF_CDB_FIELD(conf_volume_byte(&c->profile), 7);
+	struct mirror_array_table t;
+	struct mirror_small_cdb s;
+	struct mirror_cmd cmd;
+	enum conf_verdict v;
+
+	conf_suite_table(&t);
+	if (mirror_array_table_delete(&t, 7) != 0)
+		return conf_fail(c, "internal: the suite's table has no volume 7");
+	int len = mirror_table_update_encode(&t, list, sizeof(list));
+	memset(&cmd, 0, sizeof(cmd));
+	if (len < 0 || mirror_table_update_cdb_encode(&c->profile, (uint32_t)len, cmd.cdb,
+						      sizeof(cmd.cdb)) < 0)
+		return conf_fail(c, "internal: the table cannot be encoded");
+	cmd.cdb_len = MIRROR_TABLE_CDB_LEN;
+	cmd.dir = MIRROR_DIR_OUT;
+	cmd.data_out = list;
+	cmd.data_out_len = (uint32_t)len;
+	conf_send(c, &cmd, "ARRAY TABLE UPDATE, generation +1 without volume 7");
+	v = conf_check(c, &cmd, "ARRAY TABLE UPDATE of a newer generation", NULL);
+	if (v == CONF_PASS) {
+		conf_small_init(c, &s, c->scratch, 8, 0, 0, 0x3100);
+		s.volume = 7;
+		conf_small_cmd(c, &s, data, sizeof(data), 7, &cmd);
+		conf_send(c, &cmd, "small write to volume 7, gone from the newer table");
+		v = conf_check(c, &cmd, "small write to a volume the newer generation dropped", &want);
+	}
+	if (v == CONF_PASS) {
+		conf_small_init(c, &s, c->scratch, 8, 0, 0, 0x3200);
+		s.volume = CONF_VOLUME_A;
+		conf_small_cmd(c, &s, data, sizeof(data), 8, &cmd);
+		conf_send(c, &cmd, "small write to a volume the newer table keeps");
+		v = conf_check(c, &cmd, "small write to a volume the newer generation keeps", NULL);
+	}
+	/* Leave the suite's table in place for the cases after this one. */
+	conf_push_table(c, &cmd);
+	return v;
+}
+
 #define TABLE "Fig. 4 item 427; wire-profile.md \"Array serial number table\""
 
 static const struct conf_case cases[] = {
 	{ "MIRROR.ArrayTable.UpdateAccepted", "ARRAY TABLE UPDATE is taken and its volumes accept small writes", TABLE, CONF_NEED_TABLE | CONF_NEED_SMALL | CONF_NEED_READBACK, run_update_accepted, NULL },
 	{ "MIRROR.ArrayTable.DataOutLonger", "ARRAY TABLE UPDATE with a data-out longer than its parameter list length: PARAMETER LIST LENGTH ERROR", TABLE, CONF_NEED_TABLE, run_param_length, NULL },
 	{ "MIRROR.ArrayTable.NeverSent", "a small write to a partner never sent the array table: INVALID FIELD IN CDB at the volume byte (3), bit 7", TABLE ", Fig. 7 block 712", CONF_NEED_SMALL | CONF_NEED_FRESH, run_never_sent, NULL },
+	{ "MIRROR.ArrayTable.NewerGenerationApplied", "a newer table generation that drops volume 7 is in force at once: a small write to volume 7 is INVALID FIELD IN CDB at the volume byte (3), bit 7", TABLE ", Fig. 7 block 712 (a partner told a newer generation)", CONF_NEED_TABLE | CONF_NEED_SMALL, run_newer_generation, NULL },
 	{ "MIRROR.ArrayTable.DuplicateVolume", "a table listing one volume twice: INVALID FIELD IN PARAMETER LIST at byte 32 bit 7", TABLE, CONF_NEED_TABLE, run_dup_volume, NULL },
 };
 

@@ -43,6 +43,7 @@ static const struct action_info actions[] = {
 	{ "data-in-mirror", MIRROR_INJ_DATA_IN_MIRROR, false, NULL },
 	{ "gap-sense", MIRROR_INJ_GAP_SENSE, false, NULL },
 	{ "wrong-asc", MIRROR_INJ_WRONG_ASC, false, NULL },
+	{ "keep-table", MIRROR_INJ_KEEP_TABLE, false, NULL },
 };
 
 #define ACTION_COUNT (sizeof(actions) / sizeof(actions[0]))
@@ -225,7 +226,7 @@ int mirror_inject_parse(const char *spec, struct mirror_inject_rule *r, char *wh
 		return mirror_fail(-EINVAL, why, why_len,
 			    "unknown action '%s' (sense:KK/AA/QQ, drop-status, delay-status:MS, "
 			    "unknown-opcode, skip-validity, corrupt-readback, close-mid-transfer, "
-			    "accept:RULE_ID, wrong-pointer, valid-on-abort, data-in-mirror, gap-sense, wrong-asc)",
+			    "accept:RULE_ID, wrong-pointer, valid-on-abort, data-in-mirror, gap-sense, wrong-asc, keep-table)",
 			    tok);
 	out.action = ai->action;
 	if (ai->takes_arg && !arg)
@@ -289,7 +290,7 @@ void mirror_inject_init(struct mirror_inject *inj, uint64_t seed)
 
 int mirror_inject_add(struct mirror_inject *inj, const struct mirror_inject_rule *r)
 {
-	if ((unsigned)r->action > MIRROR_INJ_WRONG_ASC || r->opcode < -1 ||
+	if ((unsigned)r->action > MIRROR_INJ_KEEP_TABLE || r->opcode < -1 ||
 	    r->opcode > 0xFF || !(r->probability > 0.0 && r->probability <= 1.0) ||
 	    r->key > 0x0F || (r->action == MIRROR_INJ_DELAY_STATUS && r->delay_ms > DELAY_MAX_MS) ||
 	    (r->action == MIRROR_INJ_ACCEPT && (r->rule < 0 || r->rule >= (int)MIRROR_RULE_COUNT_ ||
@@ -383,6 +384,9 @@ void mirror_inject_decide(struct mirror_inject *inj, uint8_t opcode,
 			break;
 		case MIRROR_INJ_WRONG_ASC:
 			d->faults.wrong_asc = true;
+			break;
+		case MIRROR_INJ_KEEP_TABLE:
+			d->faults.keep_table = true;
 			break;
 		}
 	}

@@ -475,8 +475,15 @@ static int table_data(struct mirror_receiver *rx, struct mirror_rx_task *t, cons
 	if (t->phase != RX_PHASE_WANT_DATA || len != table_param_len(t))
 		return -EINVAL;
 	/* The decoder replaces rx->table only when the list is valid: a
-	 * rejected update changes nothing. */
-	mirror_table_update_decode(buf, len, &rx->table, &t->findings);
+	 * rejected update changes nothing.  (keep-table: decoded into a copy
+	 * that is thrown away, so the old table stays, answered GOOD.) */
+	if (t->faults.keep_table && rx->table_received) {
+		struct mirror_array_table discard = rx->table;
+
+		mirror_table_update_decode(buf, len, &discard, &t->findings);
+	} else {
+		mirror_table_update_decode(buf, len, &rx->table, &t->findings);
+	}
 	if (mirror_findings_first_error(&t->findings)) {
 		mirror_rx_respond_findings(rx, t, act);
 		return 0;

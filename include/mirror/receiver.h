@@ -60,6 +60,8 @@ struct mirror_rx_faults {
 	bool data_in_is_mirror; /* a data-in notify/small opcode is taken for the mirror command */
 	bool gap_sense;         /* a metadata sequence gap is answered CHECK CONDITION
 				 * after the ranges were marked invalid */
+	bool keep_table;        /* ARRAY TABLE UPDATE answered GOOD, the table it had kept
+				 * (a receiver left on a stale generation) */
 };
 
 struct mirror_rx_stats {

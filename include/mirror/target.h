@@ -36,7 +36,9 @@ enum mirror_inject_action {
 	MIRROR_INJ_VALID_ON_ABORT,   /* an aborted operation's ranges become valid */
 	MIRROR_INJ_DATA_IN_MIRROR,   /* a data-in 0x3C/0xA0/0xB0 taken for a mirror command */
 	MIRROR_INJ_GAP_SENSE,        /* a sequence gap: CHECK CONDITION, ranges left invalid */
-	MIRROR_INJ_WRONG_ASC         /* a rejected command's ASC is another (24h <-> 26h, else 24h) */
+	MIRROR_INJ_WRONG_ASC,        /* a rejected command's ASC is another (24h <-> 26h, else 24h) */
+	MIRROR_INJ_KEEP_TABLE        /* ARRAY TABLE UPDATE answered GOOD, the old table kept;
+				      * the last action: mirror_inject_add checks against it */
 };
 
 struct mirror_inject_rule {
@@ -61,8 +63,8 @@ struct mirror_inject {
  * drop-status, delay-status:MS, unknown-opcode, skip-validity,
  * corrupt-readback, close-mid-transfer, accept:RULE_ID (a rule id of
  * mirror_rule_info, e.g. small.bc_too_large), wrong-pointer, wrong-asc,
- * valid-on-abort, data-in-mirror, gap-sense.  -EINVAL with a reason in
- * why. */
+ * valid-on-abort, data-in-mirror, gap-sense, keep-table.  -EINVAL with a
+ * reason in why. */
 int mirror_inject_parse(const char *spec, struct mirror_inject_rule *r, char *why, size_t why_len);
 void mirror_inject_init(struct mirror_inject *inj, uint64_t seed);
 int mirror_inject_add(struct mirror_inject *inj, const struct mirror_inject_rule *r);

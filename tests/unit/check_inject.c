@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mirror/array_table.h>
 #include <mirror/target.h>
 
 #include "testutil.h"
@@ -46,6 +47,7 @@ static const struct parse_ok parse_ok_cases[] = {
 	{ "valid-on-abort,opcode=0x3C", MIRROR_INJ_VALID_ON_ABORT, 0x3C, 1.0, 0, 0, 0, 0 },
 	{ "data-in-mirror", MIRROR_INJ_DATA_IN_MIRROR, -1, 1.0, 0, 0, 0, 0 },
 	{ "gap-sense", MIRROR_INJ_GAP_SENSE, -1, 1.0, 0, 0, 0, 0 },
+	{ "keep-table,opcode=0xC6", MIRROR_INJ_KEEP_TABLE, 0xC6, 1.0, 0, 0, 0, 0 },
 };
 
 START_TEST(test_parse_ok)
@@ -121,6 +123,7 @@ static const struct parse_bad parse_bad_cases[] = {
 	{ "accept:small.control_hazard", "is a warning" },
 	{ "wrong-pointer:1", "wrong-pointer takes no argument" },
 	{ "gap-sense:yes", "gap-sense takes no argument" },
+	{ "keep-table:1", "keep-table takes no argument" },
 };
 
 START_TEST(test_parse_bad)
@@ -439,7 +442,7 @@ START_TEST(test_decide_deviations)
 	struct mirror_inject_decision d;
 	const char *specs[] = { "accept:small.bc_too_large", "accept:metadata.pad,opcode=0x3C",
 				"wrong-pointer", "wrong-asc", "valid-on-abort", "data-in-mirror",
-				"gap-sense" };
+				"gap-sense", "keep-table" };
 
 	mirror_inject_init(&inj, 1);
 	for (size_t i = 0; i < ARRAY_LEN(specs); i++) {
@@ -449,7 +452,7 @@ START_TEST(test_decide_deviations)
 	mirror_inject_decide(&inj, 0xA0, &d);
 	ck_assert_uint_eq(d.faults.accept_rules, 1ull << MIRROR_RULE_SMALL_BC_TOO_LARGE);
 	ck_assert(d.faults.wrong_pointer && d.faults.wrong_asc && d.faults.valid_on_abort &&
-		  d.faults.data_in_is_mirror && d.faults.gap_sense);
+		  d.faults.data_in_is_mirror && d.faults.gap_sense && d.faults.keep_table);
 	ck_assert(!d.faults.force_sense && !d.drop_status);
 	mirror_inject_decide(&inj, 0x3C, &d);
 	ck_assert_uint_eq(d.faults.accept_rules, (1ull << MIRROR_RULE_SMALL_BC_TOO_LARGE) |
@@ -620,6 +623,53 @@ START_TEST(test_deviation_gap_sense)
 }
 END_TEST
 
+/* Pushes table t with faults f: GOOD either way. */
+static void push_table(const struct mirror_array_table *t, const struct mirror_rx_faults *f)
+{
+	static uint8_t list[MIRROR_TABLE_MAX_BYTES];
+	uint8_t cdb[16] = { 0 };
+	struct mirror_rx_task task;
+	struct mirror_rx_action a;
+	struct mirror_sense s;
+	int len = mirror_table_update_encode(t, list, sizeof(list));
+
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_eq(mirror_table_update_cdb_encode(&drx.profile, (uint32_t)len, cdb, sizeof(cdb)),
+			 MIRROR_TABLE_CDB_LEN);
+	begin(cdb, MIRROR_DIR_OUT, (uint32_t)len, f, &task, &a, &s);
+	ck_assert_int_eq(a.kind, MIRROR_RX_WANT_DATA);
+	ck_assert_int_eq(mirror_rx_data(&drx, &task, list, (uint32_t)len, &a), 0);
+	ck_assert(a.kind == MIRROR_RX_RESPOND && a.status == MIRROR_STATUS_GOOD);
+	mirror_rx_end(&drx, &task);
+}
+
+/* keep-table: a newer table that drops volume 9 is answered GOOD, yet the
+ * receiver still maps volume 9 (a stale generation); without the fault
+ * the newer table is in force. */
+START_TEST(test_deviation_keep_table)
+{
+	struct mirror_array_table t1, t2;
+	struct mirror_rx_faults f;
+	uint64_t serial;
+	uint8_t array;
+
+	mirror_array_table_init(&t1);
+	ck_assert_int_eq(mirror_array_table_add(&t1, 9, 0x1111, 1), 0);
+	ck_assert_int_eq(mirror_array_table_add(&t1, 10, 0x2222, 2), 0);
+	t2 = t1;
+	ck_assert_int_eq(mirror_array_table_delete(&t2, 9), 0);
+	memset(&f, 0, sizeof(f));
+	f.keep_table = true;
+	push_table(&t1, NULL);
+	push_table(&t2, &f);
+	ck_assert_int_eq(mirror_array_table_lookup(&drx.table, 9, &serial, &array), 0);
+	ck_assert_uint_eq(drx.table.generation, t1.generation);
+	push_table(&t2, NULL);
+	ck_assert_int_lt(mirror_array_table_lookup(&drx.table, 9, &serial, &array), 0);
+	ck_assert_uint_eq(drx.table.generation, t2.generation);
+}
+END_TEST
+
 static Suite *inject_suite(void)
 {
 	Suite *s = suite_create("inject");
@@ -650,6 +700,7 @@ static Suite *inject_suite(void)
 	tcase_add_checked_fixture(tc, dev_setup, dev_teardown);
 	tcase_add_test(tc, test_deviation_effects);
 	tcase_add_test(tc, test_deviation_gap_sense);
+	tcase_add_test(tc, test_deviation_keep_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
