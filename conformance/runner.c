@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mirror/reachability.h>
 #include <mirror/error.h>
 
 #include "conform.h"
@@ -205,8 +206,24 @@ static void probe_one(struct mirror_cmd *cmd, const char *what, bool *ok,
 {
 	char reason[160];
 
+	char explained[200];
+
 	if (cmd->result == 0 && cmd->status == MIRROR_STATUS_GOOD) {
 		*ok = true;
+		return;
+	}
+	/* Stopped or reinterpreted on the way (QEMU's SCSI bus answers REPORT
+	 * LUNS itself; tgtd runs a data-out 0xA0 as REPORT LUNS): say so, per
+	 * opcode and transport, rather than blame the target. */
+	if (mirror_explain_unreached(cmd, explained, sizeof(explained))) {
+		*ok = false;
+		snprintf(why, why_len, "%s: %s", what, explained);
+		return;
+	}
+	if (mirror_reachability_of(cmd) == MIRROR_REACH_NO) {
+		*ok = false;
+		snprintf(why, why_len, "%s: opcode 0x%02X did not reach the target (transport failure)",
+			 what, cmd->cdb[0]);
 		return;
 	}
 	if (conf_not_implemented(cmd, reason, sizeof(reason))) {
