@@ -127,20 +127,13 @@ static int parse_len(const char *opt, const char *arg, uint32_t lo, uint32_t hi,
 
 static int parse_u64(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	int rc = mirror_parse_count(arg, lo, hi, out);
 
-	/* strtoull accepts a sign and wraps "-1"; a count starts with a digit */
-	if (arg[0] < '0' || arg[0] > '9')
-		return syntax_error("bad %s '%s' (a number)", opt, arg);
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (errno || *end)
-		return syntax_error("bad %s '%s' (a number)", opt, arg);
-	if (v < lo || v > hi)
+	if (rc == -ERANGE)
 		return syntax_error("%s %s is outside %llu..%llu", opt, arg, (unsigned long long)lo,
 				    (unsigned long long)hi);
-	*out = v;
+	if (rc < 0)
+		return syntax_error("bad %s '%s' (a number)", opt, arg);
 	return 0;
 }
 

@@ -84,31 +84,7 @@ static const char usage_text[] =
 	"receiver, 14 miscompare, 35 transport error, or the status of the first\n"
 	"command that failed; see mirror-load(1).\n";
 
-__attribute__((format(printf, 1, 2)))
-static int syntax_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return mirror_syntax_error(PROG, "%s", msg);
-}
-
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
 /* --path: a policy of the splitter, or ab (both, one after the other). */
 static const struct {
@@ -193,52 +169,43 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				return syntax_error("bad --lba '%s' (random or seq)", optarg);
 			break;
 		case OPT_LBA_START:
-			if (parse_u64(optarg, 0, UINT32_MAX, &cfg->lba_first) < 0)
+			if (mirror_parse_count(optarg, 0, UINT32_MAX, &cfg->lba_first) < 0)
 				return syntax_error("bad --lba-start '%s' (0..4294967295)", optarg);
 			break;
 		case OPT_LBA_RANGE:
-			if (parse_u64(optarg, 1, UINT64_C(1) << 32, &cfg->lba_count) < 0)
+			if (mirror_parse_count(optarg, 1, UINT64_C(1) << 32, &cfg->lba_count) < 0)
 				return syntax_error("bad --lba-range '%s' (1..4294967296 blocks)", optarg);
 			break;
 		case 'q':
-			if (parse_u64(optarg, 1, 256, &v) < 0)
+			if (mirror_parse_count(optarg, 1, 256, &v) < 0)
 				return syntax_error("bad --qd '%s' (1..256)", optarg);
 			cfg->qd = (unsigned)v;
 			break;
 		case 'C':
-			if (parse_u64(optarg, 1, 256, &v) < 0)
+			if (mirror_parse_count(optarg, 1, 256, &v) < 0)
 				return syntax_error("bad --connections '%s' (1..256)", optarg);
 			cfg->connections = (unsigned)v;
 			break;
-		case 't': {
-			char *end;
-			errno = 0;
-			cfg->seconds = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(cfg->seconds > 0) ||
-			    cfg->seconds > 86400.0)
+		case 't':
+			if (mirror_parse_double(optarg, 1e-9, 86400.0, &cfg->seconds) < 0)
 				return syntax_error("bad --seconds '%s' (0 < T <= 86400)", optarg);
 			o->have_seconds = true;
 			break;
-		}
 		case 'c':
-			if (parse_u64(optarg, 1, UINT64_MAX / 2, &cfg->count) < 0)
+			if (mirror_parse_count(optarg, 1, UINT64_MAX / 2, &cfg->count) < 0)
 				return syntax_error("bad --count '%s' (a positive number of writes)",
 						    optarg);
 			break;
-		case 'r': {
-			char *end;
-			errno = 0;
-			cfg->rate = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(cfg->rate > 0) || cfg->rate > 1e9)
+		case 'r':
+			if (mirror_parse_double(optarg, 1e-9, 1e9, &cfg->rate) < 0)
 				return syntax_error("bad --rate '%s' (writes per second, > 0)", optarg);
 			break;
-		}
 		case 's':
-			if (parse_u64(optarg, 0, UINT64_MAX, &cfg->seed) < 0)
+			if (mirror_parse_count(optarg, 0, UINT64_MAX, &cfg->seed) < 0)
 				return syntax_error("bad --seed '%s'", optarg);
 			break;
 		case 'V':
-			if (parse_u64(optarg, 1, UINT32_MAX, &v) < 0)
+			if (mirror_parse_count(optarg, 1, UINT32_MAX, &v) < 0)
 				return syntax_error("bad --verify-every '%s' (1: every op)", optarg);
 			cfg->verify_every = (unsigned)v;
 			break;
@@ -252,12 +219,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->capture_filter = optarg;
 			break;
 		case OPT_REGION:
-			if (parse_u64(optarg, 0, 1, &v) < 0)
+			if (mirror_parse_count(optarg, 0, 1, &v) < 0)
 				return syntax_error("bad --region '%s' (0 or 1)", optarg);
 			cfg->region = (unsigned)v;
 			break;
 		case OPT_VOLUME:
-			if (parse_u64(optarg, 0, 255, &v) < 0)
+			if (mirror_parse_count(optarg, 0, 255, &v) < 0)
 				return syntax_error("bad --volume '%s' (0..255)", optarg);
 			cfg->volume = (uint8_t)v;
 			break;
@@ -277,7 +244,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			po.region_split = optarg;
 			break;
 		case 'T':
-			if (parse_u64(optarg, 1, 3600000, &v) < 0)
+			if (mirror_parse_count(optarg, 1, 3600000, &v) < 0)
 				return syntax_error("bad --timeout '%s' (1..3600000 ms)", optarg);
 			cfg->timeout_ms = (unsigned)v;
 			break;

@@ -95,29 +95,7 @@ static const char usage_text[] =
 	"colours off.  Exit status: 0 done, 1 syntax error, 15 capture file error, 35\n"
 	"cannot reach the source, 99 other; see mirror-top(1).\n";
 
-__attribute__((format(printf, 1, 2)))
-static int syntax_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return mirror_syntax_error(PROG, "%s", msg);
-}
-
-static int parse_double(const char *s, double min, double max, double *out)
-{
-	char *end;
-
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= min) || !(v <= max))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
 static int parse_args(struct opts *o, int argc, char **argv)
 {
@@ -143,6 +121,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	unsigned nsrc = 0;
 	char why[256];
 	double d;
+	uint64_t n;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "e:r:x:i:f:P:d:bn:ap:hV", longopts, NULL)) != -1) {
@@ -163,19 +142,19 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			nsrc++;
 			break;
 		case 'x':
-			if (parse_double(optarg, 0, 1e6, &o->speed) < 0)
+			if (mirror_parse_double(optarg, 0, 1e6, &o->speed) < 0)
 				return syntax_error("bad --speed '%s' (a factor, 0 for no pacing)", optarg);
 			break;
 		case 'f':
 			o->filter = optarg;
 			break;
 		case 'P':
-			if (parse_double(optarg, 1, 65535, &d) < 0 || d != (double)(uint16_t)d)
+			if (mirror_parse_count(optarg, 1, 65535, &n) < 0)
 				return syntax_error("bad --port '%s' (1..65535)", optarg);
-			o->port = (uint16_t)d;
+			o->port = (uint16_t)n;
 			break;
 		case 'd':
-			if (parse_double(optarg, 0.1, 3600, &d) < 0)
+			if (mirror_parse_double(optarg, 0.1, 3600, &d) < 0)
 				return syntax_error("bad --delay '%s' (0.1..3600 seconds)", optarg);
 			o->delay_ms = (unsigned)(d * 1000.0 + 0.5);
 			break;
@@ -183,9 +162,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->batch = true;
 			break;
 		case 'n':
-			if (parse_double(optarg, 1, 1e12, &d) < 0 || d != (double)(uint64_t)d)
+			if (mirror_parse_count(optarg, 1, UINT64_C(1000000000000), &o->iterations) < 0)
 				return syntax_error("bad --iterations '%s' (a positive count)", optarg);
-			o->iterations = (uint64_t)d;
 			break;
 		case 'a':
 			o->ascii = true;

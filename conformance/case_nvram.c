@@ -92,6 +92,14 @@ static int all_invalid(struct conf_ctx *c, uint32_t addr, uint32_t bytes, uint8_
 	return r.valid_blocks == 0;
 }
 
+/* The two broken-transfer cases need a 1 MiB range and the copy after it
+ * inside the sender's region (an 8 MiB region of a 16 MiB NVRAM has room). */
+static enum conf_verdict skip_small_region(struct conf_ctx *c, uint32_t addr)
+{
+	return conf_skip(c, "the sender's region ends at 0x%x: too small for a 1 MiB write at 0x%x and the copy after it",
+			 (unsigned)conf_region_end(c), (unsigned)addr);
+}
+
 /* A valid 1 MiB copy, then a 1 MiB write over it whose connection is
  * closed once its metadata was taken (the range turned invalid, seen on a
  * second connection) and before its data all came: the range must stay
@@ -114,8 +122,7 @@ static enum conf_verdict run_broken_transfer(struct conf_ctx *c)
 	if (conf_region_end(c) < addr + BROKEN_BYTES + 4096) {
 		free(big);
 		free(rb);
-		return conf_skip(c, "the sender's region ends at 0x%x: too small for a 1 MiB write at 0x%x and the copy after it",
-				 (unsigned)conf_region_end(c), (unsigned)addr);
+		return skip_small_region(c, addr);
 	}
 
 	if (!big || !rb) {
@@ -206,8 +213,7 @@ static enum conf_verdict run_abort_task(struct conf_ctx *c)
 	if (conf_region_end(c) < addr + BROKEN_BYTES + 4096) {
 		free(big);
 		free(rb);
-		return conf_skip(c, "the sender's region ends at 0x%x: too small for a 1 MiB write at 0x%x and the copy after it",
-				 (unsigned)conf_region_end(c), (unsigned)addr);
+		return skip_small_region(c, addr);
 	}
 
 	if (!big || !rb) {

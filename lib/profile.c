@@ -230,6 +230,43 @@ enum mirror_command mirror_command_of(const struct mirror_profile *p, uint8_t op
 	return MIRROR_CMD_NONE;
 }
 
+int mirror_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	/* as mirror_parse_size: a digit first (strtoull would take a sign) */
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno || end == s || *end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int mirror_parse_double(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || v != v)
+		return -EINVAL;
+	if (errno == ERANGE || !(v >= min && v <= max))
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
 int mirror_parse_size(const char *s, uint64_t *out)
 {
 	char *end;

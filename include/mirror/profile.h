@@ -118,6 +118,11 @@ enum mirror_command mirror_command_of(const struct mirror_profile *p, uint8_t op
 
 /* Parse a byte size with optional K/M/G (binary) suffix, e.g. "128M". */
 int mirror_parse_size(const char *s, uint64_t *out);
+/* A count for an option: decimal or 0x hex (never octal, never a sign),
+ * within min..max.  0, or -EINVAL (not a number) / -ERANGE (outside). */
+int mirror_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* A decimal number (e.g. seconds, a rate) within min..max, the same codes. */
+int mirror_parse_double(const char *s, double min, double max, double *out);
 
 #ifdef __cplusplus
 }

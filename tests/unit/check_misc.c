@@ -217,6 +217,61 @@ START_TEST(test_parse_size_null)
 }
 END_TEST
 
+/* ---- mirror_parse_count, mirror_parse_double ---- */
+
+static const struct {
+	const char *text;
+	uint64_t min, max;
+	int rc;
+	uint64_t value;
+} counts[] = {
+	{ "0", 0, 10, 0, 0 },
+	{ "10", 0, 10, 0, 10 },
+	{ "11", 0, 10, -ERANGE, 0 },
+	{ "0", 1, 10, -ERANGE, 0 },
+	{ "010", 0, 100, 0, 10 },          /* decimal, never octal */
+	{ "0x1F", 0, 100, 0, 31 },
+	{ "18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX },
+	{ "18446744073709551616", 0, UINT64_MAX, -ERANGE, 0 },
+	{ "-1", 0, UINT64_MAX, -EINVAL, 0 }, /* no wrap to 2^64 - 1 */
+	{ " 5", 0, 10, -EINVAL, 0 },
+	{ "+5", 0, 10, -EINVAL, 0 },
+	{ "5x", 0, 10, -EINVAL, 0 },
+	{ "4k", 0, 10000, -EINVAL, 0 },    /* counts take no size suffix */
+	{ "", 0, 10, -EINVAL, 0 },
+	{ "0x", 0, 10, -EINVAL, 0 },
+};
+
+START_TEST(test_parse_count)
+{
+	uint64_t v = 12345;
+	int rc = mirror_parse_count(counts[_i].text, counts[_i].min, counts[_i].max, &v);
+
+	ck_assert_msg(rc == counts[_i].rc, "'%s': %d, want %d", counts[_i].text, rc, counts[_i].rc);
+	ck_assert_uint_eq(v, rc == 0 ? counts[_i].value : 12345); /* untouched on error */
+}
+END_TEST
+
+START_TEST(test_parse_double)
+{
+	double v = -1;
+
+	ck_assert_int_eq(mirror_parse_double("0.5", 0.1, 1, &v), 0);
+	ck_assert(v == 0.5);
+	ck_assert_int_eq(mirror_parse_double("1e2", 0, 1000, &v), 0);
+	ck_assert(v == 100);
+	ck_assert_int_eq(mirror_parse_double("0", 1e-9, 10, &v), -ERANGE);
+	ck_assert_int_eq(mirror_parse_double("11", 0, 10, &v), -ERANGE);
+	ck_assert_int_eq(mirror_parse_double("1e999", 0, 1e300, &v), -ERANGE);
+	ck_assert_int_eq(mirror_parse_double("nan", 0, 10, &v), -EINVAL);
+	ck_assert_int_eq(mirror_parse_double("", 0, 10, &v), -EINVAL);
+	ck_assert_int_eq(mirror_parse_double(" 1", 0, 10, &v), -EINVAL);
+	ck_assert_int_eq(mirror_parse_double("1s", 0, 10, &v), -EINVAL);
+	ck_assert_int_eq(mirror_parse_double(NULL, 0, 10, &v), -EINVAL);
+	ck_assert_int_eq(mirror_parse_count(NULL, 0, 10, &(uint64_t){ 0 }), -EINVAL);
+}
+END_TEST
+
 /* ---- mirror_hex_parse ---- */
 
 static const struct {
@@ -432,6 +487,8 @@ static Suite *misc_suite(void)
 	tc = tcase_create("parse");
 	tcase_add_loop_test(tc, test_parse_size, 0, (int)ARRAY_LEN(sizes));
 	tcase_add_test(tc, test_parse_size_null);
+	tcase_add_loop_test(tc, test_parse_count, 0, (int)ARRAY_LEN(counts));
+	tcase_add_test(tc, test_parse_double);
 	tcase_add_loop_test(tc, test_hex_ok, 0, (int)ARRAY_LEN(hex_ok));
 	tcase_add_loop_test(tc, test_hex_invalid, 0, (int)ARRAY_LEN(hex_bad));
 	tcase_add_test(tc, test_hex_nospace);
