@@ -18,11 +18,11 @@
 
 #include <json-c/json.h>
 
-#include <mirror/emu_server.h>
+#include "app/emu/server.h"
 #include <mirror/mirror.h>
-#include <mirror/stats.h>
+#include "app/emu/stats.h"
 #include <mirror/receiver.h>
-#include <mirror/target.h>
+#include "iscsi/target.h"
 
 #define PROG "mirror-emu"
 /* RFC 7143 4.2.7.1: an iSCSI name is at most 223 bytes. */

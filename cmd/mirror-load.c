@@ -1,6 +1,6 @@
 /* mirror-load: a workload generator for mirror receivers (and, with
  * --write10, plain block targets).  Parses options, runs the engine of
- * include/mirror/load.h once (or twice for --path ab), reads mirror-emu's
+ * app/load/load.h once (or twice for --path ab), reads mirror-emu's
  * counters around each run when --stats is given, and prints. */
 #include "config.h"
 
@@ -17,8 +17,8 @@
 #include <json-c/json.h>
 
 #include <mirror/mirror.h>
-#include <mirror/load.h>
-#include <mirror/stats.h>
+#include "app/load/load.h"
+#include "app/emu/stats.h"
 
 #define PROG "mirror-load"
 #define DEFAULT_MIX "512:40,4k:40,32k:15,256k:4,2m:1"

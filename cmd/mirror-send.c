@@ -16,7 +16,7 @@
 #include <scsi/sg_lib.h>
 
 #include <mirror/mirror.h>
-#include <mirror/reachability.h>
+#include "transport/reachability.h"
 #include <mirror/sender.h>
 #include <mirror/transport.h>
 

@@ -1,6 +1,6 @@
 /* mirror-top: a live view of what the mirror link costs, per path.  Reads
  * a source (mirror-emu's stats socket, a capture file replayed at a speed
- * factor, or a live capture), feeds the model of include/mirror/top.h and
+ * factor, or a live capture), feeds the model of app/top/top.h and
  * shows its lines: with ncurses, or with -b as snapshots on stdout in the
  * manner of top -b.  The curses drawing lives here so that libmirror does
  * not depend on ncurses. */
@@ -25,8 +25,8 @@
 
 #include <mirror/mirror.h>
 #include <mirror/dissect_run.h>
-#include <mirror/stats.h>
-#include <mirror/top.h>
+#include "app/emu/stats.h"
+#include "app/top/top.h"
 
 #define PROG "mirror-top"
 #define LINES_MAX 64

@@ -16,7 +16,7 @@
 #include <json-c/json.h>
 
 #include <mirror/dissect_run.h>
-#include <mirror/stats.h>
+#include "app/emu/stats.h"
 
 #include "conform.h"
 

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mirror/reachability.h>
+#include "transport/reachability.h"
 #include <mirror/error.h>
 
 #include "conform.h"

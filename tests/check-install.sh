@@ -35,4 +35,11 @@ test -f "$root/share/man/man1/mirror-decode.1"
 test -f "$root/share/man/man7/mirror-protocol.7"
 test -f "$root/include/mirror/codec.h"
 test -f "$root/lib/libmirror.a"
+# The stable core only: the headers of include/mirror/, nothing of lib/'s
+# layers or app/, and a library that exports mirror_* alone.
+installed=$(cd "$root/include/mirror" && ls | sort | tr '\n' ' ')
+expected=$(cd "$(dirname "$0")/../include/mirror" && ls | sort | tr '\n' ' ')
+[ "$installed" = "$expected" ] || { echo "install: headers $installed, expected $expected" >&2; exit 1; }
+leaked=$(nm -D --defined-only "$root/lib/libmirror.so" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^mirror_' || true)
+[ -z "$leaked" ] || { echo "install: libmirror exports non-mirror_ symbols: $leaked" >&2; exit 1; }
 echo "install: ok"

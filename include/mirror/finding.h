@@ -1,7 +1,7 @@
 /* Findings: what a decoder found wrong, and exactly where.
  *
  * Every rule of the wire profile has an id in enum mirror_rule and a row in
- * one table (lib/rules.c) that gives its field name, severity and the SCSI
+ * one table (lib/wire/rules.c) that gives its field name, severity and the SCSI
  * sense a receiver answers with.  A finding records the rule, the byte and
  * bit of the field at fault (the sense-key-specific field pointer) and a
  * message with the offending values.
@@ -70,7 +70,7 @@ enum mirror_rule {
 	MIRROR_RULE_READBACK_ADDR,
 	MIRROR_RULE_READBACK_BLOCKS,
 	MIRROR_RULE_READBACK_RESERVED,
-	/* the receiver's own rules, on top of the decoders (lib/receiver.c,
+	/* the receiver's own rules, on top of the decoders (lib/model/receiver.c,
 	 * wire-profile.md "Receiver behaviour and status") */
 	MIRROR_RULE_OPCODE_DIRECTION,
 	MIRROR_RULE_SMALL_OPCODE_ROLE,

@@ -1,5 +1,5 @@
 /* libmirror: the mirror protocol of an active-active controller pair.
- * One include for everything; see mirror-protocol(7). */
+ * One include for the installed, stable core; see mirror-protocol(7). */
 #ifndef MIRROR_MIRROR_H
 #define MIRROR_MIRROR_H
 
@@ -10,24 +10,25 @@
 #include <mirror/decode.h>
 #include <mirror/dissect.h>
 #include <mirror/dissect_run.h>
-#include <mirror/emu_server.h>
 #include <mirror/error.h>
 #include <mirror/exit_status.h>
 #include <mirror/finding.h>
-#include <mirror/histogram.h>
-#include <mirror/load.h>
 #include <mirror/nvram.h>
 #include <mirror/path.h>
 #include <mirror/profile.h>
-#include <mirror/reachability.h>
 #include <mirror/receiver.h>
 #include <mirror/sender.h>
 #include <mirror/sense.h>
-#include <mirror/stats.h>
-#include <mirror/target.h>
-#include <mirror/top.h>
 #include <mirror/transport.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "0.1.0": the package version libmirror was built as. */
 const char *mirror_version(void);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

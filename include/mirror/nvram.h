@@ -94,7 +94,7 @@ int mirror_readback_parse(const uint8_t *buf, size_t len, bool validity_only,
 			  struct mirror_readback *out);
 bool mirror_readback_block_valid(const struct mirror_readback *r, uint32_t i);
 
-/* ---- NVRAM memory for an emulator (lib/nvram_file.c) ----
+/* ---- NVRAM memory for an emulator (lib/model/nvram_file.c) ----
  *
  * The data and the validity bitmap of mirror_nvram_init(), either anonymous
  * memory (lost at exit) or mapped from a file, so that a restarted emulator

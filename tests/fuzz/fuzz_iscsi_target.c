@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <mirror/mirror.h>
-#include <mirror/target.h>
+#include "iscsi/target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 

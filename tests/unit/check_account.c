@@ -1,6 +1,6 @@
 /* Interrupt and byte accounting (wire-profile.md, "Interrupt accounting
  * model" and "Byte accounting").  The expected numbers of the model are
- * worked out by hand from RFC 7143 as lib/account.c applies it: every PDU
+ * worked out by hand from RFC 7143 as lib/wire/account.c applies it: every PDU
  * has a 48-byte BHS (+4 with HeaderDigest), a data segment carries +4
  * with DataDigest, a burst is split into PDUs of at most
  * MaxRecvDataSegmentLength, and the CDB (inside the command's BHS) is

@@ -1,6 +1,6 @@
-/* mirror-emu's socket loop (lib/emu_server.c) against a stub engine, so
+/* mirror-emu's socket loop (app/emu/server.c) against a stub engine, so
  * that the loop is tested on its own: this program compiles
- * lib/emu_server.c itself and defines the mirror_tgt_* functions it calls.
+ * app/emu/server.c itself and defines the mirror_tgt_* functions it calls.
  *
  * The stub echoes what it gets, and reads a few bytes as commands:
  *   'Q'  wants_close after the echo       'X'  input fails (< 0)
@@ -25,8 +25,8 @@
 
 #include <json-c/json.h>
 
-#include <mirror/emu_server.h>
-#include <mirror/target.h>
+#include "app/emu/server.h"
+#include "iscsi/target.h"
 
 #include "testutil.h"
 

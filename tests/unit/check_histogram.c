@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mirror/histogram.h>
+#include "base/histogram.h"
 
 #include "testutil.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include <mirror/array_table.h>
-#include <mirror/target.h>
+#include "iscsi/target.h"
 
 #include "testutil.h"
 
@@ -460,7 +460,7 @@ START_TEST(test_decide_deviations)
 }
 END_TEST
 
-/* What each deviation makes a receiver do (lib/receiver.c). */
+/* What each deviation makes a receiver do (lib/model/receiver.c). */
 #define NV_SIZE (4u << 20)
 
 static struct mirror_profile dprof;

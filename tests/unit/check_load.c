@@ -10,8 +10,8 @@
 
 #include <json-c/json.h>
 
-#include <mirror/load.h>
-#include <mirror/stats.h>
+#include "app/load/load.h"
+#include "app/emu/stats.h"
 
 #include "testutil.h"
 

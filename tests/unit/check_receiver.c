@@ -1,4 +1,4 @@
-/* The receiving controller (lib/receiver.c, lib/receiver_scsi.c): both
+/* The receiving controller (lib/model/receiver.c, lib/model/receiver_spc.c): both
  * mirror paths end to end through the task API, every rejection with its
  * exact sense bytes and an untouched NVRAM, aborts, injected faults, the
  * opcode clash, sequence tracking, the array table, NVRAM READBACK and the

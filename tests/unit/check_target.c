@@ -14,7 +14,7 @@
 
 #include "testutil.h"
 
-#include <mirror/target.h>
+#include "iscsi/target.h"
 
 #define NVRAM_SIZE (1024u * 1024u)
 #define BHS_BUF 64

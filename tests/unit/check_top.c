@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include <mirror/dissect_run.h>
-#include <mirror/top.h>
+#include "app/top/top.h"
 
 #include "testutil.h"
 

@@ -1,9 +1,9 @@
-/* The SG_IO backend (lib/transport_sgio.c) without a SCSI device: device
+/* The SG_IO backend (lib/transport/sgio.c) without a SCSI device: device
  * path checks, iSCSI-only options refused, the mapping of libsgutils2's
  * result categories and Linux host statuses to result codes and exit
  * statuses, timeouts in the driver's units, opens that fail with a clear
  * message and sg3_utils' "cannot open" status, and the opcode
- * reachability explanations (lib/reachability.c).  The real device is
+ * reachability explanations (lib/transport/reachability.c).  The real device is
  * exercised by tests/sgio-qemu.test in a QEMU guest. */
 #include "config.h"
 
@@ -18,13 +18,13 @@
 #include <mirror/exit_status.h>
 #include <mirror/nvram.h>
 #include <mirror/path.h>
-#include <mirror/reachability.h>
+#include "transport/reachability.h"
 #include <mirror/receiver.h>
 #include <mirror/sender.h>
 #include <mirror/transport.h>
 
 #include "testutil.h"
-#include "transport_sgio.h"
+#include "transport/sgio.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,0 +1,98 @@
+/* mirror-emu's socket loop: the file descriptors and the clock around the
+ * transport-free iSCSI target engine (target.h).  One thread, non-blocking
+ * sockets, epoll: bytes read from a connection go to
+ * mirror_tgt_conn_input, mirror_tgt_conn_output goes back out as the socket
+ * accepts it, and mirror_tgt_conn_tick's deadline is the epoll timeout.
+ * No client can stall another: nothing blocks, and a client that does not
+ * read its responses is no longer read from once max_pending bytes wait for
+ * it.  A unix stream socket answers every connection with one line of
+ * JSON counters.  Linux only (epoll, eventfd, accept4). */
+#ifndef MIRROR_EMU_SERVER_H
+#define MIRROR_EMU_SERVER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "base/log.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mirror_tgt;
+
+/* ---- addresses ---- */
+
+#define MIRROR_EMU_DEFAULT_LISTEN "127.0.0.1:3260"
+#define MIRROR_EMU_DEFAULT_PORT 3260u
+
+/* "127.0.0.1:3260", "[::1]:3260", "127.0.0.1" or "[::1]" (port 3260), a bare
+ * IPv6 literal "::1" (port 3260); port 0 picks a free port.  Literals
+ * only, no host names.  -EINVAL with the reason in why. */
+int mirror_emu_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+			  char *why, size_t why_len);
+
+/* ---- the server ---- */
+
+struct mirror_emu_config {
+	const char *listen;       /* NULL: MIRROR_EMU_DEFAULT_LISTEN */
+	const char *stats_path;   /* unix socket for the counters, NULL: none */
+	unsigned max_conns;       /* iSCSI connections at once; 0: 256 */
+	size_t max_pending;       /* output bytes per connection before it is
+				   * no longer read from; 0: 8 MiB */
+	unsigned linger_ms;       /* most time a closing connection may take
+				   * to take its last bytes; 0: 5000 */
+	struct mirror_tgt *tgt;   /* may be NULL until mirror_emu_server_attach */
+};
+
+void mirror_emu_config_init(struct mirror_emu_config *c);
+
+/* Counters of the loop itself (the engine keeps the protocol's). */
+struct mirror_emu_server_stats {
+	uint64_t accepted;        /* connections taken */
+	uint64_t refused;         /* closed at once: max_conns reached */
+	uint64_t closed;          /* connections ended, any reason */
+	uint64_t read_pauses;     /* times a connection hit max_pending */
+	uint64_t lingered_out;    /* closing connections cut at linger_ms */
+	uint64_t stats_served;    /* stats socket answers */
+	uint64_t bytes_in, bytes_out;
+	unsigned conns_now;
+};
+
+struct mirror_emu_server;
+
+/* Binds and listens (the port is known from here on: port 0 picks one),
+ * and the stats socket if configured.  Returns 0 and *out, or a negative
+ * errno and a message naming the address or path in why: -EINVAL for a
+ * bad address or path, -EADDRINUSE when the address or the stats socket is
+ * taken (a stats socket left by a dead emulator is replaced), -EACCES,
+ * -EADDRNOTAVAIL, ... from the system. */
+int mirror_emu_server_new(const struct mirror_emu_config *c, struct mirror_emu_server **out,
+			  char *why, size_t why_len);
+/* The target to serve, when it could not be made before the port was
+ * known (its SendTargets portal names the port). */
+void mirror_emu_server_attach(struct mirror_emu_server *s, struct mirror_tgt *tgt);
+/* The bound TCP port. */
+unsigned mirror_emu_server_port(const struct mirror_emu_server *s);
+/* The bound address as a portal, "127.0.0.1:3260" or "[::1]:3260". */
+const char *mirror_emu_server_portal(const struct mirror_emu_server *s);
+/* Serves until mirror_emu_server_stop(); then closes the listeners and
+ * the stats socket (which it unlinks) and frees every connection, which
+ * aborts its outstanding tasks.  Returns 0 after a stop, -EINVAL without a
+ * target, or a negative errno if epoll itself fails. */
+int mirror_emu_server_run(struct mirror_emu_server *s);
+/* Async-signal-safe (a flag and an eventfd write), and safe from another
+ * thread: makes run() return soon. */
+void mirror_emu_server_stop(struct mirror_emu_server *s);
+const struct mirror_emu_server_stats *mirror_emu_server_stats(const struct mirror_emu_server *s);
+/* Closes what run() has not, unlinks the stats socket; the target is the
+ * caller's. */
+void mirror_emu_server_free(struct mirror_emu_server *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

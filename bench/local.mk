@@ -1,0 +1,20 @@
+# bench: benchmarks that print ratios against a named peer in the same run
+# (never timed assertions).  Built on demand (EXTRA_PROGRAMS), not installed.
+EXTRA_PROGRAMS += bench/codec bench/emu bench/pcap_loop
+bench_codec_LDADD = lib/libmirror.la
+bench_emu_LDADD = lib/libmirror.la $(JSONC_LIBS)
+bench_pcap_loop_LDADD = $(PCAP_LIBS)
+# tests/concurrency.test drives bench/emu
+check_PROGRAMS += bench/emu
+
+bench: bench/codec$(EXEEXT)
+	$(top_builddir)/bench/codec
+bench-emu: cmd/mirror-load$(EXEEXT) cmd/mirror-emu$(EXEEXT)
+	$(SHELL) $(top_srcdir)/bench/emu.sh $(abs_top_builddir)
+bench-top: cmd/mirror-top$(EXEEXT) cmd/mirror-load$(EXEEXT) cmd/mirror-emu$(EXEEXT)
+	$(SHELL) $(top_srcdir)/bench/top.sh $(abs_top_builddir)
+bench-conform: cmd/mirror-conform$(EXEEXT) cmd/mirror-emu$(EXEEXT)
+	$(SHELL) $(top_srcdir)/bench/conform.sh $(top_builddir)
+.PHONY: bench bench-emu bench-top bench-conform
+
+EXTRA_DIST += bench/local.mk bench/emu.sh bench/top.sh bench/conform.sh bench/dissect.sh

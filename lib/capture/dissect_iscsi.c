@@ -1,0 +1,1203 @@
+/* The iSCSI layer of the capture decoder (include/mirror/dissect.h).
+ *
+ * Framing follows RFC 7143 11.2 (BHS, AHS, header digest, data segment
+ * padded to 4 bytes, data digest; digests RFC 7143 12.1, CRC32C), task
+ * tracking by Initiator Task Tag (RFC 7143 11.3, 11.4, 11.7, 11.8), and
+ * the accounting of wire-profile.md: command = 1 interrupt, each Data-Out
+ * sequence up to the F bit = 1, status = 1, immediate data = 0, R2T =
+ * bytes only. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isa-l/crc.h>
+
+#include <mirror/dissect.h>
+#include <mirror/error.h>
+#include <mirror/path.h>
+#include <mirror/sense.h>
+
+#include "base/bytes.h"
+#include "iscsi/pdu.h"
+#include "iscsi/text.h"
+
+#define BHS_LEN 48u
+#define DIGEST_LEN 4u
+/* RFC 7143 13.12: during login the data segment is at most 8192 bytes. */
+#define LOGIN_DSL_MAX 8192u
+/* Sanity bound of TotalAHSLength for a SCSI Command (RFC 7143 11.3.4:
+ * an extended CDB of up to 260 - 16 bytes plus a bidirectional read length). */
+#define AHS_WORDS_MAX 68u
+#define HASH_BUCKETS 256u
+#define MD_LEN MIRROR_METADATA_BYTES
+
+enum mode { M_SYNC = 0, M_HUNT };
+
+struct task {
+	struct task *next;
+	uint32_t itt;
+	uint8_t cdb[16];
+	unsigned cdb_len;
+	uint8_t opcode;
+	bool rd, wr;
+	uint32_t edtl;
+	enum mirror_dissect_path path;
+	uint64_t t_cmd, pkt_cmd;
+	struct mirror_cost_acc acc;
+	/* the open Data-Out sequence */
+	bool seq_open;
+	uint32_t seq_hdr, seq_payload, seq_tcpip;
+	unsigned dataout_pdus, seqs, r2ts, datain_pdus;
+	unsigned solicited_seqs; /* Data-Out sequences answering an R2T */
+	uint64_t dataout_bytes, immediate_bytes, datain_bytes, datain_hdr;
+	/* Target-to-initiator bytes were lost while it was open: it may have
+	 * lost an R2T, Data-In or its response.  Settled when it ends. */
+	bool t2i_suspect;
+	uint32_t residual_under; /* from the status (11.4.5), for Data-In */
+	uint8_t *md; /* first 1024 bytes of data-out (large path) */
+	uint32_t md_have;
+	unsigned incomplete;
+	bool have_status, have_sense;
+	uint8_t response, status, sense_key, asc, ascq;
+};
+
+struct dirstate {
+	enum mode mode;
+	uint8_t *buf; /* one PDU that spans chunks */
+	size_t cap, have;
+	size_t hdr_len, total; /* of the buffered PDU, once its BHS is in */
+	bool hdr_ok;           /* its header digest was checked */
+	bool damaged;          /* a gap inside the buffered PDU */
+	uint64_t tcpip;        /* apportioned to the buffered PDU so far */
+	uint8_t hw[BHS_LEN + DIGEST_LEN]; /* hunt window: bytes not yet tried */
+	size_t hw_len;
+	bool hd, dd;
+	uint32_t bound;
+	uint64_t last_pkt, last_ts; /* of the last chunk (for PDUs a gap completes) */
+};
+
+struct chunk {
+	size_t len;
+	uint32_t tcpip;
+	uint64_t pkt, ts;
+};
+
+struct mirror_dissect_conn {
+	struct mirror_profile profile;
+	uint64_t id;
+	mirror_dissect_op_fn cb;
+	void *ctx;
+	unsigned max_tasks;
+	struct dirstate d[2];
+	struct task *bucket[HASH_BUCKETS];
+	struct mirror_dissect_stats st;
+	/* values declared in the login, applied at its final response */
+	bool pend_hd, pend_dd;
+	struct login_tail {
+		uint8_t rec[96]; /* the longest key=value read, and then some */
+		size_t len;
+		bool overflow;
+	} login_tail[2];
+	/* Digests neither given nor seen negotiated (a capture that starts
+	 * after the login): told from the first PDUs (digest_probe_*). */
+	bool probe_hd, probe_dd;
+	uint32_t pend_dsl[2];
+	bool nomem;
+	struct mirror_findings findings;
+	struct mirror_dissect_op op;
+};
+
+const char *mirror_dissect_path_name(enum mirror_dissect_path p)
+{
+	switch (p) {
+	case MIRROR_DISSECT_SMALL:
+		return "small";
+	case MIRROR_DISSECT_LARGE:
+		return "large";
+	default:
+		return "other";
+	}
+}
+
+static uint32_t pad4(uint32_t n)
+{
+	return (n + 3u) & ~3u;
+}
+
+/* RFC 7143 12.1: CRC32C, ISA-L's crc32_iscsi with the pre/post inversion
+ * (as lib/iscsi/target.c), stored least significant byte first. */
+static uint32_t crc32c(const uint8_t *p, size_t n)
+{
+	return crc32_iscsi((unsigned char *)p, (int)n, 0xffffffffu) ^ 0xffffffffu;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static bool zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* ---- plausibility of a BHS (untrusted input; RFC 7143 11) ---- */
+
+/* The DSL bound of a direction: the receiving side's declared
+ * MaxRecvDataSegmentLength (RFC 7143 13.12), never less than what login
+ * PDUs may carry. */
+static uint32_t dsl_bound(const struct dirstate *d)
+{
+	return d->bound > LOGIN_DSL_MAX ? d->bound : LOGIN_DSL_MAX;
+}
+
+static bool bhs_plausible(const struct dirstate *d, enum mirror_dissect_dir dir,
+			  const uint8_t *b)
+{
+	uint8_t op = b[0] & 0x3f, f1 = b[1];
+	uint32_t ahs = b[4], dsl = get_be24(b + 5);
+
+	if (b[0] & 0x80) /* reserved bit (11.2.1.1) */
+		return false;
+	if (dir == MIRROR_DISSECT_T2I && (b[0] & 0x40)) /* I bit: initiator only */
+		return false;
+	if (dsl > dsl_bound(d))
+		return false;
+	if (op != OP_SCSI_CMD && ahs != 0)
+		return false;
+	if (dir == MIRROR_DISSECT_I2T) {
+		switch (op) {
+		case OP_NOP_OUT: /* 11.18: F = 1, bytes 2-3 reserved */
+			return f1 == 0x80 && b[2] == 0 && b[3] == 0 && zero(b + 32, 16);
+		case OP_SCSI_CMD: /* 11.3: bits 4-3 of byte 1 and bytes 2-3 reserved */
+			return (f1 & 0x18) == 0 && b[2] == 0 && b[3] == 0 && ahs <= AHS_WORDS_MAX &&
+			       ((f1 & 0x80) || (f1 & 0x20));
+		case OP_TMF_REQ: /* 11.5: F = 1, function 1..8 */
+			return (f1 & 0x80) && (f1 & 0x7f) >= 1 && (f1 & 0x7f) <= 8 && b[2] == 0 &&
+			       b[3] == 0 && dsl == 0;
+		case OP_LOGIN_REQ: /* 11.12: I = 1, bits 5-4 of byte 1 reserved */
+			return (b[0] & 0x40) && (f1 & 0x30) == 0 && dsl <= LOGIN_DSL_MAX &&
+			       (f1 & 0x0c) != 0x08 && (f1 & 0x03) != 0x02;
+		case OP_TEXT_REQ: /* 11.10 */
+			return (f1 & 0x3f) == 0 && b[2] == 0 && b[3] == 0;
+		case OP_DATA_OUT: /* 11.7: only F in byte 1; reserved fields */
+			return (f1 & 0x7f) == 0 && b[2] == 0 && b[3] == 0 && zero(b + 24, 4) &&
+			       zero(b + 32, 4) && zero(b + 44, 4) && dsl > 0;
+		case OP_LOGOUT_REQ: /* 11.14: F = 1, reason 0..3 */
+			return (f1 & 0x80) && (f1 & 0x7f) <= 3 && b[2] == 0 && b[3] == 0 && dsl == 0;
+		case OP_SNACK: /* 11.16: F = 1, type 0..3 */
+			return (f1 & 0x80) && (f1 & 0x70) == 0 && (f1 & 0x0f) <= 3 && b[2] == 0 &&
+			       b[3] == 0 && dsl == 0;
+		default:
+			return false;
+		}
+	}
+	switch (op) {
+	case OP_NOP_IN: /* 11.19 */
+		return f1 == 0x80 && b[2] == 0 && b[3] == 0 && zero(b + 36, 12);
+	case OP_SCSI_RSP: /* 11.4: F = 1, bits 6-5 and 0 reserved, response 0/1 */
+		return (f1 & 0x80) && (f1 & 0x61) == 0 && b[2] <= 1 && zero(b + 20, 4);
+	case OP_TMF_RSP: /* 11.6 */
+		return f1 == 0x80 && b[2] <= 6 && b[3] == 0 && dsl == 0;
+	case OP_LOGIN_RSP: /* 11.13 */
+		return (f1 & 0x30) == 0 && dsl <= LOGIN_DSL_MAX;
+	case OP_TEXT_RSP: /* 11.11 */
+		return (f1 & 0x3f) == 0 && b[2] == 0 && b[3] == 0;
+	case OP_DATA_IN: /* 11.7: bits 5-3 reserved; S needs F */
+		return (f1 & 0x38) == 0 && b[2] == 0 && (!(f1 & 0x01) || (f1 & 0x80)) &&
+		       (!(f1 & 0x06) || (f1 & 0x01)) && dsl > 0;
+	case OP_LOGOUT_RSP: /* 11.15 */
+		return f1 == 0x80 && b[2] <= 3 && b[3] == 0 && dsl == 0;
+	case OP_R2T: /* 11.8: no data segment, desired length > 0 */
+		return f1 == 0x80 && b[2] == 0 && b[3] == 0 && dsl == 0 && get_be32(b + 44) > 0;
+	case OP_ASYNC_MSG: /* 11.9 */
+		return f1 == 0x80 && b[2] == 0 && b[3] == 0;
+	case OP_REJECT: /* 11.17 */
+		return f1 == 0x80 && b[3] == 0 && dsl >= BHS_LEN;
+	default:
+		return false;
+	}
+}
+
+static size_t pdu_hdr_len(const struct dirstate *d, const uint8_t *b)
+{
+	return BHS_LEN + (size_t)b[4] * 4u + (d->hd ? DIGEST_LEN : 0);
+}
+
+static size_t pdu_total(const struct dirstate *d, const uint8_t *b)
+{
+	uint32_t dsl = get_be24(b + 5);
+
+	return pdu_hdr_len(d, b) + pad4(dsl) + (d->dd && dsl ? DIGEST_LEN : 0);
+}
+
+static bool hdr_digest_ok(const struct dirstate *d, const uint8_t *b)
+{
+	if (!d->hd)
+		return true;
+	size_t n = BHS_LEN + (size_t)b[4] * 4u;
+	return crc32c(b, n) == get_le32(b + n);
+}
+
+/* ---- digests of a connection whose login is not in the capture ----
+ * A CRC32C that matches by chance is a 2^-32 event, so the four bytes
+ * after the first header (or data segment) tell whether the digest is
+ * there.  Login PDUs never carry digests (RFC 7143 13.1): not probed. */
+
+static bool probe_applies(const uint8_t *b)
+{
+	uint8_t op = b[0] & 0x3f;
+	return op != 0x03 && op != 0x23;
+}
+
+/* p[0..n) starts with a plausible BHS.  Decides what the bytes at hand
+ * can decide, and never waits for more: the next bytes of this direction
+ * may come after the other direction's answer (a command, then its R2T),
+ * and holding the command back would put the R2T first.  A PDU whose
+ * digest position lies past the chunk leaves the question to the next. */
+static void digest_probe(struct mirror_dissect_conn *c, const struct dirstate *ds,
+			 const uint8_t *p, size_t n)
+{
+	if ((!c->probe_hd && !c->probe_dd) || !probe_applies(p))
+		return;
+	size_t h = BHS_LEN + (size_t)p[4] * 4u;
+	if (c->probe_hd) {
+		if (n < h + DIGEST_LEN)
+			return;
+		bool on = crc32c(p, h) == get_le32(p + h);
+		c->probe_hd = false;
+		c->d[0].hd = c->d[1].hd = on; /* one key for both directions (13.1) */
+		c->st.digests_probed = true;
+	}
+	uint32_t dsl = get_be24(p + 5);
+	size_t hl = pdu_hdr_len(ds, p), pl = pad4(dsl);
+	if (c->probe_dd && dsl && n >= hl + pl + DIGEST_LEN) {
+		bool on = crc32c(p + hl, pl) == get_le32(p + hl + pl);
+		c->probe_dd = false;
+		c->d[0].dd = c->d[1].dd = on;
+		c->st.digests_probed = true;
+	}
+}
+
+/* A candidate while hunting: a plausible BHS without AHS whose header
+ * digest, if in force, matches. */
+static bool hunt_candidate(const struct dirstate *d, enum mirror_dissect_dir dir,
+			   const uint8_t *b)
+{
+	return b[4] == 0 && bhs_plausible(d, dir, b) && hdr_digest_ok(d, b);
+}
+
+/* ---- tasks ---- */
+
+static struct task **task_slot(struct mirror_dissect_conn *c, uint32_t itt)
+{
+	struct task **pp = &c->bucket[(itt ^ itt >> 8 ^ itt >> 16) % HASH_BUCKETS];
+
+	while (*pp && (*pp)->itt != itt)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct task *task_find(struct mirror_dissect_conn *c, uint32_t itt)
+{
+	return *task_slot(c, itt);
+}
+
+static void seq_flush(struct task *t)
+{
+	if (!t->seq_open)
+		return;
+	struct mirror_event e = { MIRROR_EV_DATA_BURST, t->seq_hdr, t->seq_payload, t->seq_tcpip };
+	mirror_cost_add(&t->acc, &e);
+	t->seqs++;
+	t->seq_open = false;
+	t->seq_hdr = t->seq_payload = t->seq_tcpip = 0;
+}
+
+/* The counts of an operation without a status (or whose events broke the
+ * model): what was seen, no completion interrupt. */
+static void cost_partial(const struct task *t, struct mirror_cost *out)
+{
+	const struct mirror_cost_acc *a = &t->acc;
+	uint64_t md = t->path == MIRROR_DISSECT_LARGE ? MD_LEN : 0;
+	uint64_t hdr = a->headers + a->other_payload;
+
+	memset(out, 0, sizeof(*out));
+	if (md > a->payload)
+		md = a->payload;
+	out->int_command = 1;
+	out->int_data = a->bursts;
+	out->int_status = a->ended ? 1 : 0;
+	out->interrupts = out->int_command + out->int_data + out->int_status;
+	out->cdb = a->cdb_len;
+	out->metadata = md;
+	out->data = a->payload - md;
+	out->transport = hdr > a->cdb_len ? hdr - a->cdb_len : 0;
+	out->tcpip = a->tcpip;
+	out->total = out->cdb + out->metadata + out->data + out->transport + out->tcpip;
+}
+
+static void decode_fields(struct mirror_dissect_conn *c, const struct task *t,
+			  struct mirror_dissect_op *op)
+{
+	struct mirror_check_ctx ctx = MIRROR_CHECK_CTX_INIT;
+
+	ctx.data_out_length = t->edtl;
+	if (t->path == MIRROR_DISSECT_SMALL) {
+		struct mirror_small_cdb s;
+		int r = mirror_small_cdb_decode(&c->profile, t->cdb, t->cdb_len, &ctx, &s,
+						&c->findings);
+		if (r == MIRROR_E_TRUNCATED)
+			return;
+		op->fields_valid = true;
+		op->lba = s.lba;
+		op->volume = s.volume;
+		op->blocks = mirror_small_cdb_blocks(&s);
+		for (unsigned i = 0; i < s.slots && i < MIRROR_SMALL_SG_MAX; i++) {
+			if (!s.sg[i].blocks)
+				continue;
+			op->sg[op->sg_count].nvram_addr = s.sg[i].descriptor * MIRROR_BLOCK_SIZE;
+			op->sg[op->sg_count].bytes = s.sg[i].blocks * MIRROR_BLOCK_SIZE;
+			op->sg_count++;
+		}
+	} else if (t->path == MIRROR_DISSECT_LARGE) {
+		struct mirror_notify_cdb n;
+		(void)mirror_notify_cdb_decode(&c->profile, t->cdb, t->cdb_len, &n, &c->findings);
+		if (!t->md || t->md_have < MD_LEN)
+			return;
+		struct mirror_metadata m;
+		int r = mirror_metadata_decode(&c->profile, t->md, MD_LEN, &ctx, &m, &c->findings);
+		if (r == MIRROR_E_TRUNCATED)
+			return;
+		op->fields_valid = true;
+		op->lba = m.lba;
+		op->blocks = m.blocks;
+		op->sequence = m.sequence;
+		op->sg_count = m.sg_count <= MIRROR_METADATA_SG_MAX ? m.sg_count : 0;
+		memcpy(op->sg, m.sg, op->sg_count * sizeof(op->sg[0]));
+	}
+}
+
+/* A task that was open across a target-to-initiator loss ends: it lost
+ * something of its own only if an R2T the initiator answered is missing
+ * (every solicited Data-Out sequence follows one, RFC 7143 11.7), its
+ * Data-In falls short of what the status says was sent, or the status
+ * never came. */
+static void t2i_settle(struct task *t)
+{
+	uint64_t want_in;
+
+	if (!t->t2i_suspect)
+		return;
+	if (!t->have_status || t->r2ts < t->solicited_seqs) {
+		t->incomplete |= MIRROR_DISSECT_INC_GAP;
+		return;
+	}
+	if (t->rd) {
+		want_in = t->edtl > t->residual_under ? t->edtl - t->residual_under : 0;
+		if (t->datain_bytes < want_in)
+			t->incomplete |= MIRROR_DISSECT_INC_GAP;
+	}
+}
+
+/* Ends a task: unlinks it, emits its record, frees it. */
+static void task_end(struct mirror_dissect_conn *c, struct task *t, uint64_t t_end)
+{
+	struct mirror_dissect_op *op = &c->op;
+	struct task **pp = task_slot(c, t->itt);
+
+	if (*pp == t)
+		*pp = t->next;
+	c->st.open_tasks--;
+	seq_flush(t);
+	t2i_settle(t);
+	memset(op, 0, sizeof(*op));
+	mirror_findings_init(&c->findings);
+	op->conn_id = c->id;
+	op->itt = t->itt;
+	op->time_ns = t->t_cmd;
+	op->packet = t->pkt_cmd;
+	op->path = t->path;
+	op->opcode = t->opcode;
+	memcpy(op->cdb, t->cdb, sizeof(op->cdb));
+	op->cdb_len = t->cdb_len;
+	op->read = t->rd;
+	op->write = t->wr;
+	op->edtl = t->edtl;
+	op->dataout_pdus = t->dataout_pdus;
+	op->data_sequences = t->seqs;
+	op->r2ts = t->r2ts;
+	op->datain_pdus = t->datain_pdus;
+	op->dataout_bytes = t->dataout_bytes;
+	op->immediate_bytes = t->immediate_bytes;
+	op->datain_bytes = t->datain_bytes;
+	op->incomplete = t->incomplete;
+	op->have_status = t->have_status;
+	op->response = t->response;
+	op->status = t->status;
+	op->have_sense = t->have_sense;
+	op->sense_key = t->sense_key;
+	op->asc = t->asc;
+	op->ascq = t->ascq;
+	/* A bad data digest is noted, not an incomplete operation. */
+	op->complete = t->acc.ended && !(t->incomplete & ~(unsigned)MIRROR_DISSECT_INC_DIGEST);
+	if (!t->acc.ended || mirror_cost_end(&t->acc, &op->cost) != 0)
+		cost_partial(t, &op->cost);
+	/* Data-In (other commands): its payload is data, its headers are
+	 * transport (counted as R2T-like events: no interrupt). */
+	op->cost.data += t->datain_bytes;
+	op->cost.total += t->datain_bytes;
+	if (t->acc.ended && t_end >= t->t_cmd)
+		op->latency_ns = t_end - t->t_cmd;
+	decode_fields(c, t, op);
+	op->findings = &c->findings;
+	c->st.ops_emitted++;
+	if (!op->complete)
+		c->st.ops_incomplete++;
+	if (t->path == MIRROR_DISSECT_OTHER)
+		c->st.ops_other++;
+	if (c->cb)
+		c->cb(c->ctx, op);
+	free(t->md);
+	free(t);
+}
+
+/* Bytes of direction dir were lost or skipped while these tasks were open.
+ * Initiator-to-target bytes may be any task's command or data: every open
+ * task is incomplete.  Target-to-initiator bytes can only be R2Ts, Data-In
+ * and responses, which a task's later PDUs tell apart (t2i_settle). */
+static void tasks_lost(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir)
+{
+	for (unsigned i = 0; i < HASH_BUCKETS; i++)
+		for (struct task *t = c->bucket[i]; t; t = t->next) {
+			if (dir == MIRROR_DISSECT_T2I)
+				t->t2i_suspect = true;
+			else
+				t->incomplete |= MIRROR_DISSECT_INC_GAP;
+		}
+}
+
+static void tasks_end_all(struct mirror_dissect_conn *c)
+{
+	for (unsigned i = 0; i < HASH_BUCKETS; i++)
+		while (c->bucket[i]) {
+			c->bucket[i]->incomplete |= MIRROR_DISSECT_INC_NO_RESPONSE;
+			task_end(c, c->bucket[i], 0);
+		}
+}
+
+/* Copies the part of data-out at buffer offset off that falls into the
+ * first 1024 bytes (the metadata mirror message, large path). */
+static void md_copy(struct task *t, uint32_t off, const uint8_t *p, uint32_t n)
+{
+	if (!t->md || off >= MD_LEN)
+		return;
+	uint32_t k = MD_LEN - off < n ? MD_LEN - off : n;
+	memcpy(t->md + off, p, k);
+	t->md_have += k;
+}
+
+static unsigned cdb_len_of(const struct mirror_profile *p, uint8_t op)
+{
+	switch (mirror_command_of(p, op)) {
+	case MIRROR_CMD_NOTIFY:
+		return MIRROR_NOTIFY_CDB_LEN;
+	case MIRROR_CMD_SMALL:
+		return mirror_small_cdb_len(p);
+	default:
+		break;
+	}
+	switch (op >> 5) { /* SAM group code */
+	case 0:
+		return 6;
+	case 1:
+	case 2:
+		return 10;
+	case 5:
+		return 12;
+	default:
+		return 16;
+	}
+}
+
+/* ---- PDUs ---- */
+
+struct pdu {
+	const uint8_t *b; /* the BHS; AHS follows */
+	const uint8_t *data;
+	uint32_t dsl;
+	uint32_t hdr_bytes; /* BHS + AHS + digests + padding */
+	uint32_t tcpip;
+	bool damaged;    /* bytes of it were lost (gap) */
+	bool bad_digest; /* its data digest did not match */
+	uint64_t pkt, ts;
+};
+
+/* Flags the task for what happened to one of its PDUs; true when its data
+ * can be believed. */
+static bool pdu_mark(struct task *t, const struct pdu *u)
+{
+	if (u->damaged)
+		t->incomplete |= MIRROR_DISSECT_INC_GAP;
+	if (u->bad_digest)
+		t->incomplete |= MIRROR_DISSECT_INC_DIGEST;
+	return !u->damaged && !u->bad_digest;
+}
+
+static void on_command(struct mirror_dissect_conn *c, const struct pdu *u)
+{
+	uint32_t itt = get_be32(u->b + 16);
+	struct task *old = task_find(c, itt);
+
+	c->st.commands++;
+	if (old) { /* RFC 7143 11.2.1.8: the ITT is unique among open tasks */
+		old->incomplete |= MIRROR_DISSECT_INC_ITT_REUSED;
+		c->st.itt_reused++;
+		task_end(c, old, 0);
+	}
+	if (c->st.open_tasks >= c->max_tasks) {
+		c->st.tasks_dropped++;
+		return;
+	}
+	struct task *t = calloc(1, sizeof(*t));
+	if (!t) {
+		c->st.tasks_dropped++;
+		return;
+	}
+	t->itt = itt;
+	t->opcode = u->b[32];
+	t->cdb_len = cdb_len_of(&c->profile, t->opcode);
+	memcpy(t->cdb, u->b + 32, 16);
+	t->rd = u->b[1] & 0x40;
+	t->wr = u->b[1] & 0x20;
+	t->edtl = get_be32(u->b + 20);
+	t->t_cmd = u->ts;
+	t->pkt_cmd = u->pkt;
+	/* wire-profile.md: the mirror commands are data-out; a data-in 0x3C
+	 * is READ BUFFER and a data-in 0xA0 is REPORT LUNS. */
+	enum mirror_command k = mirror_command_of(&c->profile, t->opcode);
+	t->path = MIRROR_DISSECT_OTHER;
+	if (t->wr && !t->rd && k == MIRROR_CMD_NOTIFY)
+		t->path = MIRROR_DISSECT_LARGE;
+	else if (t->wr && !t->rd && k == MIRROR_CMD_SMALL)
+		t->path = MIRROR_DISSECT_SMALL;
+	if (t->path == MIRROR_DISSECT_LARGE) {
+		t->md = calloc(1, MD_LEN);
+		if (!t->md) {
+			free(t);
+			c->st.tasks_dropped++;
+			return;
+		}
+	}
+	mirror_cost_begin(&t->acc,
+			  t->path == MIRROR_DISSECT_LARGE ? MIRROR_PATH_LARGE : MIRROR_PATH_SMALL,
+			  t->cdb_len);
+	/* Immediate data rides in the command: bytes, no interrupt. */
+	struct mirror_event e = { MIRROR_EV_COMMAND, u->hdr_bytes, u->dsl, u->tcpip };
+	mirror_cost_add(&t->acc, &e);
+	t->immediate_bytes = u->dsl;
+	if (pdu_mark(t, u) && u->dsl)
+		md_copy(t, 0, u->data, u->dsl);
+	struct task **pp = task_slot(c, itt);
+	*pp = t;
+	c->st.open_tasks++;
+}
+
+static void on_data_out(struct mirror_dissect_conn *c, const struct pdu *u)
+{
+	struct task *t = task_find(c, get_be32(u->b + 16));
+
+	if (!t) {
+		c->st.orphan_pdus++;
+		return;
+	}
+	/* A sequence's first PDU: TTT 0xffffffff is unsolicited data
+	 * (11.7.4), any other value answers an R2T. */
+	if (!t->seq_open && get_be32(u->b + 20) != 0xffffffffu)
+		t->solicited_seqs++;
+	t->seq_open = true;
+	t->seq_hdr += u->hdr_bytes;
+	t->seq_payload += u->dsl;
+	t->seq_tcpip += u->tcpip;
+	t->dataout_pdus++;
+	t->dataout_bytes += u->dsl;
+	if (pdu_mark(t, u))
+		md_copy(t, get_be32(u->b + 40), u->data, u->dsl);
+	if (u->b[1] & 0x80) /* F: the last PDU of the sequence (11.7.1) */
+		seq_flush(t);
+}
+
+static void on_r2t(struct mirror_dissect_conn *c, const struct pdu *u)
+{
+	struct task *t = task_find(c, get_be32(u->b + 16));
+
+	if (!t) {
+		c->st.orphan_pdus++;
+		return;
+	}
+	t->r2ts++;
+	struct mirror_event e = { MIRROR_EV_R2T, u->hdr_bytes, 0, u->tcpip };
+	mirror_cost_add(&t->acc, &e);
+}
+
+static void on_response(struct mirror_dissect_conn *c, const struct pdu *u)
+{
+	struct task *t = task_find(c, get_be32(u->b + 16));
+
+	if (!t) {
+		c->st.orphan_pdus++;
+		return;
+	}
+	t->have_status = true;
+	t->response = u->b[2];
+	t->status = u->b[3];
+	if (u->b[1] & 0x02) /* U: residual underflow (11.4.5.1) */
+		t->residual_under = get_be32(u->b + 44);
+	/* 11.4.7: SenseLength (2 bytes), then the sense data. */
+	if (pdu_mark(t, u) && u->dsl >= 2) {
+		uint32_t sl = get_be16(u->data);
+		struct mirror_sense sn;
+		if (sl > 0 && sl <= u->dsl - 2 && mirror_sense_parse(u->data + 2, sl, &sn) == 0) {
+			t->have_sense = true;
+			t->sense_key = sn.key;
+			t->asc = sn.asc;
+			t->ascq = sn.ascq;
+		}
+	}
+	seq_flush(t);
+	struct mirror_event e = { MIRROR_EV_STATUS, u->hdr_bytes, u->dsl, u->tcpip };
+	mirror_cost_add(&t->acc, &e);
+	task_end(c, t, u->ts);
+}
+
+static void on_data_in(struct mirror_dissect_conn *c, const struct pdu *u)
+{
+	struct task *t = task_find(c, get_be32(u->b + 16));
+
+	if (!t) {
+		c->st.orphan_pdus++;
+		return;
+	}
+	t->datain_pdus++;
+	t->datain_bytes += u->dsl;
+	(void)pdu_mark(t, u);
+	if (u->b[1] & 0x01) { /* S: status in the last Data-In (11.7.3) */
+		t->have_status = true;
+		t->status = u->b[3];
+		if (u->b[1] & 0x02) /* U, as in a response (11.7.5) */
+			t->residual_under = get_be32(u->b + 44);
+		seq_flush(t);
+		struct mirror_event e = { MIRROR_EV_STATUS, u->hdr_bytes, 0, u->tcpip };
+		mirror_cost_add(&t->acc, &e);
+		task_end(c, t, u->ts);
+		return;
+	}
+	/* Data-In costs the receiver no interrupt (it sends it): its headers
+	 * are transport bytes, like an R2T's; its payload is data. */
+	struct mirror_event e = { MIRROR_EV_R2T, u->hdr_bytes, 0, u->tcpip };
+	mirror_cost_add(&t->acc, &e);
+}
+
+/* One "key=value" record of a login text (RFC 7143 6.1, 13). */
+static void login_key(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+		      const uint8_t *rec, size_t n)
+{
+	const uint8_t *eq = memchr(rec, '=', n);
+	char v[64];
+
+	if (!eq)
+		return;
+	size_t kl = (size_t)(eq - rec), vl = n - kl - 1;
+	if (vl >= sizeof(v))
+		return;
+	memcpy(v, eq + 1, vl);
+	v[vl] = '\0';
+#define KEY_IS(s) (kl == sizeof(s) - 1 && memcmp(rec, s, kl) == 0)
+	if (KEY_IS("HeaderDigest") && dir == MIRROR_DISSECT_T2I) {
+		c->pend_hd = strcmp(v, "CRC32C") == 0;
+	} else if (KEY_IS("DataDigest") && dir == MIRROR_DISSECT_T2I) {
+		c->pend_dd = strcmp(v, "CRC32C") == 0;
+	} else if (KEY_IS("MaxRecvDataSegmentLength")) {
+		/* Declarative (13.12): what the sender of the key can receive,
+		 * so it bounds the other direction. */
+		uint32_t x;
+		if (iscsi_parse_number(v, &x) == 0 && x >= 512 && x <= MIRROR_DISSECT_DSL_MAX)
+			c->pend_dsl[dir == MIRROR_DISSECT_I2T ? MIRROR_DISSECT_T2I
+							      : MIRROR_DISSECT_I2T] = x;
+	}
+#undef KEY_IS
+}
+
+/* The records of one Login PDU's text.  With C (continue) set the text
+ * goes on in the next Login PDU of the same direction and its last record
+ * may be cut anywhere (RFC 7143 11.12.2, 6.2): the cut part waits in
+ * login_tail and is joined to the start of the next PDU's text. */
+static void login_text(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+		       const uint8_t *p, size_t n, bool more)
+{
+	struct login_tail *lt = &c->login_tail[dir];
+	size_t i = 0;
+
+	if (lt->len || lt->overflow) {
+		const uint8_t *nul = memchr(p, 0, n);
+		size_t l = nul ? (size_t)(nul - p) : n;
+		if (!lt->overflow && lt->len + l <= sizeof(lt->rec)) {
+			memcpy(lt->rec + lt->len, p, l);
+			lt->len += l;
+		} else {
+			lt->overflow = true; /* longer than any key we read */
+		}
+		if (!nul && more)
+			return; /* still cut: it goes on in the next PDU */
+		if (!lt->overflow)
+			login_key(c, dir, lt->rec, lt->len);
+		lt->len = 0;
+		lt->overflow = false;
+		i = l + 1;
+	}
+	while (i < n) {
+		const uint8_t *nul = memchr(p + i, 0, n - i);
+		size_t l = nul ? (size_t)(nul - (p + i)) : n - i;
+		if (!nul && more) {
+			if (l <= sizeof(lt->rec)) {
+				memcpy(lt->rec, p + i, l);
+				lt->len = l;
+			} else {
+				lt->overflow = true;
+			}
+			return;
+		}
+		if (l)
+			login_key(c, dir, p + i, l);
+		i += l + 1;
+	}
+}
+
+static void on_login(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+		     const struct pdu *u, bool usable)
+{
+	if (usable) {
+		login_text(c, dir, u->data, u->dsl, u->b[1] & 0x40);
+	} else {
+		c->login_tail[dir].len = 0; /* a damaged PDU: what was cut is lost */
+		c->login_tail[dir].overflow = false;
+	}
+	/* 11.13: the final response has T = 1, NSG = 3 (FullFeaturePhase) and
+	 * status class 0; the digests start with the next PDU (13.1). */
+	if (dir == MIRROR_DISSECT_T2I && (u->b[1] & 0x80) && (u->b[1] & 0x03) == 3 &&
+	    u->b[36] == 0) {
+		c->st.logins++;
+		c->probe_hd = c->probe_dd = false;
+		for (int i = 0; i < 2; i++) {
+			c->d[i].hd = c->pend_hd;
+			c->d[i].dd = c->pend_dd;
+			if (c->pend_dsl[i])
+				c->d[i].bound = c->pend_dsl[i];
+		}
+	}
+}
+
+static void process_pdu(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+			const uint8_t *b, size_t total, uint64_t tcpip, const struct chunk *ch,
+			bool damaged)
+{
+	struct dirstate *ds = &c->d[dir];
+	struct pdu u;
+	size_t hl = pdu_hdr_len(ds, b);
+
+	c->st.pdus[dir]++;
+	u.b = b;
+	u.dsl = get_be24(b + 5);
+	u.data = b + hl;
+	u.hdr_bytes = (uint32_t)(total - u.dsl);
+	u.tcpip = (uint32_t)tcpip;
+	u.damaged = damaged;
+	u.pkt = ch->pkt;
+	u.ts = ch->ts;
+	u.bad_digest = false;
+	if (ds->dd && u.dsl && !damaged) {
+		uint32_t pl = pad4(u.dsl);
+		if (crc32c(u.data, pl) != get_le32(u.data + pl)) {
+			c->st.data_digest_errors++;
+			u.bad_digest = true;
+		}
+	}
+	uint8_t op = b[0] & 0x3f;
+	if (dir == MIRROR_DISSECT_I2T) {
+		switch (op) {
+		case OP_SCSI_CMD:
+			on_command(c, &u);
+			break;
+		case OP_DATA_OUT:
+			on_data_out(c, &u);
+			break;
+		case OP_LOGIN_REQ:
+			on_login(c, dir, &u, !u.damaged && !u.bad_digest);
+			break;
+		default:
+			break; /* NOP-Out, TMF, Text, Logout, SNACK: counted */
+		}
+		return;
+	}
+	switch (op) {
+	case OP_SCSI_RSP:
+		on_response(c, &u);
+		break;
+	case OP_DATA_IN:
+		on_data_in(c, &u);
+		break;
+	case OP_R2T:
+		on_r2t(c, &u);
+		break;
+	case OP_LOGIN_RSP:
+		on_login(c, dir, &u, !u.damaged && !u.bad_digest);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- framing ---- */
+
+/* The link/IP/TCP bytes of the chunk apportioned to its bytes [a, b). */
+static uint64_t share(const struct chunk *ch, size_t a, size_t b)
+{
+	if (!ch->len)
+		return 0;
+	return (uint64_t)ch->tcpip * b / ch->len - (uint64_t)ch->tcpip * a / ch->len;
+}
+
+static size_t hunt_need(const struct dirstate *ds)
+{
+	return BHS_LEN + (ds->hd ? DIGEST_LEN : 0);
+}
+
+static void reset_pdu(struct dirstate *ds)
+{
+	ds->have = 0;
+	ds->hdr_len = ds->total = 0;
+	ds->hdr_ok = false;
+	ds->damaged = false;
+	ds->tcpip = 0;
+}
+
+static void go_hunt(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir)
+{
+	struct dirstate *ds = &c->d[dir];
+
+	if (ds->mode == M_SYNC) {
+		c->st.resyncs[dir]++;
+		/* bytes are skipped: PDUs of any open task may be among them */
+		tasks_lost(c, dir);
+	}
+	/* what was buffered or waiting in the window is given up */
+	c->st.skipped_bytes[dir] += ds->have + ds->hw_len;
+	ds->mode = M_HUNT;
+	reset_pdu(ds);
+	ds->hw_len = 0;
+}
+
+static bool reserve(struct mirror_dissect_conn *c, struct dirstate *ds, size_t want)
+{
+	if (want <= ds->cap)
+		return true;
+	/* the largest PDU the bound allows: BHS, AHS, digests, padded data */
+	size_t lim = BHS_LEN + AHS_WORDS_MAX * 4u + 2 * DIGEST_LEN + pad4(dsl_bound(ds));
+	size_t ncap = ds->cap ? ds->cap : 4096;
+	while (ncap < want)
+		ncap *= 2;
+	if (ncap > lim)
+		ncap = want > lim ? want : lim;
+	uint8_t *nb = realloc(ds->buf, ncap);
+	if (!nb) {
+		c->nomem = true;
+		return false;
+	}
+	ds->buf = nb;
+	ds->cap = ncap;
+	return true;
+}
+
+/* The buffered PDU after bytes were added: validate its BHS, then its
+ * header digest, then decode it once whole.  On a bad header the bytes
+ * after its first are searched for a candidate, and what cannot be tried
+ * yet goes to the hunt window. */
+static void settle(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+		   const struct chunk *ch)
+{
+	struct dirstate *ds = &c->d[dir];
+
+	for (;;) {
+		if (ds->have < BHS_LEN)
+			return;
+		if (!ds->total) {
+			if (!bhs_plausible(ds, dir, ds->buf)) {
+				c->st.bad_headers[dir]++;
+				goto fail;
+			}
+			ds->hdr_len = pdu_hdr_len(ds, ds->buf);
+			ds->total = pdu_total(ds, ds->buf);
+		}
+		if (!ds->hdr_ok) {
+			if (ds->have < ds->hdr_len)
+				return;
+			if (!hdr_digest_ok(ds, ds->buf)) {
+				c->st.header_digest_errors++;
+				goto fail;
+			}
+			ds->hdr_ok = true;
+		}
+		if (ds->have < ds->total)
+			return;
+		size_t tot = ds->total, rest = ds->have - tot;
+		process_pdu(c, dir, ds->buf, tot, ds->tcpip, ch, ds->damaged);
+		memmove(ds->buf, ds->buf + tot, rest);
+		reset_pdu(ds);
+		ds->have = rest;
+		continue;
+	fail:;
+		size_t need = hunt_need(ds), i;
+		for (i = 1; i + need <= ds->have; i++)
+			if (hunt_candidate(ds, dir, ds->buf + i))
+				break;
+		c->st.resyncs[dir]++;
+		c->st.skipped_bytes[dir] += i;
+		tasks_lost(c, dir);
+		if (i + need <= ds->have) {
+			size_t left = ds->have - i;
+			memmove(ds->buf, ds->buf + i, left);
+			reset_pdu(ds);
+			ds->have = left;
+			continue;
+		}
+		size_t keep = ds->have - i;
+		memcpy(ds->hw, ds->buf + i, keep);
+		reset_pdu(ds);
+		ds->mode = M_HUNT;
+		ds->hw_len = keep;
+		return;
+	}
+}
+
+/* In step: decodes in place a PDU wholly inside p[0..n), otherwise copies
+ * into the direction's buffer.  Returns the bytes consumed (>= 1). */
+static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+			const uint8_t *p, size_t n, size_t base, const struct chunk *ch)
+{
+	struct dirstate *ds = &c->d[dir];
+
+	if (ds->have == 0 && n >= BHS_LEN) {
+		if (!bhs_plausible(ds, dir, p)) {
+			c->st.bad_headers[dir]++;
+			go_hunt(c, dir);
+			c->st.skipped_bytes[dir]++;
+			return 1;
+		}
+		digest_probe(c, ds, p, n);
+		size_t hl = pdu_hdr_len(ds, p), tot = pdu_total(ds, p);
+		if (n >= hl && !hdr_digest_ok(ds, p)) {
+			c->st.header_digest_errors++;
+			go_hunt(c, dir);
+			c->st.skipped_bytes[dir]++;
+			return 1;
+		}
+		if (n >= tot) { /* the fast path: no copy */
+			process_pdu(c, dir, p, tot, share(ch, base, base + tot), ch, false);
+			return tot;
+		}
+	}
+	size_t want = ds->have < BHS_LEN ? BHS_LEN : ds->have < ds->hdr_len ? ds->hdr_len : ds->total;
+	if (!reserve(c, ds, want)) {
+		c->nomem = true;
+		go_hunt(c, dir);
+		c->st.skipped_bytes[dir] += n;
+		return n;
+	}
+	size_t k = want - ds->have < n ? want - ds->have : n;
+	memcpy(ds->buf + ds->have, p, k);
+	ds->have += k;
+	ds->tcpip += share(ch, base, base + k);
+	settle(c, dir, ch);
+	return k;
+}
+
+/* One byte skipped while hunting: it may belong to a PDU of a task opened
+ * since the loss, so the open tasks are told once per call, before any
+ * candidate found later in the call opens a new one. */
+static void hunt_skip(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir, bool *marked)
+{
+	c->st.skipped_bytes[dir]++;
+	if (!*marked) {
+		tasks_lost(c, dir);
+		*marked = true;
+	}
+}
+
+/* Hunting: tries every position for a plausible BHS (hunt_candidate).
+ * Positions whose 48 (52) bytes are not all here yet wait in the hunt
+ * window.  Returns the bytes consumed. */
+static size_t hunt_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+			const uint8_t *p, size_t n, const struct chunk *ch)
+{
+	struct dirstate *ds = &c->d[dir];
+	size_t need = hunt_need(ds), i = 0, tries = ds->hw_len, tried = 0;
+	bool marked = false;
+
+	while (ds->hw_len > 0 && i < n && tried < tries) {
+		ds->hw[ds->hw_len++] = p[i++];
+		if (ds->hw_len < need)
+			continue;
+		if (hunt_candidate(ds, dir, ds->hw)) {
+			if (!reserve(c, ds, need)) {
+				c->nomem = true;
+				ds->hw_len = 0;
+				return i;
+			}
+			ds->mode = M_SYNC;
+			reset_pdu(ds);
+			memcpy(ds->buf, ds->hw, need);
+			ds->have = need;
+			ds->hw_len = 0;
+			settle(c, dir, ch);
+			return i;
+		}
+		memmove(ds->hw, ds->hw + 1, --ds->hw_len);
+		hunt_skip(c, dir, &marked);
+		tried++;
+	}
+	if (ds->hw_len > 0 && tried < tries)
+		return i; /* the chunk ended first */
+	/* every position from the window was tried: the rest of it is p[..i) */
+	i -= ds->hw_len;
+	ds->hw_len = 0;
+	for (; i + need <= n; i++) {
+		if (hunt_candidate(ds, dir, p + i)) {
+			ds->mode = M_SYNC;
+			reset_pdu(ds);
+			return i;
+		}
+		hunt_skip(c, dir, &marked);
+	}
+	memcpy(ds->hw, p + i, n - i);
+	ds->hw_len = n - i;
+	return n;
+}
+
+int mirror_dissect_feed(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+			const uint8_t *buf, size_t len, uint64_t packet, uint64_t time_ns,
+			uint32_t tcpip_bytes)
+{
+	if (!c || (dir != MIRROR_DISSECT_I2T && dir != MIRROR_DISSECT_T2I) || (!buf && len))
+		return -EINVAL;
+	struct chunk ch = { len, tcpip_bytes, packet, time_ns };
+	size_t off = 0;
+
+	c->nomem = false;
+	c->st.bytes[dir] += len;
+	c->d[dir].last_pkt = packet;
+	c->d[dir].last_ts = time_ns;
+	while (off < len) {
+		size_t k;
+		if (c->d[dir].mode == M_SYNC) {
+			k = sync_step(c, dir, buf + off, len - off, off, &ch);
+		} else {
+			k = hunt_step(c, dir, buf + off, len - off, &ch);
+			if (k == 0 && c->d[dir].mode == M_SYNC)
+				continue; /* a candidate right here */
+		}
+		off += k;
+	}
+	return c->nomem ? -ENOMEM : 0;
+}
+
+void mirror_dissect_gap(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
+			uint64_t lost)
+{
+	if (!c || (dir != MIRROR_DISSECT_I2T && dir != MIRROR_DISSECT_T2I))
+		return;
+	struct dirstate *ds = &c->d[dir];
+
+	c->st.lost_bytes[dir] += lost;
+	/* Inside the data segment of a PDU whose header is in: stay in step,
+	 * the PDU is damaged (its task reported incomplete). */
+	if (lost && ds->mode == M_SYNC && ds->total && ds->hdr_ok &&
+	    lost <= ds->total - ds->have) {
+		if (reserve(c, ds, ds->total)) {
+			memset(ds->buf + ds->have, 0, (size_t)lost);
+			ds->have += (size_t)lost;
+			ds->damaged = true;
+			struct chunk ch = { 0, 0, ds->last_pkt, ds->last_ts };
+			settle(c, dir, &ch);
+			return;
+		}
+	}
+	/* Anything else: PDUs of any open task may have been lost. */
+	if (lost)
+		tasks_lost(c, dir);
+	go_hunt(c, dir);
+}
+
+void mirror_dissect_finish(struct mirror_dissect_conn *c)
+{
+	if (c)
+		tasks_end_all(c);
+}
+
+struct mirror_dissect_conn *mirror_dissect_conn_new(const struct mirror_dissect_options *o,
+						    uint64_t conn_id, mirror_dissect_op_fn cb,
+						    void *ctx)
+{
+	struct mirror_dissect_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (o && o->profile)
+		c->profile = *o->profile;
+	else
+		mirror_profile_init(&c->profile);
+	c->id = conn_id;
+	c->cb = cb;
+	c->ctx = ctx;
+	c->max_tasks = o && o->max_tasks ? o->max_tasks : MIRROR_DISSECT_TASKS_DEFAULT;
+	uint32_t tb = o && o->target_max_recv_dsl ? o->target_max_recv_dsl : MIRROR_DISSECT_DSL_DEFAULT;
+	uint32_t ib = o && o->initiator_max_recv_dsl ? o->initiator_max_recv_dsl
+						      : MIRROR_DISSECT_DSL_DEFAULT;
+	if (tb > MIRROR_DISSECT_DSL_MAX || ib > MIRROR_DISSECT_DSL_MAX) {
+		free(c);
+		return NULL;
+	}
+	c->d[MIRROR_DISSECT_I2T].bound = tb;
+	c->d[MIRROR_DISSECT_T2I].bound = ib;
+	for (int i = 0; i < 2; i++) {
+		c->d[i].hd = o && o->header_digest;
+		c->d[i].dd = o && o->data_digest;
+	}
+	/* Digests given: no probing; else told from the login or the first
+	 * PDUs. */
+	c->probe_hd = c->probe_dd = !(o && (o->header_digest || o->data_digest));
+	return c;
+}
+
+void mirror_dissect_conn_free(struct mirror_dissect_conn *c)
+{
+	if (!c)
+		return;
+	tasks_end_all(c);
+	for (int i = 0; i < 2; i++)
+		free(c->d[i].buf);
+	free(c);
+}
+
+void mirror_dissect_get_stats(const struct mirror_dissect_conn *c, struct mirror_dissect_stats *s)
+{
+	*s = c->st;
+	s->header_digest = c->d[0].hd;
+	s->data_digest = c->d[0].dd;
+	for (int i = 0; i < 2; i++)
+		s->max_recv_dsl[i] = c->d[i].bound;
+}

@@ -1,0 +1,113 @@
+# tests: unit tests (Check, one program per file), the end-to-end scripts
+# (loopback, tgtd, tshark, a QEMU guest), the fuzz targets' sources (built
+# by scripts/fuzz.sh with clang) and the capture transformer.
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; \
+	JQ='$(JQ)'; export top_srcdir top_builddir JQ;
+
+if HAVE_CHECK
+check_LTLIBRARIES += tests/unit/libtestutil.la
+tests_unit_libtestutil_la_SOURCES = tests/unit/testutil.c tests/unit/testutil.h
+tests_unit_libtestutil_la_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+
+UNIT_TESTS = \
+	tests/unit/check_codec_small tests/unit/check_codec_notify tests/unit/check_metadata \
+	tests/unit/check_sense tests/unit/check_path tests/unit/check_split \
+	tests/unit/check_array_table tests/unit/check_nvram tests/unit/check_account \
+	tests/unit/check_misc tests/unit/check_receiver tests/unit/check_sender \
+	tests/unit/check_target tests/unit/check_inject tests/unit/check_nvram_file \
+	tests/unit/check_transport_sgio tests/unit/check_capture tests/unit/check_dissect \
+	tests/unit/check_histogram tests/unit/check_load tests/unit/check_top \
+	tests/unit/check_conform tests/unit/check_emu_server
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+
+# Every unit test: Check, the shared helpers, app/ and libmirror.
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+UNIT_LDADD = tests/unit/libtestutil.la app/libapp.la lib/libmirror.la $(CHECK_LIBS) \
+	$(JSONC_LIBS) $(PCAP_LIBS) $(ISAL_LIBS) $(NETTLE_LIBS)
+tests_unit_check_codec_small_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_codec_small_LDADD = $(UNIT_LDADD)
+tests_unit_check_codec_notify_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_codec_notify_LDADD = $(UNIT_LDADD)
+tests_unit_check_metadata_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_metadata_LDADD = $(UNIT_LDADD)
+tests_unit_check_sense_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_sense_LDADD = $(UNIT_LDADD)
+tests_unit_check_path_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_path_LDADD = $(UNIT_LDADD)
+tests_unit_check_split_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_split_LDADD = $(UNIT_LDADD)
+tests_unit_check_array_table_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_array_table_LDADD = $(UNIT_LDADD)
+tests_unit_check_nvram_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_nvram_LDADD = $(UNIT_LDADD)
+tests_unit_check_account_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_account_LDADD = $(UNIT_LDADD)
+tests_unit_check_misc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_misc_LDADD = $(UNIT_LDADD)
+tests_unit_check_receiver_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_receiver_LDADD = $(UNIT_LDADD)
+tests_unit_check_sender_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_sender_LDADD = $(UNIT_LDADD)
+tests_unit_check_target_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_target_LDADD = $(UNIT_LDADD)
+tests_unit_check_inject_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_inject_LDADD = $(UNIT_LDADD)
+tests_unit_check_nvram_file_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_nvram_file_LDADD = $(UNIT_LDADD)
+tests_unit_check_transport_sgio_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_transport_sgio_LDADD = $(UNIT_LDADD)
+tests_unit_check_capture_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_capture_LDADD = $(UNIT_LDADD)
+tests_unit_check_dissect_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_dissect_LDADD = $(UNIT_LDADD)
+tests_unit_check_histogram_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_histogram_LDADD = $(UNIT_LDADD)
+tests_unit_check_load_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_load_LDADD = $(UNIT_LDADD)
+tests_unit_check_top_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_top_LDADD = $(UNIT_LDADD)
+tests_unit_check_conform_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/conformance
+tests_unit_check_conform_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_conform_LDFLAGS = -pthread
+tests_unit_check_conform_LDADD = conformance/libconform.la $(UNIT_LDADD) $(ISCSI_LIBS)
+# The socket loop against a stub engine: compiled here with the stub's
+# mirror_tgt_* instead of libmirror's engine.
+tests_unit_check_emu_server_SOURCES = tests/unit/check_emu_server.c app/emu/server.c \
+	lib/base/error.c lib/base/log.c
+tests_unit_check_emu_server_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_emu_server_LDFLAGS = -pthread
+tests_unit_check_emu_server_LDADD = tests/unit/libtestutil.la $(CHECK_LIBS) $(JSONC_LIBS)
+endif
+
+# Rewrites reference traces (reordered, re-segmented, gaps, other link
+# types, ...) for tests/transform.test.
+check_PROGRAMS += tests/pcap_transform
+tests_pcap_transform_LDADD = $(PCAP_LIBS)
+
+SCRIPT_TESTS = \
+	tests/mirror-decode.test tests/mirror-emu.test tests/mirror-send.test \
+	tests/concurrency.test tests/iscsi-test-cu.test \
+	tests/dissect.test tests/transform.test tests/lua-dissector.test \
+	tests/tshark-crosscheck.test \
+	tests/conform-emu.test tests/conform-deviations.test tests/conform-tgtd.test \
+	tests/sgio-qemu.test tests/mirror-load.test
+if HAVE_NCURSESW
+SCRIPT_TESTS += tests/mirror-top.test
+endif
+dist_check_SCRIPTS += $(SCRIPT_TESTS)
+TESTS += $(SCRIPT_TESTS)
+EXTRA_DIST += tests/mirror-top.test
+
+EXTRA_DIST += tests/local.mk tests/check-install.sh \
+	tests/fuzz/fuzz_small_cdb.c tests/fuzz/fuzz_notify_cdb.c tests/fuzz/fuzz_metadata.c \
+	tests/fuzz/fuzz_table_update.c tests/fuzz/fuzz_readback.c tests/fuzz/fuzz_sense.c \
+	tests/fuzz/fuzz_hex.c tests/fuzz/fuzz_iscsi_target.c tests/fuzz/fuzz_capture.c
+
+# The cached SG_IO guest (tests/guest: the initramfs, a link to the
+# kernel) and the logs a failed run keeps.
+clean-local: tests-clean-local
+tests-clean-local:
+	-rm -rf tests/guest tests/sgio-qemu.logs
+.PHONY: tests-clean-local
