@@ -3,7 +3,7 @@
 # with a list); only the stable core's headers are installed.
 lib_LTLIBRARIES += lib/libmirror.la
 lib_libmirror_la_SOURCES = \
-	lib/base/bytes.h lib/base/why.h lib/base/error.c lib/base/log.c lib/base/log.h \
+	lib/base/bytes.h lib/base/cursor.h lib/base/why.h lib/base/error.c lib/base/log.c lib/base/log.h \
 	lib/base/hex.c lib/base/histogram.c lib/base/histogram.h lib/base/exit_status.c \
 	\
 	lib/wire/profile.c lib/wire/rules.c lib/wire/rules.h \
@@ -15,7 +15,7 @@ lib_libmirror_la_SOURCES = \
 	lib/model/nvram.c lib/model/nvram_file.c lib/model/receiver.c lib/model/receiver_spc.c \
 	lib/model/receiver_int.h lib/model/inject.c lib/model/inject.h \
 	\
-	lib/iscsi/pdu.h lib/iscsi/text.c lib/iscsi/text.h lib/iscsi/target.c lib/iscsi/target.h \
+	lib/iscsi/pdu.h lib/iscsi/pdu.c lib/iscsi/text.c lib/iscsi/text.h lib/iscsi/target.c lib/iscsi/target.h \
 	\
 	lib/transport/transport.c lib/transport/priv.h lib/transport/iscsi.c \
 	lib/transport/sgio.c lib/transport/sgio.h lib/transport/sender.c \

@@ -55,6 +55,21 @@ static inline void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
+/* iSCSI digests are the one little-endian field on the wire (RFC 7143
+ * 12.1). */
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
 /* Bit-field access over a byte string, most significant bit first: bit
  * position 0 is byte 0 bit 7.  Used by the small-write layouts, whose
  * fields are packed across byte boundaries (Fig. 6).  A field (<= 32 bits)

@@ -133,10 +133,6 @@ static uint32_t crc32c(const uint8_t *p, size_t n)
 	return crc32_iscsi((unsigned char *)p, (int)n, 0xffffffffu) ^ 0xffffffffu;
 }
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static bool zero(const uint8_t *p, size_t n)
 {

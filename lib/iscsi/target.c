@@ -29,12 +29,6 @@
 
 /* ---- RFC 7143 constants (opcodes: iscsi_proto.h) ---- */
 
-enum { /* Reject reasons, RFC 7143 11.17.1 */
-	REJECT_DATA_DIGEST = 0x02,
-	REJECT_PROTOCOL = 0x04,
-	REJECT_NOT_SUPPORTED = 0x05,
-	REJECT_INVALID_FIELD = 0x09,
-};
 
 #define BHS 48u
 #define DIGEST 4u
@@ -132,19 +126,6 @@ static uint32_t crc32c(const uint8_t *p, size_t n)
 	/* iSCSI's CRC32C: ISA-L's crc32_iscsi with the standard pre/post
 	 * inversion, stored little-endian on the wire (RFC 7143 12.1). */
 	return crc32_iscsi((unsigned char *)p, (int)n, 0xffffffffu) ^ 0xffffffffu;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static bool sn_lt(uint32_t a, uint32_t b) /* serial number arithmetic, RFC 1982 */

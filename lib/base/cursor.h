@@ -1,0 +1,116 @@
+/* A checked reader of untrusted bytes, in the spirit of tcpdump's GET_
+ * macros: every read is bounded by the buffer, a read past the end returns
+ * zero and sets a sticky flag, and the caller tests the flag once after a
+ * run of reads instead of checking each length by hand.  Reads go forward
+ * (cur_u8, cur_be32, ...) or at an offset from the start (cur_be32_at, ...);
+ * neither ever touches a byte outside [p, p + len).  Used for captures,
+ * PDUs, CDBs, text keys and sense data.  Internal to libmirror. */
+#ifndef MIRROR_LIB_BASE_CURSOR_H
+#define MIRROR_LIB_BASE_CURSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bytes.h"
+
+struct cursor {
+	const uint8_t *p;
+	size_t len;
+	size_t off;   /* next byte of a forward read */
+	bool short_;  /* a read wanted bytes beyond len */
+};
+
+static inline void cur_init(struct cursor *c, const void *p, size_t len)
+{
+	c->p = p;
+	c->len = p ? len : 0;
+	c->off = 0;
+	c->short_ = false;
+}
+
+/* True while no read has run past the end. */
+static inline bool cur_ok(const struct cursor *c)
+{
+	return !c->short_;
+}
+
+static inline size_t cur_left(const struct cursor *c)
+{
+	return c->off <= c->len ? c->len - c->off : 0;
+}
+
+static inline size_t cur_offset(const struct cursor *c)
+{
+	return c->off;
+}
+
+/* n bytes from off are inside the buffer (no flag is set). */
+static inline bool cur_has_at(const struct cursor *c, size_t off, size_t n)
+{
+	return off <= c->len && n <= c->len - off;
+}
+
+/* Claims n bytes at off: a pointer to them, or NULL and the flag set. */
+static inline const uint8_t *cur_take_at(struct cursor *c, size_t off, size_t n)
+{
+	if (!cur_has_at(c, off, n)) {
+		c->short_ = true;
+		return NULL;
+	}
+	return c->p + off;
+}
+
+static inline const uint8_t *cur_take(struct cursor *c, size_t n)
+{
+	const uint8_t *q = cur_take_at(c, c->off, n);
+
+	if (q)
+		c->off += n;
+	else
+		c->off = c->len;
+	return q;
+}
+
+static inline void cur_skip(struct cursor *c, size_t n)
+{
+	(void)cur_take(c, n);
+}
+
+#define CUR_GETTER(name, type, width, get)                                     \
+	static inline type cur_##name##_at(struct cursor *c, size_t off)      \
+	{                                                                      \
+		const uint8_t *q = cur_take_at(c, off, width);                \
+		return q ? get(q) : 0;                                         \
+	}                                                                      \
+	static inline type cur_##name(struct cursor *c)                        \
+	{                                                                      \
+		const uint8_t *q = cur_take(c, width);                         \
+		return q ? get(q) : 0;                                         \
+	}
+
+static inline uint8_t cur_get_u8_(const uint8_t *q)
+{
+	return q[0];
+}
+
+CUR_GETTER(u8, uint8_t, 1, cur_get_u8_)
+CUR_GETTER(be16, uint16_t, 2, get_be16)
+CUR_GETTER(be24, uint32_t, 3, get_be24)
+CUR_GETTER(be32, uint32_t, 4, get_be32)
+CUR_GETTER(be64, uint64_t, 8, get_be64)
+CUR_GETTER(le32, uint32_t, 4, get_le32)
+
+#undef CUR_GETTER
+
+/* Copies n bytes forward into dst (zeros and the flag when short). */
+static inline void cur_copy(struct cursor *c, void *dst, size_t n)
+{
+	const uint8_t *q = cur_take(c, n);
+	uint8_t *d = dst;
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = q ? q[i] : 0;
+}
+
+#endif
