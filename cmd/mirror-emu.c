@@ -700,11 +700,10 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < o.acl_n; i++)
 		tc.acl[i] = o.acl[i];
 	tc.inject = o.inject_n ? &inj : NULL;
-	tgt = mirror_tgt_new(&tc, &rx);
-	if (!tgt) {
-		fprintf(stderr, PROG ": cannot create the target (out of memory, or a negotiation "
-			"limit the engine refuses)\n");
-		ret = MIRROR_EXIT_OTHER;
+	rc = mirror_tgt_new_receiver(&tc, &rx, &tgt, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		ret = rc == -EINVAL ? MIRROR_EXIT_SYNTAX : MIRROR_EXIT_OTHER;
 		goto out;
 	}
 	mirror_emu_server_attach(srv, tgt);

@@ -15,7 +15,10 @@ lib_libmirror_la_SOURCES = \
 	lib/model/nvram.c lib/model/nvram_file.c lib/model/receiver.c lib/model/receiver_spc.c \
 	lib/model/receiver_int.h lib/model/inject.c lib/model/inject.h \
 	\
-	lib/iscsi/pdu.h lib/iscsi/pdu.c lib/iscsi/text.c lib/iscsi/text.h lib/iscsi/target.c lib/iscsi/target.h \
+	lib/iscsi/pdu.h lib/iscsi/pdu.c lib/iscsi/text.c lib/iscsi/text.h lib/iscsi/target.h \
+	lib/iscsi/engine.h lib/iscsi/frame.c lib/iscsi/login.c lib/iscsi/auth.c lib/iscsi/session.c \
+	lib/iscsi/task.c lib/iscsi/respond.c lib/iscsi/target.c lib/iscsi/config.c \
+	lib/iscsi/lu_receiver.c \
 	\
 	lib/transport/transport.c lib/transport/priv.h lib/transport/iscsi.c \
 	lib/transport/sgio.c lib/transport/sgio.h lib/transport/sender.c \

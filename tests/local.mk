@@ -72,13 +72,10 @@ tests_unit_check_conform_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/conform
 tests_unit_check_conform_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conform_LDFLAGS = -pthread
 tests_unit_check_conform_LDADD = conformance/libconform.la $(UNIT_LDADD) $(ISCSI_LIBS)
-# The socket loop against a stub engine: compiled here with the stub's
-# mirror_tgt_* instead of libmirror's engine.
-tests_unit_check_emu_server_SOURCES = tests/unit/check_emu_server.c app/emu/server.c \
-	lib/base/error.c lib/base/log.c
+# The socket loop against a stub engine (an ops table of its own).
 tests_unit_check_emu_server_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_emu_server_LDFLAGS = -pthread
-tests_unit_check_emu_server_LDADD = tests/unit/libtestutil.la $(CHECK_LIBS) $(JSONC_LIBS)
+tests_unit_check_emu_server_LDADD = $(UNIT_LDADD)
 endif
 
 # Rewrites reference traces (reordered, re-segmented, gaps, other link

@@ -59,6 +59,8 @@
  * at once, forever: it rests this long instead. */
 #define ACCEPT_BACKOFF_MS 100u
 #define PEER_LEN 64
+#define LISTENERS_MAX 4
+#define WATCHES_MAX 16
 
 /* ---- addresses ---- */
 
@@ -165,7 +167,7 @@ static void addr_str(const struct sockaddr *sa, socklen_t len, char *out, size_t
 
 /* ---- the server ---- */
 
-enum src_kind { SRC_LISTEN, SRC_STATS_LISTEN, SRC_WAKE, SRC_CONN, SRC_STATS_CLIENT };
+enum src_kind { SRC_LISTEN, SRC_STATS_LISTEN, SRC_WAKE, SRC_CONN, SRC_STATS_CLIENT, SRC_WATCH };
 
 /* What an epoll event points at: every source starts with this. */
 struct src {
@@ -185,6 +187,7 @@ enum conn_state {
 struct conn {
 	struct src src;
 	struct mirror_tgt_conn *tc;
+	const struct mirror_engine_ops *eng;
 	enum conn_state state;
 	uint32_t events;  /* registered with epoll */
 	bool out_blocked; /* a send would block: waiting for EPOLLOUT */
@@ -194,6 +197,24 @@ struct conn {
 	uint64_t deadline;
 	uint64_t bytes_in, bytes_out;
 	char peer[PEER_LEN];
+};
+
+/* A portal: a listening socket and the target its connections talk to. */
+struct listener {
+	struct src src;
+	struct mirror_tgt *tgt;
+	unsigned port;
+	char portal[PEER_LEN];
+	bool resting;
+	uint64_t rest_until;
+};
+
+/* A descriptor of the program's own (a client transport, a timer fd). */
+struct watch {
+	struct src src;
+	void (*cb)(void *arg, uint32_t events);
+	void *arg;
+	bool used;
 };
 
 struct stats_client {
@@ -206,11 +227,15 @@ struct stats_client {
 
 struct mirror_emu_server {
 	struct mirror_emu_config cfg;
-	struct mirror_tgt *tgt;
+	const struct mirror_engine_ops *eng;
 	int ep;
-	struct src wake, lsn, stats_lsn;
-	bool lsn_resting;
-	uint64_t lsn_rest_until;
+	struct src wake, stats_lsn;
+	struct listener lsn[LISTENERS_MAX];
+	unsigned nlsn;
+	struct watch watch[WATCHES_MAX];
+	int (*tick)(void *arg, uint64_t now_ms);
+	void *tick_arg;
+	uint64_t tick_due;
 	char *stats_path;
 	dev_t stats_dev;
 	ino_t stats_ino;
@@ -219,8 +244,6 @@ struct mirror_emu_server {
 	struct stats_client *sc[STATS_CLIENTS_MAX];
 	unsigned nsc;
 	uint8_t *rbuf;
-	unsigned port;
-	char portal[PEER_LEN];
 	bool shut;
 	volatile sig_atomic_t stop;
 	struct mirror_emu_server_stats st;
@@ -279,7 +302,7 @@ static void src_close(struct mirror_emu_server *s, struct src *src)
 	src->fd = -1;
 }
 
-static int open_listener(struct mirror_emu_server *s, const char *text, char *why, size_t why_len)
+static int open_listener(struct listener *l, const char *text, char *why, size_t why_len)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -327,11 +350,11 @@ static int open_listener(struct mirror_emu_server *s, const char *text, char *wh
 		return mirror_fail(-e, why, why_len, "cannot listen on %s: getsockname: %s", text,
 			    strerror(e));
 	}
-	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	l->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						 : ((struct sockaddr_in *)&ss)->sin_port);
-	addr_str((struct sockaddr *)&ss, len, s->portal, sizeof(s->portal));
-	s->lsn.kind = SRC_LISTEN;
-	s->lsn.fd = fd;
+	addr_str((struct sockaddr *)&ss, len, l->portal, sizeof(l->portal));
+	l->src.kind = SRC_LISTEN;
+	l->src.fd = fd;
 	return 0;
 }
 
@@ -451,8 +474,12 @@ int mirror_emu_server_new(const struct mirror_emu_config *c, struct mirror_emu_s
 	if (!s->cfg.linger_ms)
 		s->cfg.linger_ms = DEFAULT_LINGER_MS;
 	s->cfg.stats_path = NULL; /* the copy below is what counts */
-	s->tgt = c->tgt;
-	s->ep = s->wake.fd = s->lsn.fd = s->stats_lsn.fd = -1;
+	s->eng = c->engine ? c->engine : &mirror_engine_iscsi;
+	s->ep = s->wake.fd = s->stats_lsn.fd = -1;
+	for (unsigned i = 0; i < LISTENERS_MAX; i++)
+		s->lsn[i].src.fd = -1;
+	for (unsigned i = 0; i < WATCHES_MAX; i++)
+		s->watch[i].src.fd = -1;
 
 	s->conns = calloc(s->cfg.max_conns, sizeof(*s->conns));
 	s->rbuf = malloc(READ_BUF_BYTES);
@@ -469,21 +496,23 @@ int mirror_emu_server_new(const struct mirror_emu_config *c, struct mirror_emu_s
 		rc = mirror_fail(-errno, why, why_len, "epoll/eventfd: %s", strerror(errno));
 		goto err;
 	}
-	rc = open_listener(s, s->cfg.listen, why, why_len);
+	rc = open_listener(&s->lsn[0], s->cfg.listen, why, why_len);
 	if (rc < 0)
 		goto err;
+	s->lsn[0].tgt = c->tgt;
+	s->nlsn = 1;
 	if (s->stats_path) {
 		rc = open_stats(s, s->stats_path, why, why_len);
 		if (rc < 0)
 			goto err;
 	}
 	if ((rc = ep_set(s, EPOLL_CTL_ADD, &s->wake, EPOLLIN)) < 0 ||
-	    (rc = ep_set(s, EPOLL_CTL_ADD, &s->lsn, EPOLLIN)) < 0 ||
+	    (rc = ep_set(s, EPOLL_CTL_ADD, &s->lsn[0].src, EPOLLIN)) < 0 ||
 	    (s->stats_lsn.fd >= 0 && (rc = ep_set(s, EPOLL_CTL_ADD, &s->stats_lsn, EPOLLIN)) < 0)) {
 		mirror_fail(rc, why, why_len, "epoll_ctl: %s", strerror(-rc));
 		goto err;
 	}
-	mirror_log(MIRROR_LOG_DEBUG, "listening on %s%s%s", s->portal,
+	mirror_log(MIRROR_LOG_DEBUG, "listening on %s%s%s", s->lsn[0].portal,
 		   s->stats_path ? ", stats on " : "", s->stats_path ? s->stats_path : "");
 	*out = s;
 	return 0;
@@ -494,17 +523,117 @@ err:
 
 void mirror_emu_server_attach(struct mirror_emu_server *s, struct mirror_tgt *tgt)
 {
-	s->tgt = tgt;
+	s->lsn[0].tgt = tgt;
+}
+
+int mirror_emu_server_add_listener(struct mirror_emu_server *s, const char *listen,
+				   struct mirror_tgt *tgt, char *why, size_t why_len)
+{
+	struct listener *l;
+	int rc;
+
+	if (s->nlsn >= LISTENERS_MAX)
+		return mirror_fail(-ENOSPC, why, why_len, "more than %u listening addresses",
+				   LISTENERS_MAX);
+	l = &s->lsn[s->nlsn];
+	rc = open_listener(l, listen, why, why_len);
+	if (rc < 0)
+		return rc;
+	rc = ep_set(s, EPOLL_CTL_ADD, &l->src, EPOLLIN);
+	if (rc < 0) {
+		src_close(s, &l->src);
+		return mirror_fail(rc, why, why_len, "epoll_ctl: %s", strerror(-rc));
+	}
+	l->tgt = tgt;
+	return (int)s->nlsn++;
+}
+
+void mirror_emu_server_attach_at(struct mirror_emu_server *s, unsigned i, struct mirror_tgt *tgt)
+{
+	if (i < s->nlsn)
+		s->lsn[i].tgt = tgt;
 }
 
 unsigned mirror_emu_server_port(const struct mirror_emu_server *s)
 {
-	return s->port;
+	return s->lsn[0].port;
 }
 
 const char *mirror_emu_server_portal(const struct mirror_emu_server *s)
 {
-	return s->portal;
+	return s->lsn[0].portal;
+}
+
+unsigned mirror_emu_server_port_at(const struct mirror_emu_server *s, unsigned i)
+{
+	return i < s->nlsn ? s->lsn[i].port : 0;
+}
+
+const char *mirror_emu_server_portal_at(const struct mirror_emu_server *s, unsigned i)
+{
+	return i < s->nlsn ? s->lsn[i].portal : "";
+}
+
+int mirror_emu_server_watch(struct mirror_emu_server *s, int fd, uint32_t events,
+			    void (*cb)(void *arg, uint32_t events), void *arg)
+{
+	for (unsigned i = 0; i < WATCHES_MAX; i++) {
+		struct watch *w = &s->watch[i];
+		if (w->used)
+			continue;
+		w->src.kind = SRC_WATCH;
+		w->src.fd = fd;
+		w->cb = cb;
+		w->arg = arg;
+		int rc = ep_set(s, EPOLL_CTL_ADD, &w->src, events);
+		if (rc < 0) {
+			w->src.fd = -1;
+			return rc;
+		}
+		w->used = true;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static struct watch *watch_find(struct mirror_emu_server *s, int fd)
+{
+	for (unsigned i = 0; i < WATCHES_MAX; i++)
+		if (s->watch[i].used && s->watch[i].src.fd == fd)
+			return &s->watch[i];
+	return NULL;
+}
+
+int mirror_emu_server_watch_mod(struct mirror_emu_server *s, int fd, uint32_t events)
+{
+	struct watch *w = watch_find(s, fd);
+
+	return w ? ep_set(s, EPOLL_CTL_MOD, &w->src, events) : -ENOENT;
+}
+
+void mirror_emu_server_unwatch(struct mirror_emu_server *s, int fd)
+{
+	struct watch *w = watch_find(s, fd);
+
+	if (!w)
+		return;
+	/* the descriptor is the caller's: only epoll forgets it */
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, NULL);
+	w->used = false;
+	w->src.fd = -1;
+}
+
+void mirror_emu_server_on_tick(struct mirror_emu_server *s, int (*cb)(void *arg, uint64_t now_ms),
+			       void *arg)
+{
+	s->tick = cb;
+	s->tick_arg = arg;
+	s->tick_due = 0;
+}
+
+uint64_t mirror_emu_now_ms(void)
+{
+	return now_ms();
 }
 
 const struct mirror_emu_server_stats *mirror_emu_server_stats(const struct mirror_emu_server *s)
@@ -534,7 +663,7 @@ static size_t pending_bytes(struct conn *c)
 {
 	size_t len = 0;
 
-	if (!c->tc || !mirror_tgt_conn_output(c->tc, &len))
+	if (!c->tc || !c->eng->conn_output(c->tc, &len))
 		return 0;
 	return len;
 }
@@ -548,7 +677,7 @@ static void conn_kill(struct mirror_emu_server *s, struct conn *c, const char *r
 	/* Frees the engine's side first: its outstanding tasks are aborted
 	 * and their NVRAM ranges stay invalid (receiver.h). */
 	if (c->tc)
-		mirror_tgt_conn_free(c->tc);
+		c->eng->conn_free(c->tc);
 	c->tc = NULL;
 	src_close(s, &c->src);
 	c->state = CS_DEAD;
@@ -573,7 +702,7 @@ static int conn_flush(struct mirror_emu_server *s, struct conn *c)
 {
 	for (;;) {
 		size_t len = 0;
-		const uint8_t *p = c->tc ? mirror_tgt_conn_output(c->tc, &len) : NULL;
+		const uint8_t *p = c->tc ? c->eng->conn_output(c->tc, &len) : NULL;
 		ssize_t n;
 
 		if (!p || len == 0) {
@@ -582,7 +711,7 @@ static int conn_flush(struct mirror_emu_server *s, struct conn *c)
 		}
 		n = send(c->src.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
-			mirror_tgt_conn_consumed(c->tc, (size_t)n);
+			c->eng->conn_consumed(c->tc, (size_t)n);
 			c->bytes_out += (uint64_t)n;
 			s->st.bytes_out += (uint64_t)n;
 			continue;
@@ -623,7 +752,7 @@ static void conn_read(struct mirror_emu_server *s, struct conn *c, uint64_t now)
 		s->st.bytes_in += (uint64_t)n;
 		if (c->state != CS_OPEN)
 			continue; /* discarded: the conversation is over */
-		if (mirror_tgt_conn_input(c->tc, s->rbuf, (size_t)n) < 0) {
+		if (c->eng->conn_input(c->tc, s->rbuf, (size_t)n) < 0) {
 			conn_begin_close(s, c, now, "the target ends the connection");
 			return;
 		}
@@ -673,8 +802,8 @@ static int conn_service(struct mirror_emu_server *s, struct conn *c, uint64_t no
 	int timeout = -1;
 
 	if (c->state == CS_OPEN || c->state == CS_FLUSH) {
-		timeout = mirror_tgt_conn_tick(c->tc, now);
-		if (c->state == CS_OPEN && mirror_tgt_conn_wants_close(c->tc))
+		timeout = c->eng->conn_tick(c->tc, now);
+		if (c->state == CS_OPEN && c->eng->conn_wants_close(c->tc))
 			conn_begin_close(s, c, now, "the target ends the connection");
 		if (!c->out_blocked && conn_flush(s, c) < 0)
 			return -1;
@@ -707,13 +836,13 @@ static int conn_service(struct mirror_emu_server *s, struct conn *c, uint64_t no
 	return c->state == CS_DEAD ? -1 : timeout;
 }
 
-static void accept_conns(struct mirror_emu_server *s, uint64_t now)
+static void accept_conns(struct mirror_emu_server *s, struct listener *l, uint64_t now)
 {
 	for (int k = 0; k < ACCEPTS_PER_EVENT; k++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char peer[PEER_LEN];
-		int fd = accept4(s->lsn.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(l->src.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -721,10 +850,10 @@ static void accept_conns(struct mirror_emu_server *s, uint64_t now)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			mirror_log(MIRROR_LOG_WARN, "accept on %s: %s; not accepting for %u ms",
-				   s->portal, strerror(errno), ACCEPT_BACKOFF_MS);
-			if (ep_set(s, EPOLL_CTL_MOD, &s->lsn, 0) == 0) {
-				s->lsn_resting = true;
-				s->lsn_rest_until = now + ACCEPT_BACKOFF_MS;
+				   l->portal, strerror(errno), ACCEPT_BACKOFF_MS);
+			if (ep_set(s, EPOLL_CTL_MOD, &l->src, 0) == 0) {
+				l->resting = true;
+				l->rest_until = now + ACCEPT_BACKOFF_MS;
 			}
 			return;
 		}
@@ -744,9 +873,13 @@ static void accept_conns(struct mirror_emu_server *s, uint64_t now)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
-		struct conn *c = calloc(1, sizeof(*c));
-		if (c)
-			c->tc = mirror_tgt_conn_new(s->tgt, peer);
+		struct conn *c = l->tgt ? calloc(1, sizeof(*c)) : NULL;
+		if (c) {
+			c->eng = s->eng;
+			c->tc = s->eng->conn_new(l->tgt, peer);
+			if (c->tc && s->eng->conn_set_user)
+				s->eng->conn_set_user(c->tc, c);
+		}
 		if (!c || !c->tc) {
 			mirror_log(MIRROR_LOG_ERROR, "refused %s: out of memory", peer);
 			free(c);
@@ -762,7 +895,7 @@ static void accept_conns(struct mirror_emu_server *s, uint64_t now)
 		int rc = ep_set(s, EPOLL_CTL_ADD, &c->src, c->events);
 		if (rc < 0) {
 			mirror_log(MIRROR_LOG_ERROR, "refused %s: epoll_ctl: %s", peer, strerror(-rc));
-			mirror_tgt_conn_free(c->tc);
+			s->eng->conn_free(c->tc);
 			close(fd);
 			free(c);
 			s->st.refused++;
@@ -771,8 +904,8 @@ static void accept_conns(struct mirror_emu_server *s, uint64_t now)
 		s->conns[s->nconns++] = c;
 		s->st.accepted++;
 		s->st.conns_now++;
-		mirror_log(MIRROR_LOG_INFO, "connection %s (%u of at most %u)", peer, s->nconns,
-			   s->cfg.max_conns);
+		mirror_log(MIRROR_LOG_INFO, "connection %s on %s (%u of at most %u)", peer, l->portal,
+			   s->nconns, s->cfg.max_conns);
 	}
 }
 
@@ -780,7 +913,8 @@ static void accept_conns(struct mirror_emu_server *s, uint64_t now)
 
 static char *stats_line(struct mirror_emu_server *s, size_t *len)
 {
-	struct json_object *o = s->tgt ? mirror_tgt_stats_json(s->tgt) : NULL;
+	struct json_object *o = s->cfg.stats_json ? s->cfg.stats_json(s->cfg.stats_arg)
+			       : s->lsn[0].tgt ? s->eng->stats_json(s->lsn[0].tgt) : NULL;
 	struct json_object *srv;
 	const char *text;
 	char *line;
@@ -801,7 +935,7 @@ static char *stats_line(struct mirror_emu_server *s, size_t *len)
 		json_object_object_add(srv, "lingered_out", json_object_new_uint64(s->st.lingered_out));
 		json_object_object_add(srv, "bytes_in", json_object_new_uint64(s->st.bytes_in));
 		json_object_object_add(srv, "bytes_out", json_object_new_uint64(s->st.bytes_out));
-		json_object_object_add(srv, "port", json_object_new_int64(s->port));
+		json_object_object_add(srv, "port", json_object_new_int64(s->lsn[0].port));
 		json_object_object_add(o, "server", srv);
 	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -899,8 +1033,14 @@ static void dispatch(struct mirror_emu_server *s, const struct epoll_event *ev, 
 		break;
 	}
 	case SRC_LISTEN:
-		accept_conns(s, now);
+		accept_conns(s, (struct listener *)src, now);
 		break;
+	case SRC_WATCH: {
+		struct watch *w = (struct watch *)src;
+		if (w->used)
+			w->cb(w->arg, ev->events);
+		break;
+	}
 	case SRC_STATS_LISTEN:
 		accept_stats(s, now);
 		break;
@@ -961,15 +1101,26 @@ static int service_all(struct mirror_emu_server *s, uint64_t now)
 		timeout = min_timeout(timeout, ms_until(sc->deadline, now));
 		i++;
 	}
-	if (s->lsn_resting) {
-		if (now >= s->lsn_rest_until) {
-			if (ep_set(s, EPOLL_CTL_MOD, &s->lsn, EPOLLIN) == 0)
-				s->lsn_resting = false;
+	for (unsigned i = 0; i < s->nlsn; i++) {
+		struct listener *l = &s->lsn[i];
+		if (!l->resting)
+			continue;
+		if (now >= l->rest_until) {
+			if (ep_set(s, EPOLL_CTL_MOD, &l->src, EPOLLIN) == 0)
+				l->resting = false;
 			else
-				s->lsn_rest_until = now + ACCEPT_BACKOFF_MS;
+				l->rest_until = now + ACCEPT_BACKOFF_MS;
 		}
-		if (s->lsn_resting)
-			timeout = min_timeout(timeout, ms_until(s->lsn_rest_until, now));
+		if (l->resting)
+			timeout = min_timeout(timeout, ms_until(l->rest_until, now));
+	}
+	if (s->tick) {
+		if (now >= s->tick_due) {
+			int next = s->tick(s->tick_arg, now);
+			s->tick_due = next < 0 ? UINT64_MAX : now + (uint64_t)next;
+		}
+		if (s->tick_due != UINT64_MAX)
+			timeout = min_timeout(timeout, ms_until(s->tick_due, now));
 	}
 	return timeout;
 }
@@ -979,8 +1130,8 @@ static void shutdown_all(struct mirror_emu_server *s)
 	if (s->shut)
 		return;
 	s->shut = true;
-	if (s->lsn.fd >= 0)
-		src_close(s, &s->lsn);
+	for (unsigned i = 0; i < s->nlsn; i++)
+		src_close(s, &s->lsn[i].src);
 	if (s->stats_lsn.fd >= 0)
 		src_close(s, &s->stats_lsn);
 	stats_unlink(s);
@@ -1006,9 +1157,12 @@ int mirror_emu_server_run(struct mirror_emu_server *s)
 	struct epoll_event evs[EVENTS_PER_WAIT];
 	int timeout = -1, rc = 0;
 
-	if (!s->tgt || s->shut)
+	for (unsigned i = 0; i < s->nlsn; i++)
+		if (!s->lsn[i].tgt)
+			return -EINVAL;
+	if (s->shut)
 		return -EINVAL;
-	mirror_log(MIRROR_LOG_INFO, "serving iSCSI on %s, at most %u connections%s%s", s->portal,
+	mirror_log(MIRROR_LOG_INFO, "serving iSCSI on %s, at most %u connections%s%s", s->lsn[0].portal,
 		   s->cfg.max_conns, s->stats_path ? ", stats on " : "",
 		   s->stats_path ? s->stats_path : "");
 	while (!s->stop) {

@@ -23,6 +23,8 @@ extern "C" {
 #endif
 
 struct mirror_tgt;
+struct mirror_engine_ops;
+struct json_object;
 
 /* ---- addresses ---- */
 
@@ -46,6 +48,13 @@ struct mirror_emu_config {
 	unsigned linger_ms;       /* most time a closing connection may take
 				   * to take its last bytes; 0: 5000 */
 	struct mirror_tgt *tgt;   /* may be NULL until mirror_emu_server_attach */
+	/* The engine behind the connections; NULL: the iSCSI target engine
+	 * (mirror_engine_iscsi).  A test gives a stub. */
+	const struct mirror_engine_ops *engine;
+	/* What the stats socket answers; NULL: the first target's counters.
+	 * The loop adds its own as "server". */
+	struct json_object *(*stats_json)(void *arg);
+	void *stats_arg;
 };
 
 void mirror_emu_config_init(struct mirror_emu_config *c);
@@ -77,6 +86,27 @@ int mirror_emu_server_new(const struct mirror_emu_config *c, struct mirror_emu_s
 void mirror_emu_server_attach(struct mirror_emu_server *s, struct mirror_tgt *tgt);
 /* The bound TCP port. */
 unsigned mirror_emu_server_port(const struct mirror_emu_server *s);
+/* Another portal (a controller's host port beside its mirror port):
+ * listens on listen and serves tgt there.  Returns the listener's index
+ * (>= 1), or a negative errno and the reason in why. */
+int mirror_emu_server_add_listener(struct mirror_emu_server *s, const char *listen,
+				   struct mirror_tgt *tgt, char *why, size_t why_len);
+void mirror_emu_server_attach_at(struct mirror_emu_server *s, unsigned i, struct mirror_tgt *tgt);
+unsigned mirror_emu_server_port_at(const struct mirror_emu_server *s, unsigned i);
+const char *mirror_emu_server_portal_at(const struct mirror_emu_server *s, unsigned i);
+/* A descriptor of the program's own in the loop: cb(arg, epoll events)
+ * when it is ready.  The descriptor stays the caller's to close (after
+ * unwatch).  0, or -ENOSPC (16 at most) or an epoll errno. */
+int mirror_emu_server_watch(struct mirror_emu_server *s, int fd, uint32_t events,
+			    void (*cb)(void *arg, uint32_t events), void *arg);
+int mirror_emu_server_watch_mod(struct mirror_emu_server *s, int fd, uint32_t events);
+void mirror_emu_server_unwatch(struct mirror_emu_server *s, int fd);
+/* A timer: cb(arg, now) runs at once and then when the ms it returned
+ * have passed (-1: never again). */
+void mirror_emu_server_on_tick(struct mirror_emu_server *s, int (*cb)(void *arg, uint64_t now_ms),
+			       void *arg);
+/* The loop's monotonic clock, in ms. */
+uint64_t mirror_emu_now_ms(void);
 /* The bound address as a portal, "127.0.0.1:3260" or "[::1]:3260". */
 const char *mirror_emu_server_portal(const struct mirror_emu_server *s);
 /* Serves until mirror_emu_server_stop(); then closes the listeners and

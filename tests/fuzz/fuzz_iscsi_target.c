@@ -50,7 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		mirror_inject_add(&inj, &r);
 		cfg.inject = &inj;
 	}
-	struct mirror_tgt *t = mirror_tgt_new(&cfg, &rx);
+	struct mirror_tgt *t = NULL;
+	if (mirror_tgt_new_receiver(&cfg, &rx, &t, NULL, 0) < 0)
+		abort(); /* a valid configuration */
 	struct mirror_tgt_conn *c = t ? mirror_tgt_conn_new(t, "fuzz") : NULL;
 	if (!c)
 		abort();

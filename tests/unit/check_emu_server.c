@@ -1,6 +1,6 @@
 /* mirror-emu's socket loop (app/emu/server.c) against a stub engine, so
- * that the loop is tested on its own: this program compiles
- * app/emu/server.c itself and defines the mirror_tgt_* functions it calls.
+ * that the loop is tested on its own: the loop reaches its engine through
+ * an ops table (struct mirror_engine_ops), and this test gives it one.
  *
  * The stub echoes what it gets, and reads a few bytes as commands:
  *   'Q'  wants_close after the echo       'X'  input fails (< 0)
@@ -70,7 +70,7 @@ static void out_put(struct mirror_tgt_conn *c, const void *p, size_t n)
 	c->len += n;
 }
 
-struct mirror_tgt_conn *mirror_tgt_conn_new(struct mirror_tgt *t, const char *peer)
+static struct mirror_tgt_conn *stub_conn_new(struct mirror_tgt *t, const char *peer)
 {
 	struct mirror_tgt_conn *c = calloc(1, sizeof(*c));
 
@@ -82,7 +82,7 @@ struct mirror_tgt_conn *mirror_tgt_conn_new(struct mirror_tgt *t, const char *pe
 	return c;
 }
 
-int mirror_tgt_conn_input(struct mirror_tgt_conn *c, const uint8_t *buf, size_t len)
+static int stub_conn_input(struct mirror_tgt_conn *c, const uint8_t *buf, size_t len)
 {
 	static uint8_t big[MIB];
 
@@ -109,13 +109,13 @@ int mirror_tgt_conn_input(struct mirror_tgt_conn *c, const uint8_t *buf, size_t 
 	return 0;
 }
 
-const uint8_t *mirror_tgt_conn_output(struct mirror_tgt_conn *c, size_t *len)
+static const uint8_t *stub_conn_output(struct mirror_tgt_conn *c, size_t *len)
 {
 	*len = c->len - c->off;
 	return c->out + c->off;
 }
 
-void mirror_tgt_conn_consumed(struct mirror_tgt_conn *c, size_t n)
+static void stub_conn_consumed(struct mirror_tgt_conn *c, size_t n)
 {
 	ck_assert_uint_le(n, c->len - c->off);
 	c->off += n;
@@ -123,7 +123,7 @@ void mirror_tgt_conn_consumed(struct mirror_tgt_conn *c, size_t n)
 		c->off = c->len = 0;
 }
 
-int mirror_tgt_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms)
+static int stub_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms)
 {
 	if (!c->delay_at)
 		return -1;
@@ -135,12 +135,12 @@ int mirror_tgt_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms)
 	return (int)(c->delay_at - now_ms);
 }
 
-bool mirror_tgt_conn_wants_close(const struct mirror_tgt_conn *c)
+static bool stub_conn_wants_close(const struct mirror_tgt_conn *c)
 {
 	return c->close;
 }
 
-void mirror_tgt_conn_free(struct mirror_tgt_conn *c)
+static void stub_conn_free(struct mirror_tgt_conn *c)
 {
 	c->t->frees++;
 	c->t->conns_now--;
@@ -148,7 +148,7 @@ void mirror_tgt_conn_free(struct mirror_tgt_conn *c)
 	free(c);
 }
 
-struct json_object *mirror_tgt_stats_json(const struct mirror_tgt *t)
+static struct json_object *stub_stats_json(const struct mirror_tgt *t)
 {
 	struct json_object *o = json_object_new_object(), *stub = json_object_new_object();
 
@@ -157,6 +157,17 @@ struct json_object *mirror_tgt_stats_json(const struct mirror_tgt *t)
 	json_object_object_add(o, "stub", stub);
 	return o;
 }
+
+static const struct mirror_engine_ops stub_engine = {
+	.conn_new = stub_conn_new,
+	.conn_input = stub_conn_input,
+	.conn_output = stub_conn_output,
+	.conn_consumed = stub_conn_consumed,
+	.conn_tick = stub_conn_tick,
+	.conn_wants_close = stub_conn_wants_close,
+	.conn_free = stub_conn_free,
+	.stats_json = stub_stats_json,
+};
 
 /* ---- a server in a thread ---- */
 
@@ -193,6 +204,7 @@ static void start(struct harness *h, struct mirror_emu_config *cfg)
 	make_dir(h);
 	cfg->stats_path = h->stats;
 	cfg->tgt = &h->tgt;
+	cfg->engine = &stub_engine;
 	if (!cfg->listen || strcmp(cfg->listen, MIRROR_EMU_DEFAULT_LISTEN) == 0)
 		cfg->listen = "127.0.0.1:0";
 	rc = mirror_emu_server_new(cfg, &h->srv, why, sizeof(why));

@@ -56,7 +56,7 @@ static void rig_init(struct rig *r, enum mirror_neg_profile neg)
 
 static void rig_start(struct rig *r)
 {
-	r->t = mirror_tgt_new(&r->cfg, &r->rx);
+	ck_assert_int_eq(mirror_tgt_new_receiver(&r->cfg, &r->rx, &r->t, NULL, 0), 0);
 	ck_assert_ptr_nonnull(r->t);
 	r->c = mirror_tgt_conn_new(r->t, "test");
 	ck_assert_ptr_nonnull(r->c);
