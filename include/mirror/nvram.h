@@ -94,6 +94,50 @@ int mirror_readback_parse(const uint8_t *buf, size_t len, bool validity_only,
 			  struct mirror_readback *out);
 bool mirror_readback_block_valid(const struct mirror_readback *r, uint32_t i);
 
+/* ---- MIRROR RELEASE (harness extension, data-out, default opcode 0xC7) ----
+ *
+ * A controller pair's sender tells its partner that ranges it mirrored
+ * earlier have been written to the disk array (destaged, source Fig. 2
+ * block 223 / Fig. 5 block 536), so the partner's copies are no longer
+ * needed: the receiver marks them invalid and will not replay them after a
+ * takeover.  Sent on the same session as the mirror operations, so that
+ * it arrives before any later operation that reuses the same NVRAM.
+ *   CDB (10 bytes): 0 opcode, 1-5 reserved, 6-8 parameter list length,
+ *   9 control.
+ *   Parameter list: an 8-byte header (0-3 range count, 4-7 reserved), then
+ *   count ranges of 8 bytes (0-3 NVRAM byte address, a multiple of 512;
+ *   4-7 number of blocks, 1..2048).  Every range lies in the sender's
+ *   region; at most 128 ranges. */
+
+#define MIRROR_RELEASE_CDB_LEN 10u
+#define MIRROR_RELEASE_HEADER_BYTES 8u
+#define MIRROR_RELEASE_RANGE_BYTES 8u
+#define MIRROR_RELEASE_RANGES_MAX 128u
+#define MIRROR_RELEASE_MAX_BYTES \
+	(MIRROR_RELEASE_HEADER_BYTES + MIRROR_RELEASE_RANGES_MAX * MIRROR_RELEASE_RANGE_BYTES)
+
+struct mirror_release_range {
+	uint32_t nvram_addr;
+	uint32_t blocks;
+};
+
+struct mirror_release {
+	unsigned count;
+	struct mirror_release_range range[MIRROR_RELEASE_RANGES_MAX];
+};
+
+int mirror_release_cdb_encode(const struct mirror_profile *p, uint32_t param_len, uint8_t *cdb,
+			      size_t cap);
+/* *param_len gets the parameter list length. */
+int mirror_release_cdb_decode(const struct mirror_profile *p, const uint8_t *cdb, size_t len,
+			      uint32_t *param_len, struct mirror_findings *f);
+/* Returns the parameter list length, or MIRROR_E_NOSPACE / -EINVAL. */
+int mirror_release_encode(const struct mirror_release *r, uint8_t *buf, size_t cap);
+/* Decodes and checks a parameter list against the profile and the region
+ * its ranges must lie in (the sender's); field pointers in f. */
+int mirror_release_decode(const struct mirror_profile *p, unsigned region, const uint8_t *buf,
+			  size_t len, struct mirror_release *out, struct mirror_findings *f);
+
 /* ---- NVRAM memory for an emulator (lib/model/nvram_file.c) ----
  *
  * The data and the validity bitmap of mirror_nvram_init(), either anonymous

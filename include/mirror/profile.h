@@ -44,6 +44,7 @@ struct mirror_opcodes {
 	uint8_t small_b_to_a; /* small write into region 1, default 0xB0 */
 	uint8_t table_update; /* ARRAY TABLE UPDATE (harness), default 0xC6 */
 	uint8_t readback;     /* NVRAM READBACK (harness), default 0xC8 */
+	uint8_t release;      /* MIRROR RELEASE (harness, a pair's destage), default 0xC7 */
 };
 
 struct mirror_profile {
@@ -68,9 +69,9 @@ int mirror_profile_by_name(const char *name, struct mirror_profile *p);
 const char *mirror_profile_name_at(size_t i);
 const char *mirror_profile_summary_at(size_t i);
 
-/* Sets the five opcodes from "NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK" in hex
- * (e.g. "3c,a0,b0,c6,c8"); the name becomes "custom".  -EINVAL with a
- * reason in why. */
+/* Sets the opcodes from "NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK[,RELEASE]"
+ * in hex (e.g. "3c,a0,b0,c6,c8" or "3c,a0,b0,c6,c8,c7"); the name becomes
+ * "custom".  -EINVAL with a reason in why. */
 int mirror_profile_set_opcodes(struct mirror_profile *p, const char *list, char *why,
 			       size_t why_len);
 
@@ -112,7 +113,8 @@ enum mirror_command {
 	MIRROR_CMD_NOTIFY,
 	MIRROR_CMD_SMALL,
 	MIRROR_CMD_TABLE_UPDATE,
-	MIRROR_CMD_READBACK
+	MIRROR_CMD_READBACK,
+	MIRROR_CMD_RELEASE
 };
 enum mirror_command mirror_command_of(const struct mirror_profile *p, uint8_t op);
 

@@ -26,6 +26,7 @@
 #include <mirror/array_table.h>
 #include <mirror/codec.h>
 #include <mirror/nvram.h>
+#include <mirror/path.h>
 #include <mirror/profile.h>
 #include <mirror/sense.h>
 #include <mirror/transport.h>
@@ -65,9 +66,36 @@ struct mirror_rx_faults {
 };
 
 struct mirror_rx_stats {
-	uint64_t small_ops, large_ops, table_updates, readbacks, other_cmds;
+	uint64_t small_ops, large_ops, table_updates, readbacks, releases, other_cmds;
 	uint64_t good, check_condition, aborted;
 	uint64_t user_bytes_stored;
+};
+
+/* What a mirror operation stored, for a controller that must replay its
+ * partner's writes after a takeover (source Fig. 1: "the remaining
+ * controller can continue operations ... without any user data loss").
+ * The S/G elements in data order: the first element holds the blocks from
+ * lba on. */
+struct mirror_rx_op {
+	enum mirror_path path;
+	unsigned region;
+	int volume;               /* the array table's volume number, -1 unknown */
+	uint32_t lba, blocks;
+	uint32_t sequence;        /* large path only */
+	unsigned sg_count;
+	struct mirror_sg_element sg[MIRROR_METADATA_SG_MAX];
+};
+
+/* Hooks for such a controller's journal (all may be NULL).  invalidated:
+ * an operation passed its checks and its ranges were marked invalid
+ * (whatever older copy lay there is gone, Fig. 5 block 516); stored: all
+ * its data arrived and the ranges are valid, just before GOOD (block 524);
+ * released: MIRROR RELEASE made ranges invalid (nvram.h). */
+struct mirror_rx_journal {
+	void *arg;
+	void (*invalidated)(void *arg, const struct mirror_rx_op *op);
+	void (*stored)(void *arg, const struct mirror_rx_op *op);
+	void (*released)(void *arg, uint32_t nvram_addr, uint32_t blocks);
 };
 
 struct mirror_receiver {
@@ -78,6 +106,7 @@ struct mirror_receiver {
 	bool table_received;      /* an ARRAY TABLE UPDATE was accepted */
 	struct mirror_rx_sender senders[MIRROR_RX_SENDERS_MAX];
 	struct mirror_rx_stats stats;
+	struct mirror_rx_journal journal;
 	/* SCSI identity for INQUIRY */
 	char vendor[9], product[17], revision[5], serial[33];
 	/* last sense per sender for REQUEST SENSE is not kept: REQUEST SENSE
@@ -106,7 +135,8 @@ struct mirror_rx_action {
 };
 
 enum mirror_rx_kind { MIRROR_RX_KIND_OTHER = 0, MIRROR_RX_KIND_SMALL, MIRROR_RX_KIND_LARGE,
-		      MIRROR_RX_KIND_TABLE, MIRROR_RX_KIND_READBACK };
+		      MIRROR_RX_KIND_TABLE, MIRROR_RX_KIND_READBACK, MIRROR_RX_KIND_RELEASE };
+#define MIRROR_RX_KINDS 6
 
 /* One command.  Caller-owned storage; the receiver fills it. */
 struct mirror_rx_task {

@@ -14,7 +14,7 @@
 static void account_done(struct mirror_tgt_conn *c, struct tgt_task *k, uint8_t status)
 {
 	struct mirror_tgt_stats *st = &c->t->st;
-	unsigned kind = (unsigned)k->cmd.kind < 5 ? (unsigned)k->cmd.kind : 0;
+	unsigned kind = (unsigned)k->cmd.kind < MIRROR_RX_KINDS ? (unsigned)k->cmd.kind : 0;
 	struct mirror_tgt_kind_stats *ks = &st->kind[kind];
 	struct mirror_cost cost;
 

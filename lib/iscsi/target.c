@@ -186,12 +186,13 @@ static struct json_object *kind_json(const struct mirror_tgt_kind_stats *k)
 
 struct json_object *mirror_tgt_stats_json(const struct mirror_tgt *t)
 {
-	static const char *const names[5] = { "other", "small", "large", "table_update", "readback" };
+	static const char *const names[MIRROR_RX_KINDS] = { "other", "small", "large", "table_update",
+							      "readback", "release" };
 	struct json_object *o = json_object_new_object(), *kinds = json_object_new_object();
 	struct json_object *sense = json_object_new_object();
 	const struct mirror_tgt_stats *s = &t->st;
 
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < MIRROR_RX_KINDS; i++)
 		json_object_object_add(kinds, names[i], kind_json(&s->kind[i]));
 	json_object_object_add(o, "kinds", kinds);
 	json_object_object_add(o, "sessions_total", json_object_new_int64((int64_t)s->sessions_total));

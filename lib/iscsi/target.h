@@ -160,7 +160,7 @@ struct mirror_tgt_kind_stats {
 };
 
 struct mirror_tgt_stats {
-	struct mirror_tgt_kind_stats kind[5]; /* by enum mirror_rx_kind */
+	struct mirror_tgt_kind_stats kind[MIRROR_RX_KINDS]; /* by enum mirror_rx_kind */
 	uint64_t sessions_total, sessions_now, logins_failed;
 	uint64_t pdus_in, pdus_out, rejects, digest_errors, tmf;
 	uint64_t sense_count[16]; /* CHECK CONDITIONs by sense key */

@@ -50,6 +50,11 @@ static int table_data(struct mirror_receiver *rx, struct mirror_rx_task *t, cons
 		      uint32_t len, struct mirror_rx_action *act);
 static int readback_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
 			  const char *sender_name, struct mirror_rx_action *act);
+static int release_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
+			 const char *sender_name, struct mirror_rx_action *act);
+static void journal(struct mirror_receiver *rx, const struct mirror_rx_task *t, bool stored);
+static int release_data(struct mirror_receiver *rx, struct mirror_rx_task *t, const uint8_t *buf,
+			uint32_t len, struct mirror_rx_action *act);
 
 static const struct rx_command rx_commands[] = {
 	[MIRROR_CMD_NOTIFY] = { MIRROR_DIR_OUT, MIRROR_RX_KIND_LARGE,
@@ -61,6 +66,8 @@ static const struct rx_command rx_commands[] = {
 				      table_data },
 	[MIRROR_CMD_READBACK] = { MIRROR_DIR_IN, MIRROR_RX_KIND_READBACK,
 				  offsetof(struct mirror_rx_stats, readbacks), readback_begin, NULL },
+	[MIRROR_CMD_RELEASE] = { MIRROR_DIR_OUT, MIRROR_RX_KIND_RELEASE,
+				 offsetof(struct mirror_rx_stats, releases), release_begin, release_data },
 };
 #define RX_COMMANDS (sizeof(rx_commands) / sizeof(rx_commands[0]))
 
@@ -309,6 +316,7 @@ static int small_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
 						  e->blocks * MIRROR_BLOCK_SIZE);
 	}
 	t->ranges_invalidated = true;
+	journal(rx, t, false);
 	want(t, act, RX_PHASE_WANT_DATA, 0, mirror_small_cdb_blocks(&t->small) * MIRROR_BLOCK_SIZE);
 	return 0;
 }
@@ -330,14 +338,102 @@ static int small_data(struct mirror_receiver *rx, struct mirror_rx_task *t, cons
 		mirror_nvram_store(rx->nvram, e->descriptor * MIRROR_BLOCK_SIZE, buf + off, bytes);
 		off += bytes;
 	}
-	if (!t->faults.skip_validity)
+	if (!t->faults.skip_validity) {
 		for (unsigned i = 0; i < t->small.slots; i++) {
 			const struct mirror_small_element *e = &t->small.sg[i];
 			if (e->blocks)
 				mirror_nvram_mark_valid(rx->nvram, e->descriptor * MIRROR_BLOCK_SIZE,
 							e->blocks * MIRROR_BLOCK_SIZE);
 		}
+		journal(rx, t, true);
+	}
 	rx->stats.user_bytes_stored += off;
+	mirror_rx_respond_good(rx, t, act, NULL, 0);
+	return 0;
+}
+
+/* ---- the journal hooks (receiver.h, struct mirror_rx_journal) ---- */
+
+static void journal(struct mirror_receiver *rx, const struct mirror_rx_task *t, bool stored)
+{
+	void (*fn)(void *, const struct mirror_rx_op *) =
+		stored ? rx->journal.stored : rx->journal.invalidated;
+	struct mirror_rx_op op;
+
+	if (!fn)
+		return;
+	memset(&op, 0, sizeof(op));
+	if (t->kind == MIRROR_RX_KIND_SMALL) {
+		op.path = MIRROR_PATH_SMALL;
+		op.region = (unsigned)t->small.region;
+		op.volume = t->small.volume;
+		op.lba = t->small.lba;
+		op.blocks = mirror_small_cdb_blocks(&t->small);
+		for (unsigned i = 0; i < t->small.slots; i++) {
+			const struct mirror_small_element *e = &t->small.sg[i];
+			if (!e->blocks)
+				continue;
+			op.sg[op.sg_count].nvram_addr = e->descriptor * MIRROR_BLOCK_SIZE;
+			op.sg[op.sg_count].bytes = e->blocks * MIRROR_BLOCK_SIZE;
+			op.sg_count++;
+		}
+	} else {
+		op.path = MIRROR_PATH_LARGE;
+		op.region = t->md.region;
+		op.volume = mirror_array_table_find(&rx->table, t->md.array_serial,
+						    t->md.array_number);
+		if (op.volume < 0)
+			op.volume = -1;
+		op.lba = t->md.lba;
+		op.blocks = t->md.blocks;
+		op.sequence = t->md.sequence;
+		op.sg_count = t->md.sg_count;
+		memcpy(op.sg, t->md.sg, t->md.sg_count * sizeof(op.sg[0]));
+	}
+	fn(rx->journal.arg, &op);
+}
+
+/* ---- MIRROR RELEASE (harness extension, include/mirror/nvram.h) ---- */
+
+static int release_begin(struct mirror_receiver *rx, struct mirror_rx_task *t,
+			 const char *sender_name, struct mirror_rx_action *act)
+{
+	uint32_t plen;
+
+	(void)sender_name;
+	mirror_release_cdb_decode(&rx->profile, t->cdb, t->cdb_len, &plen, &t->findings);
+	if (!mirror_findings_first_error(&t->findings) && t->edtl != plen)
+		mirror_findings_add(&t->findings, MIRROR_RULE_DATA_LENGTH, true, 0, 0,
+				    "expected data transfer length %u is not the parameter list length %u",
+				    (unsigned)t->edtl, (unsigned)plen);
+	accept_injected(t);
+	if (mirror_findings_first_error(&t->findings)) {
+		mirror_rx_respond_findings(rx, t, act);
+		return 0;
+	}
+	want(t, act, RX_PHASE_WANT_DATA, 0, plen);
+	return 0;
+}
+
+static int release_data(struct mirror_receiver *rx, struct mirror_rx_task *t, const uint8_t *buf,
+			uint32_t len, struct mirror_rx_action *act)
+{
+	struct mirror_release r;
+
+	if (t->phase != RX_PHASE_WANT_DATA || len != t->edtl)
+		return -EINVAL;
+	/* the ranges must be the sender's: the partner's region */
+	mirror_release_decode(&rx->profile, 1u - rx->role, buf, len, &r, &t->findings);
+	if (mirror_findings_first_error(&t->findings)) {
+		mirror_rx_respond_findings(rx, t, act);
+		return 0;
+	}
+	for (unsigned i = 0; i < r.count; i++) {
+		mirror_nvram_mark_invalid(rx->nvram, r.range[i].nvram_addr,
+					  r.range[i].blocks * MIRROR_BLOCK_SIZE);
+		if (rx->journal.released)
+			rx->journal.released(rx->journal.arg, r.range[i].nvram_addr, r.range[i].blocks);
+	}
 	mirror_rx_respond_good(rx, t, act, NULL, 0);
 	return 0;
 }
@@ -390,6 +486,7 @@ static int large_metadata(struct mirror_receiver *rx, struct mirror_rx_task *t,
 	for (unsigned i = 0; i < t->md.sg_count; i++)
 		mirror_nvram_mark_invalid(rx->nvram, t->md.sg[i].nvram_addr, t->md.sg[i].bytes);
 	t->ranges_invalidated = true;
+	journal(rx, t, false);
 	uint64_t gaps = t->sender >= 0 ? rx->senders[t->sender].gaps : 0;
 	track_sequence(rx, t);
 	if (t->faults.gap_sense && t->sender >= 0 && rx->senders[t->sender].gaps != gaps) {
@@ -422,9 +519,11 @@ static int large_user(struct mirror_receiver *rx, struct mirror_rx_task *t, cons
 		mirror_nvram_store(rx->nvram, t->md.sg[i].nvram_addr, buf + off, t->md.sg[i].bytes);
 		off += t->md.sg[i].bytes;
 	}
-	if (!t->faults.skip_validity)
+	if (!t->faults.skip_validity) {
 		for (unsigned i = 0; i < t->md.sg_count; i++)
 			mirror_nvram_mark_valid(rx->nvram, t->md.sg[i].nvram_addr, t->md.sg[i].bytes);
+		journal(rx, t, true);
+	}
 	rx->stats.user_bytes_stored += off;
 	mirror_rx_respond_good(rx, t, act, NULL, 0);
 	return 0;

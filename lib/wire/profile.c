@@ -23,15 +23,15 @@ struct named_profile {
 
 static const struct named_profile named_profiles[] = {
 	{ "v1", "0x3C/0xA0/0xB0, 12-byte CDB, 20-bit descriptors (default)",
-	  { 0x3C, 0xA0, 0xB0, 0xC6, 0xC8 }, MIRROR_SMALL_CDB12_20BIT, false },
+	  { 0x3C, 0xA0, 0xB0, 0xC6, 0xC8, 0xC7 }, MIRROR_SMALL_CDB12_20BIT, false },
 	{ "v1-strict", "v1, receiver rejects non-zero bytes 1-9 of the notification CDB",
-	  { 0x3C, 0xA0, 0xB0, 0xC6, 0xC8 }, MIRROR_SMALL_CDB12_20BIT, true },
+	  { 0x3C, 0xA0, 0xB0, 0xC6, 0xC8, 0xC7 }, MIRROR_SMALL_CDB12_20BIT, true },
 	{ "v1-18bit", "v1 with an 18-bit descriptor per element (NVRAM <= 128 MiB)",
-	  { 0x3C, 0xA0, 0xB0, 0xC6, 0xC8 }, MIRROR_SMALL_CDB12_18BIT, false },
+	  { 0x3C, 0xA0, 0xB0, 0xC6, 0xC8, 0xC7 }, MIRROR_SMALL_CDB12_18BIT, false },
 	{ "v1-cdb16", "v1 with a 16-byte small CDB of up to 4 elements (64 KiB)",
-	  { 0x3C, 0xA0, 0xB0, 0xC6, 0xC8 }, MIRROR_SMALL_CDB16, false },
+	  { 0x3C, 0xA0, 0xB0, 0xC6, 0xC8, 0xC7 }, MIRROR_SMALL_CDB16, false },
 	{ "vendor", "vendor-specific opcodes 0xC1/0xE1/0xE2/0xC6/0xC8, 12-byte CDB",
-	  { 0xC1, 0xE1, 0xE2, 0xC6, 0xC8 }, MIRROR_SMALL_CDB12_20BIT, false },
+	  { 0xC1, 0xE1, 0xE2, 0xC6, 0xC8, 0xC7 }, MIRROR_SMALL_CDB12_20BIT, false },
 };
 
 #define N_PROFILES (sizeof(named_profiles) / sizeof(named_profiles[0]))
@@ -76,8 +76,8 @@ int mirror_profile_check(const struct mirror_profile *p, char *why, size_t why_l
 {
 	const char *reason = NULL;
 	char tmp[96];
-	const uint8_t ops[5] = { p->op.notify, p->op.small_a_to_b, p->op.small_b_to_a,
-				 p->op.table_update, p->op.readback };
+	const uint8_t ops[6] = { p->op.notify, p->op.small_a_to_b, p->op.small_b_to_a,
+				 p->op.table_update, p->op.readback, p->op.release };
 
 	if (p->nvram_size == 0 || p->nvram_size % MIRROR_BLOCK_SIZE)
 		reason = "NVRAM size must be a non-zero multiple of 512";
@@ -91,8 +91,8 @@ int mirror_profile_check(const struct mirror_profile *p, char *why, size_t why_l
 		reason = "the 18-bit layout addresses at most 128 MiB of NVRAM";
 	else if ((unsigned)p->small_layout > MIRROR_SMALL_CDB16)
 		reason = "unknown small-write layout";
-	for (unsigned i = 0; !reason && i < 5; i++) {
-		for (unsigned j = i + 1; j < 5; j++) {
+	for (unsigned i = 0; !reason && i < 6; i++) {
+		for (unsigned j = i + 1; j < 6; j++) {
 			if (ops[i] == ops[j]) {
 				snprintf(tmp, sizeof(tmp), "opcode 0x%02X is used for two commands",
 					 ops[i]);
@@ -112,32 +112,35 @@ int mirror_profile_set_opcodes(struct mirror_profile *p, const char *list, char 
 			       size_t why_len)
 {
 	uint8_t *slots[] = { &p->op.notify, &p->op.small_a_to_b, &p->op.small_b_to_a,
-			     &p->op.table_update, &p->op.readback };
-	uint8_t vals[5];
+			     &p->op.table_update, &p->op.readback, &p->op.release };
+	uint8_t vals[6];
 	const char *s = list;
+	unsigned n = 0;
 
-	for (unsigned i = 0; i < 5; i++) {
+	/* five, or six with MIRROR RELEASE's */
+	for (unsigned i = 0; i < 6; i++) {
 		char *end;
 		if (!isxdigit((unsigned char)*s))
 			goto bad;
 		unsigned long v = strtoul(s, &end, 16);
 		if (v > 0xFF || end == s)
 			goto bad;
-		vals[i] = (uint8_t)v;
+		vals[n++] = (uint8_t)v;
 		s = end;
-		if (i < 4 && *s++ != ',')
-			goto bad;
+		if (*s != ',')
+			break;
+		s++;
 	}
-	if (*s)
+	if (*s || n < 5)
 		goto bad;
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < n; i++)
 		*slots[i] = vals[i];
 	p->name = "custom";
 	return 0;
 bad:
 	if (why && why_len)
 		snprintf(why, why_len,
-			 "opcodes '%s': want five hex bytes NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK (e.g. 3c,a0,b0,c6,c8)",
+			 "opcodes '%s': want five or six hex bytes NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK[,RELEASE] (e.g. 3c,a0,b0,c6,c8,c7)",
 			 list);
 	return -EINVAL;
 }
@@ -223,6 +226,7 @@ enum mirror_command mirror_command_of(const struct mirror_profile *p, uint8_t op
 		{ p->op.small_b_to_a, MIRROR_CMD_SMALL },
 		{ p->op.table_update, MIRROR_CMD_TABLE_UPDATE },
 		{ p->op.readback, MIRROR_CMD_READBACK },
+		{ p->op.release, MIRROR_CMD_RELEASE },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (map[i].opcode == op)

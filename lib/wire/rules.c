@@ -66,6 +66,13 @@ static const struct mirror_rule_info rule_table[MIRROR_RULE_COUNT_] = {
 	[MIRROR_RULE_SMALL_OPCODE_ROLE] = { MIRROR_RULE_SMALL_OPCODE_ROLE, "small.opcode_role", "opcode", ERR, ILLEGAL, 0x24, 0x00, true },
 	[MIRROR_RULE_SMALL_VOLUME] = { MIRROR_RULE_SMALL_VOLUME, "small.volume", "volume number", ERR, ILLEGAL, 0x24, 0x00, true },
 	[MIRROR_RULE_SCSI_INVALID_FIELD] = { MIRROR_RULE_SCSI_INVALID_FIELD, "scsi.invalid_field", "field of a standard SCSI CDB", ERR, ILLEGAL, 0x24, 0x00, true },
+	/* MIRROR RELEASE (include/mirror/nvram.h). */
+	[MIRROR_RULE_RELEASE_OPCODE] = { MIRROR_RULE_RELEASE_OPCODE, "release.opcode", "opcode", ERR, ILLEGAL, 0x20, 0x00, false },
+	[MIRROR_RULE_RELEASE_CDB_RESERVED] = { MIRROR_RULE_RELEASE_CDB_RESERVED, "release.cdb_reserved", "reserved", ERR, ILLEGAL, 0x24, 0x00, true },
+	[MIRROR_RULE_RELEASE_PARAM_LEN] = { MIRROR_RULE_RELEASE_PARAM_LEN, "release.param_len", "parameter list length", ERR, ILLEGAL, 0x24, 0x00, true },
+	[MIRROR_RULE_RELEASE_COUNT] = { MIRROR_RULE_RELEASE_COUNT, "release.count", "range count", ERR, ILLEGAL, 0x26, 0x00, true },
+	[MIRROR_RULE_RELEASE_RESERVED] = { MIRROR_RULE_RELEASE_RESERVED, "release.reserved", "reserved", ERR, ILLEGAL, 0x26, 0x00, true },
+	[MIRROR_RULE_RELEASE_RANGE] = { MIRROR_RULE_RELEASE_RANGE, "release.range", "NVRAM range", ERR, ILLEGAL, 0x26, 0x00, true },
 };
 
 const struct mirror_rule_info *mirror_rule_info(enum mirror_rule r)
