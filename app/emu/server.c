@@ -188,6 +188,7 @@ struct conn {
 	struct src src;
 	struct mirror_tgt_conn *tc;
 	const struct mirror_engine_ops *eng;
+	unsigned lsn;     /* the listener it came in on */
 	enum conn_state state;
 	uint32_t events;  /* registered with epoll */
 	bool out_blocked; /* a send would block: waiting for EPOLLOUT */
@@ -207,6 +208,7 @@ struct listener {
 	char portal[PEER_LEN];
 	bool resting;
 	uint64_t rest_until;
+	bool paused;      /* not accepting; its connections were closed */
 };
 
 /* A descriptor of the program's own (a client transport, a timer fd). */
@@ -282,6 +284,9 @@ static int ms_until(uint64_t deadline, uint64_t now)
 		return 0;
 	return deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
 }
+
+struct conn;
+static void conn_kill(struct mirror_emu_server *s, struct conn *c, const char *reason);
 
 static int ep_set(struct mirror_emu_server *s, int op, struct src *src, uint32_t events)
 {
@@ -546,6 +551,27 @@ int mirror_emu_server_add_listener(struct mirror_emu_server *s, const char *list
 	}
 	l->tgt = tgt;
 	return (int)s->nlsn++;
+}
+
+/* A listener paused: its connections end at once (their tasks aborted) and
+ * new ones wait in the backlog, unanswered, as they would behind a cut
+ * network link; resumed: accepted again. */
+int mirror_emu_server_pause_listener(struct mirror_emu_server *s, unsigned i, bool paused)
+{
+	struct listener *l;
+
+	if (i >= s->nlsn)
+		return -EINVAL;
+	l = &s->lsn[i];
+	if (l->paused == paused)
+		return 0;
+	l->paused = paused;
+	if (paused) {
+		for (unsigned k = 0; k < s->nconns; k++)
+			if (s->conns[k]->lsn == i && s->conns[k]->state != CS_DEAD)
+				conn_kill(s, s->conns[k], "listener paused");
+	}
+	return ep_set(s, EPOLL_CTL_MOD, &l->src, paused ? 0 : EPOLLIN);
 }
 
 void mirror_emu_server_attach_at(struct mirror_emu_server *s, unsigned i, struct mirror_tgt *tgt)
@@ -889,6 +915,7 @@ static void accept_conns(struct mirror_emu_server *s, struct listener *l, uint64
 		}
 		c->src.kind = SRC_CONN;
 		c->src.fd = fd;
+		c->lsn = (unsigned)(l - s->lsn);
 		c->state = CS_OPEN;
 		c->events = EPOLLIN | EPOLLRDHUP;
 		snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -1106,7 +1133,7 @@ static int service_all(struct mirror_emu_server *s, uint64_t now)
 		if (!l->resting)
 			continue;
 		if (now >= l->rest_until) {
-			if (ep_set(s, EPOLL_CTL_MOD, &l->src, EPOLLIN) == 0)
+			if (l->paused || ep_set(s, EPOLL_CTL_MOD, &l->src, EPOLLIN) == 0)
 				l->resting = false;
 			else
 				l->rest_until = now + ACCEPT_BACKOFF_MS;

@@ -92,6 +92,9 @@ unsigned mirror_emu_server_port(const struct mirror_emu_server *s);
 int mirror_emu_server_add_listener(struct mirror_emu_server *s, const char *listen,
 				   struct mirror_tgt *tgt, char *why, size_t why_len);
 void mirror_emu_server_attach_at(struct mirror_emu_server *s, unsigned i, struct mirror_tgt *tgt);
+/* Paused: the listener's connections are closed at once and new ones are
+ * left unanswered in the backlog (a cut link); resumed: served again. */
+int mirror_emu_server_pause_listener(struct mirror_emu_server *s, unsigned i, bool paused);
 unsigned mirror_emu_server_port_at(const struct mirror_emu_server *s, unsigned i);
 const char *mirror_emu_server_portal_at(const struct mirror_emu_server *s, unsigned i);
 /* A descriptor of the program's own in the loop: cb(arg, epoll events)

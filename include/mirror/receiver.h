@@ -82,6 +82,7 @@ struct mirror_rx_op {
 	int volume;               /* the array table's volume number, -1 unknown */
 	uint32_t lba, blocks;
 	uint32_t sequence;        /* large path only */
+	const char *sender;       /* the sender's name (iSCSI initiator), or NULL */
 	unsigned sg_count;
 	struct mirror_sg_element sg[MIRROR_METADATA_SG_MAX];
 };
@@ -90,12 +91,14 @@ struct mirror_rx_op {
  * an operation passed its checks and its ranges were marked invalid
  * (whatever older copy lay there is gone, Fig. 5 block 516); stored: all
  * its data arrived and the ranges are valid, just before GOOD (block 524);
- * released: MIRROR RELEASE made ranges invalid (nvram.h). */
+ * released: MIRROR RELEASE made ranges invalid (nvram.h); table: a sender
+ * pushed an array table (ARRAY TABLE UPDATE) that is now in force. */
 struct mirror_rx_journal {
 	void *arg;
 	void (*invalidated)(void *arg, const struct mirror_rx_op *op);
 	void (*stored)(void *arg, const struct mirror_rx_op *op);
 	void (*released)(void *arg, uint32_t nvram_addr, uint32_t blocks);
+	void (*table)(void *arg, const char *sender, uint32_t generation);
 };
 
 struct mirror_receiver {
@@ -151,13 +154,15 @@ struct mirror_rx_task {
 	struct mirror_findings findings;
 	bool ranges_invalidated;
 	int sender;              /* index into rx->senders or -1 */
+	const char *sender_name; /* as given to mirror_rx_begin (valid until end) */
 	struct mirror_rx_faults faults;
 	uint8_t *buf;            /* data-in storage (owned, freed by end) */
 	uint32_t buf_len;
 	uint8_t inline_buf[256]; /* small data-in answers without allocation */
 };
 
-/* sender_name identifies the sender for sequence tracking (NULL: none);
+/* sender_name identifies the sender for sequence tracking and the journal
+ * (NULL: none) and must stay valid until mirror_rx_end;
  * faults may be NULL. */
 int mirror_rx_begin(struct mirror_receiver *rx, struct mirror_rx_task *t, const uint8_t *cdb,
 		    size_t cdb_len, enum mirror_xfer_dir dir, uint32_t edtl,

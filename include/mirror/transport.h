@@ -62,6 +62,9 @@ struct mirror_transport *mirror_transport_open(const char *target,
 					       const struct mirror_transport_opts *opts,
 					       char *err, size_t err_len);
 void mirror_transport_close(struct mirror_transport *t);
+/* Closes at once, without a logout or any wait: for a peer that may have
+ * stopped answering.  Outstanding commands complete with -ECANCELED. */
+void mirror_transport_abort(struct mirror_transport *t);
 /* Exit status (sg3_utils) for a failed mirror_transport_open of target:
  * MIRROR_EXIT_FILE_ERROR for a device path that cannot be opened (as
  * sg_raw), MIRROR_EXIT_TRANSPORT for a network target; MIRROR_EXIT_SYNTAX

@@ -363,6 +363,7 @@ static void journal(struct mirror_receiver *rx, const struct mirror_rx_task *t, 
 	if (!fn)
 		return;
 	memset(&op, 0, sizeof(op));
+	op.sender = t->sender_name;
 	if (t->kind == MIRROR_RX_KIND_SMALL) {
 		op.path = MIRROR_PATH_SMALL;
 		op.region = (unsigned)t->small.region;
@@ -588,6 +589,8 @@ static int table_data(struct mirror_receiver *rx, struct mirror_rx_task *t, cons
 		return 0;
 	}
 	rx->table_received = true;
+	if (rx->journal.table && !t->faults.keep_table)
+		rx->journal.table(rx->journal.arg, t->sender_name, rx->table.generation);
 	mirror_rx_respond_good(rx, t, act, NULL, 0);
 	return 0;
 }
@@ -663,6 +666,7 @@ int mirror_rx_begin(struct mirror_receiver *rx, struct mirror_rx_task *t, const 
 	t->cdb_len = (unsigned)cdb_len;
 	t->dir = dir;
 	t->edtl = edtl;
+	t->sender_name = sender_name;
 	if (faults)
 		t->faults = *faults;
 

@@ -849,7 +849,7 @@ static void iscsi_close(struct mirror_transport *t)
 {
 	struct iscsi_transport *it = to_it(t);
 
-	if (it->ctx && it->phase == PH_READY && !it->active) {
+	if (it->ctx && it->phase == PH_READY && !it->active && !t->abort) {
 		/* A clean logout, so that the target does not log a dropped
 		 * connection; bounded, as the target may be the problem. */
 		if (iscsi_logout_async(it->ctx, logout_cb, it) == 0) {

@@ -40,6 +40,7 @@ struct mirror_transport {
 	const struct mirror_transport_ops *ops;
 	struct mirror_transport_opts opts; /* defaults resolved; strings not kept */
 	char error[MIRROR_TRANSPORT_ERR_MAX];
+	bool abort;  /* close without any exchange with the peer */
 };
 
 /* Defaults of struct mirror_transport_opts (transport.h). */

@@ -118,6 +118,14 @@ void mirror_transport_close(struct mirror_transport *t)
 		t->ops->close(t);
 }
 
+void mirror_transport_abort(struct mirror_transport *t)
+{
+	if (!t)
+		return;
+	t->abort = true;
+	t->ops->close(t);
+}
+
 const char *mirror_transport_kind(const struct mirror_transport *t)
 {
 	return t ? t->ops->kind : "none";

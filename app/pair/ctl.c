@@ -1,0 +1,312 @@
+/* A controller's life cycle and clock (ctl.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/pair/ctl.h"
+#include "base/log.h"
+#include "base/why.h"
+
+/* The clock's period: destage, the link's deadlines; the heartbeat runs
+ * every heartbeat_ms on top. */
+#define TICK_MS 5
+
+void ctl_config_init(struct ctl_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	mirror_profile_init(&c->profile);
+	c->host_listen = "127.0.0.1:0";
+	c->mirror_listen = "127.0.0.1:0";
+	c->heartbeat_ms = 100;
+	c->dead_ms = 1000;
+	c->link_timeout_ms = 1000;
+	c->destage_delay_ms = 50;
+	c->transition_secs = 2;
+	c->queue_depth = 64;
+	c->log_level = MIRROR_LOG_INFO;
+}
+
+uint64_t ctl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ctl_now_ms(void)
+{
+	return ctl_now_ns() / 1000000u;
+}
+
+bool ctl_owns(const struct ctl *c, uint32_t lun)
+{
+	return lun < c->layout.luns && c->layout.owner[lun] == c->cfg.role;
+}
+
+static const char *const mode_names[] = { "whole", "alone", "takeover", "rejoining" };
+
+void ctl_set_mode(struct ctl *c, enum ctl_mode m)
+{
+	if (c->mode != m)
+		mirror_log(MIRROR_LOG_INFO, "mode %s -> %s", mode_names[c->mode], mode_names[m]);
+	c->mode = m;
+	ctl_alua_update(c);
+}
+
+/* The ALUA states of every LUN as this port shows them (SPC-4 5.15): the
+ * owner's group active/optimized, the other standby; transitioning while
+ * a takeover replays or a failback destages; a dead partner's group
+ * unavailable. */
+void ctl_alua_update(struct ctl *c)
+{
+	for (uint32_t i = 0; i < c->layout.luns; i++) {
+		uint8_t local, remote;
+		bool mine = ctl_owns(c, i);
+		bool partner_home = c->layout.home[i] != c->cfg.role;
+		if (c->mode == MODE_REJOINING) {
+			local = MIRROR_ALUA_STANDBY;
+		} else if (c->mode == MODE_TAKEOVER && !mine) {
+			local = MIRROR_ALUA_TRANSITIONING;
+		} else if (mine && c->handing_back && partner_home) {
+			local = MIRROR_ALUA_TRANSITIONING;
+		} else {
+			local = mine ? MIRROR_ALUA_ACTIVE_OPTIMIZED : MIRROR_ALUA_STANDBY;
+		}
+		if (c->partner.dead || (!c->partner.alive && c->mode != MODE_REJOINING))
+			remote = MIRROR_ALUA_UNAVAILABLE;
+		else
+			remote = mine ? MIRROR_ALUA_STANDBY : MIRROR_ALUA_ACTIVE_OPTIMIZED;
+		if (local != c->alua_local[i] || remote != c->alua_remote[i]) {
+			c->alua_local[i] = local;
+			c->alua_remote[i] = remote;
+			mirror_sbc_alua_set(&c->lu[i], local, remote);
+		}
+	}
+}
+
+static int tick(void *arg, uint64_t now)
+{
+	struct ctl *c = arg;
+
+	if (c->stopping)
+		return -1;
+	link_tick(c, now);
+	if (now >= c->next_hb_ms) {
+		failover_tick(c, now);
+		c->next_hb_ms = now + c->cfg.heartbeat_ms;
+	}
+	destage_tick(c, now, 256);
+	return TICK_MS;
+}
+
+static int open_ports(struct ctl *c, char *why, size_t why_len)
+{
+	struct mirror_emu_config ec;
+	struct mirror_tgt_config tc;
+	char name[128], portal[64];
+	int rc;
+
+	mirror_emu_config_init(&ec);
+	ec.listen = c->cfg.mirror_listen;
+	ec.stats_path = c->cfg.stats_path;
+	ec.stats_json = ctl_stats_json;
+	ec.stats_arg = c;
+	rc = mirror_emu_server_new(&ec, &c->srv, why, why_len);
+	if (rc < 0)
+		return rc;
+	c->mirror_idx = 0;
+	rc = mirror_emu_server_add_listener(c->srv, c->cfg.host_listen, NULL, why, why_len);
+	if (rc < 0)
+		return rc;
+	c->host_idx = (unsigned)rc;
+
+	/* the mirror port: the receiver, LUN 0 */
+	mirror_tgt_config_init(&tc);
+	snprintf(name, sizeof(name), "%s:pair-%s-mirror", MIRROR_IQN_PREFIX, c->name);
+	snprintf(portal, sizeof(portal), "%s", mirror_emu_server_portal_at(c->srv, c->mirror_idx));
+	tc.target_name = name;
+	tc.portal = portal;
+	rc = mirror_tgt_new_receiver(&tc, &c->rx, &c->mirror_tgt, why, why_len);
+	if (rc < 0)
+		return rc;
+	mirror_emu_server_attach_at(c->srv, c->mirror_idx, c->mirror_tgt);
+
+	/* the host port: one target on both controllers, a portal group each */
+	mirror_tgt_config_init(&tc);
+	snprintf(name, sizeof(name), "%s:pair", MIRROR_IQN_PREFIX);
+	snprintf(portal, sizeof(portal), "%s", mirror_emu_server_portal_at(c->srv, c->host_idx));
+	tc.target_name = name;
+	tc.portal = portal;
+	tc.portal_group_tag = (uint16_t)(c->cfg.role + 1);
+	tc.neg = MIRROR_NEG_MODERN; /* hosts send immediate data */
+	rc = mirror_tgt_new(&tc, &ctl_host_lu_ops, c, &c->host_tgt, why, why_len);
+	if (rc < 0)
+		return rc;
+	mirror_emu_server_attach_at(c->srv, c->host_idx, c->host_tgt);
+	return 0;
+}
+
+static int open_luns(struct ctl *c, char *why, size_t why_len)
+{
+	uint32_t luns[PAIR_LUNS_MAX];
+
+	c->port.local_tpg = (uint16_t)(c->cfg.role + 1);
+	c->port.remote_tpg = (uint16_t)(2 - c->cfg.role);
+	c->port.local_rel_port = (uint16_t)(c->cfg.role + 1);
+	c->port.remote_rel_port = (uint16_t)(2 - c->cfg.role);
+	for (uint32_t i = 0; i < c->layout.luns; i++) {
+		struct mirror_sbc_lu_config lc;
+		luns[i] = i;
+		memset(&lc, 0, sizeof(lc));
+		lc.lun = i;
+		lc.blocks = c->layout.lun_blocks;
+		/* NAA 6 (IEEE registered extended): the same on both
+		 * controllers, from the array's serial and the LUN */
+		lc.naa[0] = 0x60;
+		memcpy(lc.naa + 1, c->layout.array_serial, 8);
+		lc.naa[15] = (uint8_t)i;
+		snprintf(lc.serial, sizeof(lc.serial), "%02X%02X%02X%02X%02X%02X%02X%02X-%02u",
+			 c->layout.array_serial[0], c->layout.array_serial[1],
+			 c->layout.array_serial[2], c->layout.array_serial[3],
+			 c->layout.array_serial[4], c->layout.array_serial[5],
+			 c->layout.array_serial[6], c->layout.array_serial[7], (unsigned)i);
+		lc.transition_secs = c->cfg.transition_secs;
+		int rc = mirror_sbc_lu_init(&c->lu[i], &lc, &c->port, why, why_len);
+		if (rc < 0)
+			return rc;
+		c->alua_local[i] = c->alua_remote[i] = 0xff; /* forces the first update */
+	}
+	mirror_sbc_port_set_luns(&c->port, luns, c->layout.luns);
+	return 0;
+}
+
+int ctl_open(struct ctl *c, const struct ctl_config *cfg, char *why, size_t why_len)
+{
+	char path[512];
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->cfg = *cfg;
+	c->name[0] = cfg->role ? 'b' : 'a';
+	c->pid = (uint32_t)getpid();
+	if (getrandom(&c->incarnation, sizeof(c->incarnation), 0) != sizeof(c->incarnation))
+		c->incarnation = ctl_now_ns() ^ ((uint64_t)c->pid << 32);
+	c->control_fd = -1;
+	c->partner.pidfd = -1;
+	c->link.watched_fd = c->link.pipe_rd = c->link.pipe_wr = -1;
+	mirror_hist_init(&c->write_lat);
+	mirror_hist_init(&c->read_lat);
+	c->started_ms = ctl_now_ms();
+
+	snprintf(path, sizeof(path), "%s/array/state", cfg->dir);
+	rc = pair_state_open(path, &c->state, why, why_len);
+	if (rc < 0)
+		return rc;
+	rc = pair_state_read_layout(c->state, &c->layout);
+	if (rc < 0)
+		return mirror_fail(rc, why, why_len, "%s: cannot read the layout", path);
+	snprintf(path, sizeof(path), "%s/array", cfg->dir);
+	rc = mirror_raid5_open(path, &c->array, why, why_len);
+	if (rc < 0)
+		return rc;
+
+	snprintf(path, sizeof(path), "%s/nvram-%s", cfg->dir, c->name);
+	rc = mirror_nvram_mem_open(&c->mem, &cfg->profile, path, why, why_len);
+	if (rc < 0)
+		return rc;
+	/* battery-backed, but what it held was replayed by the partner or is
+	 * older than the array (failover.c, failover_startup): a clean start */
+	memset(c->mem.bitmap, 0, mirror_nvram_bitmap_bytes(cfg->profile.nvram_size));
+	if ((rc = mirror_nvram_init(&c->nv, &cfg->profile, c->mem.data, c->mem.bitmap)) < 0 ||
+	    (rc = mirror_rx_init(&c->rx, &cfg->profile, cfg->role, &c->nv)) < 0)
+		return mirror_fail(rc, why, why_len, "NVRAM: %s", mirror_strerror(rc));
+	snprintf(c->rx.product, sizeof(c->rx.product), "PAIR MIRROR %c", cfg->role ? 'B' : 'A');
+	if ((rc = pair_journal_init(&c->journal, &cfg->profile, 1u - cfg->role)) < 0)
+		return mirror_fail(rc, why, why_len, "journal: out of memory");
+	pair_journal_attach(&c->journal, &c->rx);
+	rc = pair_cache_init(&c->cache, &c->nv, &cfg->profile, cfg->role, c->layout.luns,
+			     c->layout.lun_blocks,
+			     (mirror_region_end(&cfg->profile, cfg->role) -
+			      mirror_region_start(&cfg->profile, cfg->role)) / 4096u + 64u);
+	if (rc < 0)
+		return mirror_fail(rc, why, why_len, "cache: out of memory");
+	c->scratch = malloc(MIRROR_OP_DATA_OUT_MAX);
+	if (!c->scratch)
+		return mirror_fail(-ENOMEM, why, why_len, "out of memory");
+
+	/* our array table: every volume of the pair (Fig. 4, 427) */
+	mirror_array_table_init(&c->table);
+	for (uint32_t i = 0; i < c->layout.luns; i++)
+		mirror_array_table_add(&c->table, (uint8_t)i, get_be64(c->layout.array_serial),
+				       (uint8_t)i);
+
+	rc = open_luns(c, why, why_len);
+	if (rc < 0)
+		return rc;
+	rc = open_ports(c, why, why_len);
+	if (rc < 0)
+		return rc;
+	rc = control_open(c, why, why_len);
+	if (rc < 0)
+		return rc;
+	link_init(c);
+	failover_startup(c);
+	mirror_emu_server_on_tick(c->srv, tick, c);
+	return 0;
+}
+
+int ctl_run(struct ctl *c)
+{
+	int rc = mirror_emu_server_run(c->srv);
+
+	/* a clean stop: everything on the array, the partner told */
+	c->stopping = true;
+	if (c->mode != MODE_REJOINING && destage_all(c) == 0)
+		host_ack_destaged(c);
+	link_shutdown(c);
+	struct pair_heartbeat h;
+	memset(&h, 0, sizeof(h));
+	h.pid = c->pid;
+	h.incarnation = c->incarnation;
+	h.counter = ++c->hb_counter;
+	h.mono_ms = ctl_now_ms();
+	h.status = PAIR_CTL_STOPPED;
+	h.mirror_epoch = c->mirror_epoch;
+	pair_state_write_heartbeat(c->state, c->cfg.role, &h);
+	return rc;
+}
+
+void ctl_stop(struct ctl *c)
+{
+	if (c->srv)
+		mirror_emu_server_stop(c->srv);
+}
+
+void ctl_close(struct ctl *c)
+{
+	char why[256];
+
+	control_close(c);
+	if (c->srv)
+		mirror_emu_server_free(c->srv);
+	if (c->host_tgt)
+		mirror_tgt_free(c->host_tgt);
+	if (c->mirror_tgt)
+		mirror_tgt_free(c->mirror_tgt);
+	if (c->partner.pidfd >= 0)
+		close(c->partner.pidfd);
+	pair_cache_free(&c->cache);
+	pair_journal_free(&c->journal);
+	mirror_nvram_mem_close(&c->mem, why, sizeof(why));
+	if (c->array)
+		mirror_raid5_close(c->array);
+	pair_state_close(c->state);
+	free(c->scratch);
+}

@@ -1,0 +1,266 @@
+/* mirror-ctl: one controller of the emulated active-active pair
+ * (mirror-pair(1) starts two).  Thin: options here; the controller is
+ * app/pair/. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mirror/mirror.h>
+
+#include "app/pair/ctl.h"
+#include "base/log.h"
+
+#define PROG "mirror-ctl"
+
+static const char usage_text[] =
+	"Usage: mirror-ctl --dir DIR --id a|b [OPTIONS]\n"
+	"One controller of an emulated active-active pair: a host port of SBC LUNs with\n"
+	"implicit ALUA, a mirror port, a mirror link to its partner, destage to the\n"
+	"pair's RAID-5 disk array, failure detection, fencing, takeover and failback.\n"
+	"Normally started by mirror-pair(1), which creates DIR.\n"
+	"\n"
+	"  -d, --dir DIR               the pair's directory (array/, nvram-a, nvram-b)\n"
+	"  -i, --id a|b                which controller this is\n"
+	"      --host-listen ADDR      host port (default 127.0.0.1:0, a free port)\n"
+	"      --mirror-listen ADDR    mirror port (default 127.0.0.1:0)\n"
+	"  -p, --profile NAME          wire profile (default v1)\n"
+	"  -O, --opcodes LIST          custom opcodes in hex (N,A,B,T,R[,RELEASE])\n"
+	"  -n, --nvram-size SIZE       NVRAM size (default 128M)\n"
+	"      --region-split ADDR     first byte of region 1 (default half)\n"
+	"      --heartbeat MS          heartbeat period on link and disk (default 100)\n"
+	"      --dead MS               partner's disk heartbeat this old: dead (default 1000)\n"
+	"      --link-timeout MS       a mirror command this late: link down (default 1000)\n"
+	"      --destage-delay MS      a write stays cached at least this long (default 50)\n"
+	"      --transition-time S     RTPG's implicit transition time (default 2)\n"
+	"      --queue-depth N         mirror link commands outstanding (default 64)\n"
+	"      --fence-cmd CMD         fence the partner with CMD (sh -c; $MIRROR_FENCE_PID)\n"
+	"                              instead of SIGKILL through a pidfd\n"
+	"      --no-mirror             acknowledge without mirroring (benchmark only)\n"
+	"      --deviate NAME          a deliberate bug (repeatable; --list-deviations)\n"
+	"      --fault POINT[:N[:ACTION]]  at the Nth event of POINT: kill (default),\n"
+	"                              freeze or cut-link (mirror-pair(1), FAULT POINTS)\n"
+	"      --stats-socket PATH     counters (default DIR/ctl-ID.stats)\n"
+	"      --control-socket PATH   commands (default DIR/ctl-ID.ctl)\n"
+	"      --list-deviations       list the deviations and exit\n"
+	"  -v, --verbose / -q, --quiet more or less log\n"
+	"  -V, --version / -h, --help\n"
+	"\n"
+	"SIGTERM or SIGINT stops it cleanly (everything destaged first).  Exit status:\n"
+	"0 clean stop, 1 syntax error, 15 file error (array, NVRAM, state), 35 cannot\n"
+	"listen, 99 other.\n";
+
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
+
+enum {
+	O_HOST = 256, O_MIRROR, O_SPLIT, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
+	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV
+};
+
+static const struct option long_opts[] = {
+	{ "dir", required_argument, NULL, 'd' },
+	{ "id", required_argument, NULL, 'i' },
+	{ "host-listen", required_argument, NULL, O_HOST },
+	{ "mirror-listen", required_argument, NULL, O_MIRROR },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "opcodes", required_argument, NULL, 'O' },
+	{ "nvram-size", required_argument, NULL, 'n' },
+	{ "region-split", required_argument, NULL, O_SPLIT },
+	{ "heartbeat", required_argument, NULL, O_HB },
+	{ "dead", required_argument, NULL, O_DEAD },
+	{ "link-timeout", required_argument, NULL, O_LINK },
+	{ "destage-delay", required_argument, NULL, O_DESTAGE },
+	{ "transition-time", required_argument, NULL, O_TRANS },
+	{ "queue-depth", required_argument, NULL, O_QD },
+	{ "fence-cmd", required_argument, NULL, O_FENCE },
+	{ "no-mirror", no_argument, NULL, O_NOMIRROR },
+	{ "deviate", required_argument, NULL, O_DEVIATE },
+	{ "fault", required_argument, NULL, O_FAULT },
+	{ "stats-socket", required_argument, NULL, O_STATS },
+	{ "control-socket", required_argument, NULL, O_CONTROL },
+	{ "list-deviations", no_argument, NULL, O_LISTDEV },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static struct ctl g_ctl;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	ctl_stop(&g_ctl);
+}
+
+static int ms_option(const char *name, const char *arg, uint64_t lo, uint64_t hi, unsigned *out)
+{
+	uint64_t v;
+
+	if (mirror_parse_count(arg, lo, hi, &v) < 0)
+		return syntax_error("--%s '%s': want a number of %s from %llu to %llu", name, arg,
+				    strcmp(name, "transition-time") == 0 ? "seconds" : "milliseconds",
+				    (unsigned long long)lo, (unsigned long long)hi);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static void list_deviations(void)
+{
+	for (unsigned d = 0; d < DEV_COUNT_; d++)
+		printf("%-20s %s\n", pair_deviation_name(d), pair_deviation_text(d));
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl_config cfg;
+	struct mirror_profile_options po;
+	char why[512], stats_path[512];
+	const char *id = NULL;
+	int opt, rc, verbosity = 0;
+	uint64_t qd;
+
+	ctl_config_init(&cfg);
+	memset(&po, 0, sizeof(po));
+	while ((opt = getopt_long(argc, argv, "d:i:p:O:n:vqVh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			cfg.dir = optarg;
+			break;
+		case 'i':
+			id = optarg;
+			break;
+		case O_HOST:
+			cfg.host_listen = optarg;
+			break;
+		case O_MIRROR:
+			cfg.mirror_listen = optarg;
+			break;
+		case 'p':
+			po.name = optarg;
+			break;
+		case 'O':
+			po.opcodes = optarg;
+			break;
+		case 'n':
+			po.nvram_size = optarg;
+			break;
+		case O_SPLIT:
+			po.region_split = optarg;
+			break;
+		case O_HB:
+			if (ms_option("heartbeat", optarg, 10, 10000, &cfg.heartbeat_ms) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_DEAD:
+			if (ms_option("dead", optarg, 50, 600000, &cfg.dead_ms) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_LINK:
+			if (ms_option("link-timeout", optarg, 50, 600000, &cfg.link_timeout_ms) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_DESTAGE:
+			if (ms_option("destage-delay", optarg, 0, 600000, &cfg.destage_delay_ms) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_TRANS:
+			if (ms_option("transition-time", optarg, 0, 255, &cfg.transition_secs) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_QD:
+			if (mirror_parse_count(optarg, 1, 256, &qd) < 0)
+				return syntax_error("--queue-depth '%s': want 1..256", optarg);
+			cfg.queue_depth = (unsigned)qd;
+			break;
+		case O_FENCE:
+			cfg.fence_cmd = optarg;
+			break;
+		case O_NOMIRROR:
+			cfg.no_mirror = true;
+			break;
+		case O_DEVIATE: {
+			int d = pair_deviation_parse(optarg);
+			if (d < 0)
+				return syntax_error("--deviate '%s': no such deviation (--list-deviations)",
+						    optarg);
+			cfg.deviate[d] = true;
+			break;
+		}
+		case O_FAULT:
+			if (pair_fault_parse(optarg, &cfg.fault, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
+			break;
+		case O_STATS:
+			cfg.stats_path = optarg;
+			break;
+		case O_CONTROL:
+			cfg.control_path = optarg;
+			break;
+		case O_LISTDEV:
+			list_deviations();
+			return MIRROR_EXIT_OK;
+		case 'v':
+			verbosity++;
+			break;
+		case 'q':
+			verbosity--;
+			break;
+		case 'V':
+			printf("%s %s\n", PROG, mirror_version());
+			return MIRROR_EXIT_OK;
+		case 'h':
+			fputs(usage_text, stdout);
+			return MIRROR_EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return MIRROR_EXIT_SYNTAX;
+		}
+	}
+	if (optind < argc)
+		return syntax_error("unexpected argument '%s'", argv[optind]);
+	if (!cfg.dir)
+		return syntax_error("--dir DIR is required (the pair's directory)");
+	if (!id || (strcmp(id, "a") && strcmp(id, "b")))
+		return syntax_error("--id: want a or b%s%s", id ? ", not " : "", id ? id : "");
+	cfg.role = id[0] == 'b';
+	if (mirror_profile_from_options(&po, &cfg.profile, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
+	if (cfg.dead_ms <= cfg.heartbeat_ms)
+		return syntax_error("--dead %u must be longer than --heartbeat %u", cfg.dead_ms,
+				    cfg.heartbeat_ms);
+	if (!cfg.stats_path) {
+		snprintf(stats_path, sizeof(stats_path), "%s/ctl-%s.stats", cfg.dir, id);
+		cfg.stats_path = stats_path;
+	}
+	static char ident[16];
+	snprintf(ident, sizeof(ident), "mirror-ctl-%s", id);
+	mirror_log_set_ident(ident);
+	mirror_log_set_level((enum mirror_log_level)(MIRROR_LOG_INFO + verbosity));
+
+	rc = ctl_open(&g_ctl, &cfg, why, sizeof(why));
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		ctl_close(&g_ctl);
+		return rc == -EADDRINUSE || rc == -EADDRNOTAVAIL || rc == -EACCES
+			       ? MIRROR_EXIT_TRANSPORT
+			       : (rc == -EINVAL ? MIRROR_EXIT_SYNTAX : MIRROR_EXIT_FILE_ERROR);
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	mirror_log(MIRROR_LOG_INFO, "controller %s: host port %s, mirror port %s", id,
+		   mirror_emu_server_portal_at(g_ctl.srv, g_ctl.host_idx),
+		   mirror_emu_server_portal_at(g_ctl.srv, g_ctl.mirror_idx));
+	rc = ctl_run(&g_ctl);
+	ctl_close(&g_ctl);
+	return rc < 0 ? MIRROR_EXIT_OTHER : MIRROR_EXIT_OK;
+}

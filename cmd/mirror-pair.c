@@ -1,0 +1,278 @@
+/* mirror-pair: starts an emulated active-active controller pair on
+ * loopback and supervises it, or sends a command to one that runs.  Thin:
+ * options here; the supervisor is app/pair/launcher.c, the controllers
+ * mirror-ctl(1). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mirror/mirror.h>
+
+#include "app/pair/ctl.h"
+#include "app/pair/launcher.h"
+
+#define PROG "mirror-pair"
+
+static const char usage_text[] =
+	"Usage: mirror-pair --dir DIR [OPTIONS]        start a pair, stay in the foreground\n"
+	"       mirror-pair --dir DIR COMMAND [a|b]    tell a running pair:\n"
+	"           kill a|b, freeze a|b, thaw a|b, restart a|b, cut-link, heal-link,\n"
+	"           status, stop\n"
+	"An emulated active-active RAID controller pair (mirror-ctl(1) x 2) on free\n"
+	"loopback ports over a fresh RAID-5 disk array in DIR.  Once both controllers\n"
+	"serve writes it writes the state file (--state, default DIR/state.json); SIGTERM\n"
+	"or SIGINT stops everything it started.\n"
+	"\n"
+	"  -d, --dir DIR               the pair's directory (created)\n"
+	"      --state FILE            the state file (default DIR/state.json)\n"
+	"      --reuse                 use the array already in DIR\n"
+	"  -l, --luns N                host LUNs (default 2; even at A, odd at B)\n"
+	"      --lun-size SIZE         each LUN (default 64M)\n"
+	"      --disks N               RAID-5 member disks (default 5, at least 3)\n"
+	"      --chunk SIZE            RAID-5 chunk (default 64K)\n"
+	"  -p, --profile NAME          wire profile; -O, --opcodes LIST; -n, --nvram-size\n"
+	"                              SIZE; --region-split ADDR (as mirror-ctl(1))\n"
+	"      --heartbeat MS, --dead MS, --link-timeout MS, --destage-delay MS,\n"
+	"      --transition-time S, --queue-depth N, --fence-cmd CMD, --no-mirror\n"
+	"                              passed to both controllers (mirror-ctl(1))\n"
+	"      --deviate NAME[@a|@b]   a deliberate bug, in both controllers or one\n"
+	"      --list-deviations       list them and exit\n"
+	"      --fault SPEC@a|@b       a fault point in one controller (mirror-ctl(1))\n"
+	"      --ctl PATH              the mirror-ctl program (default: beside mirror-pair)\n"
+	"  -j, --json                  commands: print the answer as JSON\n"
+	"  -q, --quiet                 no progress lines\n"
+	"  -V, --version / -h, --help\n"
+	"\n"
+	"Exit status: 0 stopped cleanly (or a command done), 1 syntax error, 15 file\n"
+	"error (DIR, no pair running), 99 a controller failed to start or a command failed.\n";
+
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
+
+enum {
+	O_STATE = 256, O_REUSE, O_LUNSIZE, O_DISKS, O_CHUNK, O_SPLIT, O_HB, O_DEAD, O_LINK,
+	O_DESTAGE, O_TRANS, O_QD, O_FENCE, O_NOMIRROR, O_DEVIATE, O_LISTDEV, O_FAULT, O_CTL
+};
+
+static const struct option long_opts[] = {
+	{ "dir", required_argument, NULL, 'd' },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "reuse", no_argument, NULL, O_REUSE },
+	{ "luns", required_argument, NULL, 'l' },
+	{ "lun-size", required_argument, NULL, O_LUNSIZE },
+	{ "disks", required_argument, NULL, O_DISKS },
+	{ "chunk", required_argument, NULL, O_CHUNK },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "opcodes", required_argument, NULL, 'O' },
+	{ "nvram-size", required_argument, NULL, 'n' },
+	{ "region-split", required_argument, NULL, O_SPLIT },
+	{ "heartbeat", required_argument, NULL, O_HB },
+	{ "dead", required_argument, NULL, O_DEAD },
+	{ "link-timeout", required_argument, NULL, O_LINK },
+	{ "destage-delay", required_argument, NULL, O_DESTAGE },
+	{ "transition-time", required_argument, NULL, O_TRANS },
+	{ "queue-depth", required_argument, NULL, O_QD },
+	{ "fence-cmd", required_argument, NULL, O_FENCE },
+	{ "no-mirror", no_argument, NULL, O_NOMIRROR },
+	{ "deviate", required_argument, NULL, O_DEVIATE },
+	{ "list-deviations", no_argument, NULL, O_LISTDEV },
+	{ "fault", required_argument, NULL, O_FAULT },
+	{ "ctl", required_argument, NULL, O_CTL },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* An option passed to both controllers as it was given. */
+static int pass(struct pair_launch *l, const char *name, const char *arg)
+{
+	if (l->nargs + 2 > PAIR_ARGS_MAX)
+		return syntax_error("too many controller options");
+	l->args[l->nargs++] = name;
+	if (arg)
+		l->args[l->nargs++] = arg;
+	return 0;
+}
+
+/* "NAME@a" -> one controller; "NAME" -> both (-1). */
+static int split_at(char *arg, int *which)
+{
+	char *at = strrchr(arg, '@');
+
+	*which = -1;
+	if (!at)
+		return 0;
+	*at = '\0';
+	if (strcmp(at + 1, "a") == 0)
+		*which = 0;
+	else if (strcmp(at + 1, "b") == 0)
+		*which = 1;
+	else
+		return -1;
+	return 0;
+}
+
+static int pass_one(struct pair_launch *l, int which, const char *name, const char *arg)
+{
+	for (int i = 0; i < 2; i++) {
+		if (which >= 0 && which != i)
+			continue;
+		if (l->nargs_ctl[i] + 2 > sizeof(l->args_ctl[i]) / sizeof(l->args_ctl[i][0]))
+			return syntax_error("too many options for controller %c", "ab"[i]);
+		l->args_ctl[i][l->nargs_ctl[i]++] = name;
+		l->args_ctl[i][l->nargs_ctl[i]++] = arg;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pair_launch l;
+	uint64_t v;
+	int opt;
+	bool json = false;
+	char why[256];
+
+	pair_launch_init(&l);
+	while ((opt = getopt_long(argc, argv, "d:l:p:O:n:jqVh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			l.dir = optarg;
+			break;
+		case O_STATE:
+			l.state_path = optarg;
+			break;
+		case O_REUSE:
+			l.reuse = true;
+			break;
+		case 'l':
+			if (mirror_parse_count(optarg, 1, PAIR_LUNS_MAX, &v) < 0)
+				return syntax_error("--luns '%s': want 1..%u", optarg, PAIR_LUNS_MAX);
+			l.luns = (uint32_t)v;
+			break;
+		case O_LUNSIZE:
+			if (mirror_parse_size(optarg, &v) < 0 || v < 1u << 20 || v % 512 ||
+			    v > (uint64_t)1 << 40)
+				return syntax_error("--lun-size '%s': want 1M..1T, a multiple of 512",
+						    optarg);
+			l.lun_bytes = v;
+			break;
+		case O_DISKS:
+			if (mirror_parse_count(optarg, 3, 16, &v) < 0)
+				return syntax_error("--disks '%s': want 3..16", optarg);
+			l.disks = (unsigned)v;
+			break;
+		case O_CHUNK:
+			if (mirror_parse_size(optarg, &v) < 0 || v < 4096 || v > 1u << 20 || (v & (v - 1)))
+				return syntax_error("--chunk '%s': want a power of two, 4K..1M", optarg);
+			l.chunk_bytes = (uint32_t)v;
+			break;
+		case 'p':
+			if (pass(&l, "--profile", optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case 'O':
+			if (pass(&l, "--opcodes", optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case 'n':
+			if (pass(&l, "--nvram-size", optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_SPLIT:
+		case O_HB:
+		case O_DEAD:
+		case O_LINK:
+		case O_DESTAGE:
+		case O_TRANS:
+		case O_QD:
+		case O_FENCE: {
+			static const char *const names[] = {
+				[O_SPLIT - O_SPLIT] = "--region-split", [O_HB - O_SPLIT] = "--heartbeat",
+				[O_DEAD - O_SPLIT] = "--dead", [O_LINK - O_SPLIT] = "--link-timeout",
+				[O_DESTAGE - O_SPLIT] = "--destage-delay",
+				[O_TRANS - O_SPLIT] = "--transition-time",
+				[O_QD - O_SPLIT] = "--queue-depth", [O_FENCE - O_SPLIT] = "--fence-cmd",
+			};
+			if (pass(&l, names[opt - O_SPLIT], optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		}
+		case O_NOMIRROR:
+			if (pass(&l, "--no-mirror", NULL) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_DEVIATE: {
+			int which;
+			if (split_at(optarg, &which) < 0 || pair_deviation_parse(optarg) < 0)
+				return syntax_error("--deviate '%s': want NAME[@a|@b], NAME one of "
+						    "--list-deviations", optarg);
+			if (pass_one(&l, which, "--deviate", optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		}
+		case O_LISTDEV:
+			for (unsigned d = 0; d < DEV_COUNT_; d++)
+				printf("%-20s %s\n", pair_deviation_name(d), pair_deviation_text(d));
+			return MIRROR_EXIT_OK;
+		case O_FAULT: {
+			int which;
+			struct pair_fault f;
+			if (split_at(optarg, &which) < 0 || which < 0)
+				return syntax_error("--fault '%s': want SPEC@a or SPEC@b", optarg);
+			if (pair_fault_parse(optarg, &f, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
+			if (pass_one(&l, which, "--fault", optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		}
+		case O_CTL:
+			l.ctl_path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'q':
+			l.quiet = true;
+			break;
+		case 'V':
+			printf("%s %s\n", PROG, mirror_version());
+			return MIRROR_EXIT_OK;
+		case 'h':
+			fputs(usage_text, stdout);
+			return MIRROR_EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return MIRROR_EXIT_SYNTAX;
+		}
+	}
+	if (!l.dir)
+		return syntax_error("--dir DIR is required");
+	if (optind < argc) {
+		static const char *const verbs[] = { "kill", "freeze", "thaw", "restart", "cut-link",
+						     "heal-link", "status", "stop" };
+		char cmd[64];
+		unsigned k;
+		for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
+			if (strcmp(argv[optind], verbs[k]) == 0)
+				break;
+		if (k == sizeof(verbs) / sizeof(verbs[0]))
+			return syntax_error("unknown command '%s' (kill, freeze, thaw, restart, cut-link, "
+					    "heal-link, status, stop)", argv[optind]);
+		bool needs_id = k < 4;
+		if (needs_id && (optind + 1 >= argc || (strcmp(argv[optind + 1], "a") &&
+							strcmp(argv[optind + 1], "b"))))
+			return syntax_error("%s: which controller, a or b?", verbs[k]);
+		if (argc - optind > (needs_id ? 2 : 1))
+			return syntax_error("unexpected argument '%s'", argv[optind + (needs_id ? 2 : 1)]);
+		snprintf(cmd, sizeof(cmd), "%s%s%s", verbs[k], needs_id ? " " : "",
+			 needs_id ? argv[optind + 1] : "");
+		return pair_launch_command(l.dir, cmd, json || k == 6);
+	}
+	return pair_launch_run(&l);
+}
