@@ -7,12 +7,6 @@ app_libapp_la_SOURCES = \
 	app/emu/server.c app/emu/server.h app/emu/stats.c app/emu/stats.h \
 	app/load/load.h app/load/mix.c app/load/ring.c app/load/result.c app/load/report.c \
 	app/load/run.c app/load/capture.c \
-	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c \
-	\
-	app/pair/ctl.h app/pair/ctl.c app/pair/host.c app/pair/link.c app/pair/destage.c \
-	app/pair/failover.c app/pair/faults.c app/pair/report.c \
-	app/pair/cache.h app/pair/cache.c app/pair/journal.h app/pair/journal.c \
-	app/pair/state.h app/pair/state.c app/pair/launcher.h app/pair/launcher.c
-app_libapp_la_CFLAGS = $(AM_CFLAGS) -pthread
+	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c
 
 EXTRA_DIST += app/local.mk
