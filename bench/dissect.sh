@@ -3,7 +3,7 @@
 # libpcap read loop on one capture of >= 1 GiB (issue 4, item 8).
 #
 # The capture is made with the project's own tools: mirror-emu on a free
-# port of 127.0.0.1, tcpdump on lo filtered on that port, and bench/emu
+# port of 127.0.0.1, tcpdump on lo filtered on that port, and mirror-load
 # sending large-path writes of 1 MiB (QD 8) in batches until the file holds
 # DISSECT_BENCH_BYTES (default 1 GiB).  It goes to /dev/shm when that has
 # room (so every read is from memory), else to BUILD_DIR; it is deleted at
@@ -30,8 +30,8 @@ die() { echo "dissect.sh: $*" >&2; exit 1; }
 [ -f "$build/Makefile" ] || die "$build: no configured build directory (give it as \$1)"
 command -v "$TCPDUMP" >/dev/null || die "tcpdump not found (Debian package tcpdump)"
 [ -x "$TIME" ] || die "$TIME not found (Debian package time)"
-echo "building mirror-emu, mirror-dissect, bench/emu and bench/pcap_loop in $build"
-make -C "$build" -s cmd/mirror-emu cmd/mirror-dissect bench/emu bench/pcap_loop >/dev/null ||
+echo "building mirror-emu, mirror-dissect, mirror-load and bench/pcap_loop in $build"
+make -C "$build" -s cmd/mirror-emu cmd/mirror-dissect cmd/mirror-load bench/pcap_loop >/dev/null ||
 	die "build failed"
 build=$(cd "$build" && pwd)
 
@@ -78,10 +78,10 @@ while [ "$(size_of "$cap")" -lt "$want" ] && [ "$batches" -lt 200 ]; do
 	# what is missing, in 1 MiB operations (plus 2% for the headers), at
 	# least 16 per batch
 	left=$(((want - $(size_of "$cap")) / 1048576 + 16))
-	"$build/bench/emu" "$url" --op large --size 1M --qd 8 --count "$left" \
-		>"$tmp/load.log" 2>&1 &
+	"$build/cmd/mirror-load" "$url" --path large --mix 1m --qd 8 --count "$left" \
+		--no-progress >"$tmp/load.log" 2>&1 &
 	load_pid=$!
-	wait "$load_pid" || die "bench/emu failed: $(tail -n 3 "$tmp/load.log")"
+	wait "$load_pid" || die "mirror-load failed: $(tail -n 3 "$tmp/load.log")"
 	load_pid=
 	batches=$((batches + 1))
 	sleep 0.2 # let tcpdump write out what it holds

@@ -1,11 +1,8 @@
 # bench: benchmarks that print ratios against a named peer in the same run
 # (never timed assertions).  Built on demand (EXTRA_PROGRAMS), not installed.
-EXTRA_PROGRAMS += bench/codec bench/emu bench/pcap_loop
+EXTRA_PROGRAMS += bench/codec bench/pcap_loop
 bench_codec_LDADD = lib/libmirror.la
-bench_emu_LDADD = lib/libmirror.la $(JSONC_LIBS)
 bench_pcap_loop_LDADD = $(PCAP_LIBS)
-# tests/concurrency.test drives bench/emu
-check_PROGRAMS += bench/emu
 
 bench: bench/codec$(EXEEXT)
 	$(top_builddir)/bench/codec

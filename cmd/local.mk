@@ -5,7 +5,7 @@ CMD_LDADD = app/libapp.la lib/libmirror.la $(JSONC_LIBS)
 bin_PROGRAMS += cmd/mirror-decode cmd/mirror-send cmd/mirror-emu cmd/mirror-dissect \
 	cmd/mirror-conform cmd/mirror-load
 cmd_mirror_decode_LDADD = $(CMD_LDADD)
-cmd_mirror_send_LDADD = $(CMD_LDADD) $(SGUTILS_LIBS)
+cmd_mirror_send_LDADD = $(CMD_LDADD)
 cmd_mirror_emu_LDADD = $(CMD_LDADD)
 cmd_mirror_dissect_LDADD = $(CMD_LDADD)
 cmd_mirror_conform_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/conformance

@@ -432,37 +432,6 @@ static int run_status(const struct mirror_load_result *r)
 	return MIRROR_EXIT_OK;
 }
 
-/* The target as a report shows it: a CHAP password (user%password@, or
- * target_password= of mutual CHAP) is not for logs. */
-static void redact_url(const char *url, char *out, size_t len)
-{
-	if (strlen(url) + 4 > len) { /* room for "***" wherever it goes */
-		snprintf(out, len, "(a long target)");
-		return;
-	}
-	snprintf(out, len, "%s", url);
-	char *scheme = strstr(out, "://");
-	char *host = scheme ? scheme + 3 : out;
-	char *at = strchr(host, '@');
-	char *slash = strchr(host, '/');
-	char *pct = strchr(host, '%');
-	if (at && pct && pct < at && (!slash || at < slash)) {
-		/* "user%***@host..." */
-		memmove(pct + 4, at, strlen(at) + 1);
-		memcpy(pct + 1, "***", 3);
-	}
-	char *tp = strstr(out, "target_password=");
-	if (tp) {
-		char *v = tp + strlen("target_password=");
-		char *end = strchr(v, '&');
-		if (end)
-			memmove(v + 3, end, strlen(end) + 1);
-		else
-			v[3] = '\0';
-		memcpy(v, "***", 3);
-	}
-}
-
 static struct json_object *config_json(const struct opts *o)
 {
 	const struct mirror_load_config *c = &o->cfg;
@@ -471,7 +440,9 @@ static struct json_object *config_json(const struct opts *o)
 
 	char url[1024];
 	mirror_load_mix_format(&c->mix, mix, sizeof(mix));
-	redact_url(c->url, url, sizeof(url));
+	/* a CHAP password is not for reports */
+	if (mirror_url_redact(c->url, url, sizeof(url)) < 0)
+		snprintf(url, sizeof(url), "(a long target)");
 	json_object_object_add(j, "target", json_object_new_string(url));
 	json_object_object_add(j, "mode", json_object_new_string(
 						  c->mode == MIRROR_LOAD_PLAIN_WRITE10 ? "write10"

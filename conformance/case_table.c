@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <mirror/array_table.h>
+#include <mirror/commands.h>
 
 #include "conform.h"
 
@@ -37,15 +38,9 @@ static enum conf_verdict run_param_length(struct conf_ctx *c)
 	struct mirror_cmd cmd;
 
 	conf_suite_table(&t);
-	int len = mirror_table_update_encode(&t, list, sizeof(list));
-	memset(&cmd, 0, sizeof(cmd));
-	if (len < 0 || mirror_table_update_cdb_encode(&c->profile, (uint32_t)len, cmd.cdb,
-						      sizeof(cmd.cdb)) < 0)
+	if (mirror_cmd_table_push(&cmd, &c->profile, &t, list, sizeof(list) - 16) < 0)
 		return conf_fail(c, "internal: the table cannot be encoded");
-	cmd.cdb_len = MIRROR_TABLE_CDB_LEN;
-	cmd.dir = MIRROR_DIR_OUT;
-	cmd.data_out = list;
-	cmd.data_out_len = (uint32_t)len + 16;
+	cmd.data_out_len += 16;
 	conf_send(c, &cmd, "ARRAY TABLE UPDATE, 16 bytes too many");
 	static const struct conf_sense want = CONF_PARAM_LENGTH;
 	return conf_check(c, &cmd, "ARRAY TABLE UPDATE with a longer data-out", &want);
@@ -67,13 +62,8 @@ static enum conf_verdict run_dup_volume(struct conf_ctx *c)
 		e[1] = (uint8_t)(4 + i); /* array numbers differ */
 		e[15] = (uint8_t)(0x50 + i);
 	}
-	memset(&cmd, 0, sizeof(cmd));
-	if (mirror_table_update_cdb_encode(&c->profile, sizeof(list), cmd.cdb, sizeof(cmd.cdb)) < 0)
+	if (mirror_cmd_table_update(&cmd, &c->profile, list, sizeof(list)) < 0)
 		return conf_fail(c, "internal: the CDB cannot be encoded");
-	cmd.cdb_len = MIRROR_TABLE_CDB_LEN;
-	cmd.dir = MIRROR_DIR_OUT;
-	cmd.data_out = list;
-	cmd.data_out_len = sizeof(list);
 	conf_send(c, &cmd, "ARRAY TABLE UPDATE, volume 5 twice");
 	static const struct conf_sense want = CONF_PARAM_FIELD(32, 7);
 	enum conf_verdict v = conf_check(c, &cmd, "ARRAY TABLE UPDATE listing volume 5 twice", &want);
@@ -110,15 +100,8 @@ static enum conf_verdict run_newer_generation(struct conf_ctx *c)
 	conf_suite_table(&t);
 	if (mirror_array_table_delete(&t, 7) != 0)
 		return conf_fail(c, "internal: the suite's table has no volume 7");
-	int len = mirror_table_update_encode(&t, list, sizeof(list));
-	memset(&cmd, 0, sizeof(cmd));
-	if (len < 0 || mirror_table_update_cdb_encode(&c->profile, (uint32_t)len, cmd.cdb,
-						      sizeof(cmd.cdb)) < 0)
+	if (mirror_cmd_table_push(&cmd, &c->profile, &t, list, sizeof(list)) < 0)
 		return conf_fail(c, "internal: the table cannot be encoded");
-	cmd.cdb_len = MIRROR_TABLE_CDB_LEN;
-	cmd.dir = MIRROR_DIR_OUT;
-	cmd.data_out = list;
-	cmd.data_out_len = (uint32_t)len;
 	conf_send(c, &cmd, "ARRAY TABLE UPDATE, generation +1 without volume 7");
 	v = conf_check(c, &cmd, "ARRAY TABLE UPDATE of a newer generation", NULL);
 	if (v == CONF_PASS) {

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include <mirror/dissect_run.h>
+#include <mirror/url.h>
 #include "app/emu/stats.h"
 
 #include "conform.h"
@@ -160,29 +161,12 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The port of "iscsi://host:port/...", or 3260. */
+/* The target's port (mirror_url_parse), or 3260 for one without. */
 static unsigned url_port(const char *url)
 {
-	const char *host = strstr(url, "://"), *end, *colon;
+	struct mirror_url u;
 
-	if (!host)
-		return 3260;
-	host += 3;
-	if (strchr(host, '@') && strchr(host, '@') < strchr(host, '/'))
-		host = strchr(host, '@') + 1;
-	end = strchr(host, '/');
-	if (!end)
-		end = host + strlen(host);
-	/* the port follows the host part: after "]" for an IPv6 literal, and
-	 * never a colon of the target name after the "/" */
-	if (*host == '[') {
-		const char *close = memchr(host, ']', (size_t)(end - host));
-		host = close ? close : host;
-	}
-	colon = memchr(host, ':', (size_t)(end - host));
-	if (!colon)
-		return 3260;
-	return (unsigned)strtoul(colon + 1, NULL, 10);
+	return mirror_url_parse(url, &u, NULL, 0) == 0 ? u.port : MIRROR_ISCSI_PORT;
 }
 
 /* Two 4 KiB small and two 4 KiB large writes: one burst each. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <mirror/array_table.h>
+#include <mirror/commands.h>
 #include <mirror/error.h>
 #include <mirror/sender.h>
 
@@ -228,20 +229,11 @@ int conf_push_table(struct conf_ctx *c, struct mirror_cmd *cmd)
 {
 	static uint8_t list[MIRROR_TABLE_MAX_BYTES];
 	struct mirror_array_table t;
-	int len;
 
 	conf_suite_table(&t);
-	memset(cmd, 0, sizeof(*cmd));
-	len = mirror_table_update_encode(&t, list, sizeof(list));
-	if (len < 0)
-		return len;
-	int n = mirror_table_update_cdb_encode(&c->profile, (uint32_t)len, cmd->cdb, sizeof(cmd->cdb));
-	if (n < 0)
-		return n;
-	cmd->cdb_len = MIRROR_TABLE_CDB_LEN;
-	cmd->dir = MIRROR_DIR_OUT;
-	cmd->data_out = list;
-	cmd->data_out_len = (uint32_t)len;
+	int rc = mirror_cmd_table_push(cmd, &c->profile, &t, list, sizeof(list));
+	if (rc < 0)
+		return rc;
 	return conf_send(c, cmd, "ARRAY TABLE UPDATE");
 }
 
@@ -339,34 +331,23 @@ enum conf_verdict conf_readback(struct conf_ctx *c, uint32_t addr, uint32_t byte
 				bool validity_only, uint8_t *buf, size_t cap,
 				struct mirror_readback *r)
 {
-	struct mirror_readback_cdb rb = { c->profile.op.readback,
-					  validity_only ? MIRROR_READBACK_FLAG_VALIDITY_ONLY : 0,
-					  addr, bytes / MIRROR_BLOCK_SIZE };
+	uint32_t blocks = bytes / MIRROR_BLOCK_SIZE;
 	struct mirror_readback parsed;
 	struct mirror_cmd cmd;
 	char reason[200];
-	size_t need = mirror_readback_response_len(&rb);
-	int n;
+	int n = mirror_cmd_readback(&cmd, &c->profile, addr, blocks, validity_only, buf, cap);
 
-	if (need > cap)
-		return conf_fail(c, "internal: READBACK of %u bytes needs %zu bytes of buffer", bytes, need);
-	memset(&cmd, 0, sizeof(cmd));
-	n = mirror_readback_cdb_encode(&c->profile, &rb, cmd.cdb, sizeof(cmd.cdb));
 	if (n < 0)
-		return conf_fail(c, "internal: READBACK CDB: %s", mirror_strerror(n));
-	cmd.cdb_len = (unsigned)n;
-	cmd.dir = MIRROR_DIR_IN;
-	cmd.data_in = buf;
-	cmd.data_in_len = (uint32_t)need;
+		return conf_fail(c, "internal: READBACK of %u bytes into %zu bytes of buffer: %s",
+				 bytes, cap, mirror_strerror(n));
 	conf_send(c, &cmd, "NVRAM READBACK");
 	if (conf_not_implemented(&cmd, reason, sizeof(reason)))
 		return conf_fail(c, "NVRAM READBACK: %s", reason);
 	if (conf_check(c, &cmd, "NVRAM READBACK", NULL) != CONF_PASS)
 		return CONF_FAIL;
-	if (mirror_readback_parse(buf, cmd.data_in_got, validity_only, &parsed) < 0 ||
-	    parsed.nvram_addr != addr || parsed.blocks != rb.blocks)
+	if (mirror_cmd_readback_parse(&cmd, &parsed) < 0)
 		return conf_fail(c, "NVRAM READBACK of 0x%08X + %u blocks: the answer (%u bytes) is not that range",
-				 (unsigned)addr, (unsigned)rb.blocks, (unsigned)cmd.data_in_got);
+				 (unsigned)addr, (unsigned)blocks, (unsigned)cmd.data_in_got);
 	if (r)
 		*r = parsed;
 	return CONF_PASS;
@@ -377,9 +358,7 @@ enum conf_verdict conf_readback(struct conf_ctx *c, uint32_t addr, uint32_t byte
 
 static uint8_t *readback_buffer(size_t *cap)
 {
-	struct mirror_readback_cdb rb = { 0, 0, 0, MIRROR_LARGE_MAX_BLOCKS };
-
-	*cap = mirror_readback_response_len(&rb);
+	*cap = MIRROR_READBACK_BUF_MAX;
 	return malloc(*cap);
 }
 

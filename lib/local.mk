@@ -22,7 +22,9 @@ lib_libmirror_la_SOURCES = \
 	\
 	lib/transport/transport.c lib/transport/priv.h lib/transport/iscsi.c \
 	lib/transport/sgio.c lib/transport/sgio.h lib/transport/sender.c \
-	lib/transport/reachability.c lib/transport/reachability.h \
+	lib/transport/reachability.c lib/transport/reachability.h lib/transport/poll_many.c \
+	lib/transport/commands.c lib/transport/url.c lib/transport/explain.c \
+	lib/transport/send_report.c lib/transport/send_write.c lib/transport/verify.c \
 	\
 	lib/capture/pcap.c lib/capture/tcp.c lib/capture/dissect_iscsi.c lib/capture/dissect_run.c
 lib_libmirror_la_LIBADD = $(JSONC_LIBS) $(SGUTILS_LIBS) $(ISCSI_LIBS) $(PCAP_LIBS) \
@@ -36,7 +38,8 @@ mirrorinclude_HEADERS = \
 	include/mirror/array_table.h include/mirror/sense.h include/mirror/exit_status.h \
 	include/mirror/nvram.h include/mirror/receiver.h include/mirror/account.h \
 	include/mirror/decode.h include/mirror/transport.h include/mirror/sender.h \
-	include/mirror/capture.h include/mirror/dissect.h include/mirror/dissect_run.h
+	include/mirror/capture.h include/mirror/dissect.h include/mirror/dissect_run.h \
+	include/mirror/commands.h include/mirror/url.h
 
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = mirror.pc

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <mirror/url.h>
+
 #include "app/load/load.h"
 
 #include "base/why.h"
@@ -54,39 +56,9 @@ static struct mirror_load_capture *abandoned;
 
 uint16_t mirror_load_url_port(const char *url)
 {
-	static const char scheme[] = "iscsi://";
-	size_t n = sizeof(scheme) - 1;
+	struct mirror_url u;
 
-	if (!url || strncmp(url, scheme, n) != 0)
-		return 0;
-	const char *host = url + n;
-	const char *at = strchr(host, '@');
-	const char *slash = strchr(host, '/');
-	if (at && (!slash || at < slash))
-		host = at + 1; /* user[%password]@ */
-	const char *end = slash ? slash : host + strlen(host);
-	const char *colon = NULL;
-	if (*host == '[') { /* [IPv6]:port */
-		const char *close = memchr(host, ']', (size_t)(end - host));
-		if (close && close + 1 < end && close[1] == ':')
-			colon = close + 1;
-	} else {
-		colon = memchr(host, ':', (size_t)(end - host));
-	}
-	if (!colon)
-		return 3260;
-	unsigned long v = 0;
-	const char *p = colon + 1;
-	if (p == end)
-		return 0;
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > 65535)
-			return 0;
-	}
-	return (uint16_t)v;
+	return mirror_url_parse(url, &u, NULL, 0) == 0 ? u.port : 0;
 }
 
 void mirror_load_cost_from_summary(const struct mirror_dissect_summary *s,

@@ -193,7 +193,7 @@ int mirror_load_emu_delta(struct json_object *before, struct json_object *after,
 /* ---- the receiver's cost from a capture of the run ---- */
 
 /* The TCP port of an iscsi:// URL (3260 when it names none), 0 for
- * anything else (a device path). */
+ * anything else: a device path, or a URL mirror_url_parse refuses. */
 uint16_t mirror_load_url_port(const char *url);
 
 /* A live capture that runs beside the load, in a thread of its own, and

@@ -4,20 +4,20 @@
  * read back (NVRAM READBACK) and compared; or, in write10 mode, the same
  * stream as WRITE(10) to a plain block target.
  *
- * One poll(2) waits on every connection's socket (mirror_transport_fd and
- * _events); mirror_transport_poll(t, 0) then serves the ready ones.  Every
+ * One poll(2) waits on every connection (mirror_transport_poll_many), which
+ * then serves the ready ones.  Every
  * op of a host write goes on the connection that took the write, so each
  * connection's large-path sequence numbers reach the receiver in order. */
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <mirror/array_table.h>
+#include <mirror/commands.h>
 #include <mirror/error.h>
 #include <mirror/exit_status.h>
 #include "app/load/load.h"
@@ -31,16 +31,13 @@
 #define QD_MAX 256u
 /* A default LBA range: 1 GiB of 512-byte blocks. */
 #define DEFAULT_LBA_COUNT (UINT64_C(1) << 21)
-/* Connections with nothing to wait on are served again this soon; all of
- * them at least this often, for the command deadlines. */
-#define NOFD_WAIT_MS 10
+/* The longest wait of the loop: the end of a timed run is checked at
+ * least this often. */
 #define SWEEP_MS 1000
 #define RATE_BURST 8u
 #define OP_BYTES_MAX ((uint32_t)MIRROR_LARGE_MAX_BLOCKS * MIRROR_BLOCK_SIZE)
 /* The data buffers of every command slot together. */
 #define BUFFERS_MAX (UINT64_C(1) << 30)
-#define OPCODE_READ_CAPACITY10 0x25
-#define OPCODE_WRITE10 0x2A
 
 struct engine;
 struct conn;
@@ -230,8 +227,7 @@ static void readback_done(struct slot *s)
 		slot_idle(s);
 		return;
 	}
-	if (mirror_readback_parse(s->buf, c->data_in_got, false, &rb) < 0 ||
-	    rb.nvram_addr != rg->nvram_addr || rb.blocks != rg->bytes / MIRROR_BLOCK_SIZE) {
+	if (mirror_cmd_readback_parse(c, &rb) < 0) {
 		e->r->verify_errors++;
 		mirror_load_result_note(e->r, "malformed NVRAM READBACK response (%u bytes) for "
 					"0x%08X", (unsigned)c->data_in_got, (unsigned)rg->nvram_addr);
@@ -372,26 +368,15 @@ static int build_next(struct engine *e, struct conn *c, struct slot *s)
 	const struct mirror_load_config *cfg = e->cfg;
 	struct mirror_cmd *cmd = &s->cmd;
 
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->dir = MIRROR_DIR_OUT;
-	cmd->user = s;
 	s->verify = false;
 	if (cfg->mode == MIRROR_LOAD_PLAIN_WRITE10) {
-		/* one WRITE(10) per host write, the LBA scaled to the LUN's blocks */
+		/* one WRITE(10) per host write, the LBA scaled to the LUN's
+		 * blocks (the mix was checked to fit its 16-bit length) */
 		uint32_t lba = (uint32_t)((uint64_t)c->mw.lba * MIRROR_BLOCK_SIZE / e->block_size);
-		uint32_t blocks = (uint32_t)(c->mw.bytes / e->block_size);
-		uint8_t *b = cmd->cdb;
-		b[0] = OPCODE_WRITE10;
-		b[2] = (uint8_t)(lba >> 24);
-		b[3] = (uint8_t)(lba >> 16);
-		b[4] = (uint8_t)(lba >> 8);
-		b[5] = (uint8_t)lba;
-		b[7] = (uint8_t)(blocks >> 8);
-		b[8] = (uint8_t)blocks;
-		cmd->cdb_len = 10;
+		uint16_t blocks = (uint16_t)(c->mw.bytes / e->block_size);
 		mirror_pattern_fill(&e->pat, c->mw.lba, s->buf, (size_t)c->mw.bytes);
-		cmd->data_out = s->buf;
-		cmd->data_out_len = (uint32_t)c->mw.bytes;
+		mirror_cmd_write10(cmd, lba, blocks, s->buf, (uint32_t)c->mw.bytes);
+		cmd->user = s;
 		s->kind = MIRROR_LOAD_WRITE10;
 		s->data_bytes = (uint32_t)c->mw.bytes;
 		s->meta_bytes = 0;
@@ -404,7 +389,10 @@ static int build_next(struct engine *e, struct conn *c, struct slot *s)
 		return 0;
 	}
 	c->next_sequence = c->sp.next_sequence;
-	int rc = mirror_op_encode(cfg->profile, &op, &c->mw, cmd->cdb, sizeof(cmd->cdb), s->buf);
+	uint32_t bytes = op.blocks * MIRROR_BLOCK_SIZE;
+	mirror_pattern_fill(&e->pat, op.lba, s->buf + MIRROR_METADATA_BYTES, bytes);
+	int rc = mirror_cmd_op(cmd, cfg->profile, &op, &c->mw, s->buf, e->slot_buf_len);
+	cmd->user = s;
 	if (rc < 0) {
 		mirror_load_result_note(e->r, "cannot encode a %s op at NVRAM 0x%08X: %s",
 					mirror_path_name(op.path), (unsigned)op.sg[0].nvram_addr,
@@ -412,20 +400,8 @@ static int build_next(struct engine *e, struct conn *c, struct slot *s)
 		c->splitting = false;
 		return rc;
 	}
-	cmd->cdb_len = (unsigned)rc;
-	uint32_t bytes = op.blocks * MIRROR_BLOCK_SIZE;
-	mirror_pattern_fill(&e->pat, op.lba, s->buf + MIRROR_METADATA_BYTES, bytes);
-	if (op.path == MIRROR_PATH_LARGE) {
-		cmd->data_out = s->buf;
-		cmd->data_out_len = MIRROR_METADATA_BYTES + bytes;
-		s->kind = MIRROR_LOAD_LARGE;
-		s->meta_bytes = MIRROR_METADATA_BYTES;
-	} else {
-		cmd->data_out = s->buf + MIRROR_METADATA_BYTES;
-		cmd->data_out_len = bytes;
-		s->kind = MIRROR_LOAD_SMALL;
-		s->meta_bytes = 0;
-	}
+	s->kind = op.path == MIRROR_PATH_LARGE ? MIRROR_LOAD_LARGE : MIRROR_LOAD_SMALL;
+	s->meta_bytes = op.path == MIRROR_PATH_LARGE ? MIRROR_METADATA_BYTES : 0;
 	s->data_bytes = bytes;
 	e->mirror_ops++;
 	if (cfg->verify_every && e->mirror_ops % cfg->verify_every == 0) {
@@ -438,20 +414,15 @@ static int build_next(struct engine *e, struct conn *c, struct slot *s)
 	return 1;
 }
 
+/* The slot's buffer holds the read-back of an op's largest range
+ * (mirror_load_run sized it), so this cannot fail. */
 static void build_readback(struct engine *e, struct slot *s)
 {
 	const struct mirror_op_range *rg = &s->rb[s->rb_next];
-	struct mirror_readback_cdb rc = { e->cfg->profile->op.readback, 0, rg->nvram_addr,
-					  rg->bytes / MIRROR_BLOCK_SIZE };
-	struct mirror_cmd *cmd = &s->cmd;
 
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->user = s;
-	cmd->cdb_len = (unsigned)mirror_readback_cdb_encode(e->cfg->profile, &rc, cmd->cdb,
-							   sizeof(cmd->cdb));
-	cmd->dir = MIRROR_DIR_IN;
-	cmd->data_in = s->buf;
-	cmd->data_in_len = (uint32_t)mirror_readback_response_len(&rc);
+	mirror_cmd_readback(&s->cmd, e->cfg->profile, rg->nvram_addr, rg->bytes / MIRROR_BLOCK_SIZE,
+			    false, s->buf, e->slot_buf_len);
+	s->cmd.user = s;
 }
 
 static struct slot *free_slot(struct engine *e, struct conn *c)
@@ -568,18 +539,10 @@ static int push_table(struct engine *e, char *err, size_t err_len)
 
 	mirror_array_table_init(&tab);
 	mirror_array_table_add(&tab, cfg->volume, cfg->array_serial, cfg->array_number);
-	int len = mirror_table_update_encode(&tab, param, sizeof(param));
-	memset(&c, 0, sizeof(c));
-	int cl = mirror_table_update_cdb_encode(cfg->profile, (uint32_t)(len < 0 ? 0 : len), c.cdb,
-						sizeof(c.cdb));
-	if (len < 0 || cl < 0)
-		return mirror_fail(len < 0 ? len : cl, err, err_len,
-				   "cannot encode ARRAY TABLE UPDATE: %s",
-				   mirror_strerror(len < 0 ? len : cl));
-	c.cdb_len = (unsigned)cl;
-	c.dir = MIRROR_DIR_OUT;
-	c.data_out = param;
-	c.data_out_len = (uint32_t)len;
+	int rc = mirror_cmd_table_push(&c, cfg->profile, &tab, param, sizeof(param));
+	if (rc < 0)
+		return mirror_fail(rc, err, err_len, "cannot encode ARRAY TABLE UPDATE: %s",
+				   mirror_strerror(rc));
 	mirror_transport_run(e->conns[0].t, &c);
 	int st = mirror_cmd_exit_status(&c);
 	if (st != MIRROR_EXIT_OK)
@@ -594,23 +557,18 @@ static int push_table(struct engine *e, char *err, size_t err_len)
 /* READ CAPACITY(10): the LUN's block size and, unless given, the range. */
 static int read_capacity(struct engine *e, uint64_t *blocks512, char *err, size_t err_len)
 {
-	uint8_t d[8];
+	uint8_t d[MIRROR_READ_CAPACITY10_LEN];
 	struct mirror_cmd c;
+	uint64_t blocks;
 
-	memset(&c, 0, sizeof(c));
-	c.cdb[0] = OPCODE_READ_CAPACITY10;
-	c.cdb_len = 10;
-	c.dir = MIRROR_DIR_IN;
-	c.data_in = d;
-	c.data_in_len = sizeof(d);
+	mirror_cmd_read_capacity10(&c, d);
 	mirror_transport_run(e->conns[0].t, &c);
 	int st = mirror_cmd_exit_status(&c);
-	if (st != MIRROR_EXIT_OK || c.data_in_got < 8)
+	if (st != MIRROR_EXIT_OK || mirror_cmd_read_capacity10_parse(&c, &blocks, &e->block_size) < 0)
 		return mirror_fail(-EIO, err, err_len, "READ CAPACITY(10) failed: %s",
 				   c.result < 0 ? mirror_transport_error(e->conns[0].t)
-						: st ? mirror_exit_name(st) : "short answer");
-	uint64_t last = (uint64_t)d[0] << 24 | (uint64_t)d[1] << 16 | (uint64_t)d[2] << 8 | d[3];
-	e->block_size = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
+				   : st ? mirror_exit_name(st)
+					: c.data_in_got < 8 ? "short answer" : "block size 0");
 	if (e->block_size < MIRROR_BLOCK_SIZE || e->block_size > 65536 ||
 	    e->block_size % MIRROR_BLOCK_SIZE)
 		return mirror_fail(-EIO, err, err_len, "READ CAPACITY(10): block size %u",
@@ -621,7 +579,7 @@ static int read_capacity(struct engine *e, uint64_t *blocks512, char *err, size_
 			return mirror_fail(-EINVAL, err, err_len,
 					   "--mix size %u does not fit WRITE(10) on %u-byte blocks",
 					   (unsigned)e->cfg->mix.bytes[i], (unsigned)e->block_size);
-	*blocks512 = (last + 1u) * (e->block_size / MIRROR_BLOCK_SIZE);
+	*blocks512 = blocks * (e->block_size / MIRROR_BLOCK_SIZE);
 	return 0;
 }
 
@@ -681,62 +639,45 @@ static void close_all(struct engine *e)
 
 /* ---- the loop ---- */
 
-static void serve(struct engine *e, struct conn *c)
+/* Results of the wait: a connection whose transport failed is dead. */
+static void note_failures(struct engine *e, const int *results)
 {
-	if (!c->outstanding)
-		return;
-	if (mirror_transport_poll(c->t, 0) < 0 && !c->dead)
-		conn_failed(e, c);
-}
-
-static bool conn_waits(const struct conn *c)
-{
-	return c->outstanding && (mirror_transport_fd(c->t) < 0 || !mirror_transport_events(c->t));
+	for (unsigned i = 0; i < e->cfg->connections; i++)
+		if (results[i] < 0 && !e->conns[i].dead)
+			conn_failed(e, &e->conns[i]);
 }
 
 static void loop(struct engine *e)
 {
 	const struct mirror_load_config *cfg = e->cfg;
 	unsigned n_conn = cfg->connections;
-	struct pollfd *pfd = calloc(n_conn, sizeof(*pfd));
-	unsigned *who = calloc(n_conn, sizeof(*who));
+	struct mirror_transport_poller *poller = mirror_transport_poller_new(n_conn);
+	struct mirror_transport **ts = calloc(n_conn, sizeof(*ts));
+	int *results = calloc(n_conn, sizeof(*results));
 	uint64_t start = now_ns();
 	uint64_t end = cfg->count ? UINT64_MAX : start + (uint64_t)(cfg->seconds * 1e9);
-	uint64_t last_sweep = start, last_progress = start;
+	uint64_t last_progress = start;
 	uint64_t progress_ns = (uint64_t)(cfg->progress_ms ? cfg->progress_ms : 1000u) * 1000000u;
 
-	if (!pfd || !who) {
+	if (!poller || !ts || !results) {
 		mirror_load_result_note(e->r, "out of memory");
-		free(pfd);
-		free(who);
-		return;
+		goto out;
 	}
+	for (unsigned i = 0; i < n_conn; i++)
+		ts[i] = e->conns[i].t;
 	mirror_load_rate_init(&e->rate, cfg->rate, RATE_BURST, start);
 	for (unsigned i = 0; i < n_conn; i++)
 		top_up(e, &e->conns[i], start);
 	for (;;) {
-		unsigned n = 0, busy = 0;
-		bool nofd = false;
-		for (unsigned i = 0; i < n_conn; i++) {
-			struct conn *c = &e->conns[i];
-			if (c->busy)
-				busy++;
-			if (!c->outstanding)
-				continue;
-			int fd = mirror_transport_fd(c->t);
-			short ev = mirror_transport_events(c->t);
-			if (fd < 0 || !ev) {
-				nofd = true;
-				continue;
-			}
-			pfd[n].fd = fd;
-			pfd[n].events = ev;
-			pfd[n].revents = 0;
-			who[n++] = i;
-		}
+		unsigned busy = 0;
+		for (unsigned i = 0; i < n_conn; i++)
+			busy += e->conns[i].busy != 0;
 		uint64_t now = now_ns();
 		if (!busy && (e->stop || now >= end))
 			break;
+		/* the transports' own limits (deadlines, sessions without a
+		 * socket) are mirror_transport_poll_many's; these are the
+		 * load's: the end, the rate, the progress line */
 		int wait = SWEEP_MS;
 		if (!e->stop && end != UINT64_MAX) {
 			uint64_t left = end > now ? (end - now + 999999u) / 1000000u : 0;
@@ -748,29 +689,15 @@ static void loop(struct engine *e)
 			if (w < (uint64_t)wait)
 				wait = (int)w;
 		}
-		if (nofd && wait > NOFD_WAIT_MS)
-			wait = NOFD_WAIT_MS;
 		if (cfg->progress && wait > (int)(progress_ns / 1000000u))
 			wait = (int)(progress_ns / 1000000u);
-		int rc = poll(pfd, n, wait);
-		if (rc < 0 && errno != EINTR) {
-			mirror_load_result_note(e->r, "poll: %s", strerror(errno));
+		int rc = mirror_transport_poll_many(poller, ts, n_conn, wait, results);
+		if (rc < 0) {
+			mirror_load_result_note(e->r, "poll: %s", mirror_strerror(rc));
 			break;
 		}
+		note_failures(e, results);
 		now = now_ns();
-		if (rc <= 0 || now - last_sweep >= (uint64_t)SWEEP_MS * 1000000u) {
-			last_sweep = now;
-			for (unsigned i = 0; i < n_conn; i++)
-				serve(e, &e->conns[i]);
-		} else {
-			for (unsigned k = 0; k < n; k++)
-				if (pfd[k].revents)
-					serve(e, &e->conns[who[k]]);
-			if (nofd)
-				for (unsigned i = 0; i < n_conn; i++)
-					if (conn_waits(&e->conns[i]))
-						serve(e, &e->conns[i]);
-		}
 		if (!e->stop && (now >= end || (cfg->stop && *cfg->stop)))
 			e->stop = true;
 		bool live = false;
@@ -795,9 +722,11 @@ static void loop(struct engine *e)
 			cfg->progress(cfg->progress_ctx, e->r);
 		}
 	}
+out:
 	e->r->elapsed_ns = now_ns() - start;
-	free(pfd);
-	free(who);
+	mirror_transport_poller_free(poller);
+	free(ts);
+	free(results);
 }
 
 int mirror_load_run(const struct mirror_load_config *cfg, struct mirror_load_result *r, char *err,

@@ -7,6 +7,7 @@
 #include <mirror/array_table.h>
 #include <mirror/capture.h>
 #include <mirror/codec.h>
+#include <mirror/commands.h>
 #include <mirror/decode.h>
 #include <mirror/dissect.h>
 #include <mirror/dissect_run.h>
@@ -20,6 +21,7 @@
 #include <mirror/sender.h>
 #include <mirror/sense.h>
 #include <mirror/transport.h>
+#include <mirror/url.h>
 
 #ifdef __cplusplus
 extern "C" {

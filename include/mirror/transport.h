@@ -111,6 +111,29 @@ unsigned mirror_transport_outstanding(const struct mirror_transport *t);
 int mirror_transport_fd(const struct mirror_transport *t);
 short mirror_transport_events(const struct mirror_transport *t);
 
+/* That event loop, done once for every caller: one poll(2) over many
+ * transports.  A poller holds the scratch of the wait for up to cap
+ * transports and when it last served them all; NULL when out of memory. */
+struct mirror_transport_poller;
+struct mirror_transport_poller *mirror_transport_poller_new(unsigned cap);
+void mirror_transport_poller_free(struct mirror_transport_poller *p);
+/* Waits up to timeout_ms (-1: no limit of the caller's) on the transports
+ * t[0..n-1] that have commands outstanding (NULL entries and idle ones are
+ * skipped), then serves (mirror_transport_poll(t, 0), which delivers the
+ * completions through their callbacks) those poll(2) found ready, those
+ * without a descriptor, and, after a timeout or once a second, all of
+ * them for their command deadlines.  The wait is cut to 10 ms while a
+ * transport has no descriptor and to 1 s while any command is
+ * outstanding.  With nothing outstanding it sleeps timeout_ms (a timer for
+ * the caller), or returns at once for -1.  results (n entries, or NULL)
+ * gets each transport's mirror_transport_poll return, 0 for those not
+ * served: a negative one is that session's failure.  Returns the commands
+ * completed in all; -EINVAL for no poller, n above its cap, t NULL with n
+ * > 0 or timeout_ms below -1; the negated errno of poll(2) (a signal is
+ * no error: 0). */
+int mirror_transport_poll_many(struct mirror_transport_poller *p, struct mirror_transport *const *t,
+			       unsigned n, int timeout_ms, int *results);
+
 /* Exit status (sg3_utils) for a completed command: status and sense, or
  * MIRROR_EXIT_TIMEOUT / MIRROR_EXIT_TRANSPORT for a transport failure. */
 int mirror_cmd_exit_status(const struct mirror_cmd *c);

@@ -33,10 +33,7 @@ bool mirror_opcode_vendor_specific(uint8_t opcode)
 	return opcode >= 0xC0;
 }
 
-/* INVALID FIELD IN CDB with no field pointer: a mirror receiver always
- * points at the field it rejects (wire-profile.md), so the target judged
- * the CDB as another command. */
-static bool invalid_field_without_pointer(const struct mirror_cmd *c)
+bool mirror_invalid_field_without_pointer(const struct mirror_cmd *c)
 {
 	const struct mirror_sense *s = &c->sense_parsed;
 
@@ -50,7 +47,7 @@ enum mirror_reach mirror_reachability_of(const struct mirror_cmd *c)
 		return MIRROR_REACH_UNKNOWN;
 	if (c->result < 0)
 		return MIRROR_REACH_NO;
-	if (c->dir == MIRROR_DIR_OUT && (c->data_in_got || invalid_field_without_pointer(c)))
+	if (c->dir == MIRROR_DIR_OUT && (c->data_in_got || mirror_invalid_field_without_pointer(c)))
 		return MIRROR_REACH_OTHER_COMMAND;
 	return MIRROR_REACH_YES;
 }

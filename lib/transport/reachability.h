@@ -39,6 +39,11 @@ enum mirror_reach {
 	MIRROR_REACH_UNKNOWN
 };
 
+/* INVALID FIELD IN CDB with no field pointer: a mirror receiver always
+ * points at the field it rejects (wire-profile.md), so a target that
+ * answers so judged the CDB as another command. */
+bool mirror_invalid_field_without_pointer(const struct mirror_cmd *c);
+
 /* What a completed command says about its opcode's reachability.  Pure. */
 enum mirror_reach mirror_reachability_of(const struct mirror_cmd *c);
 /* "reached", "not reached", "taken for another command", "unknown". */

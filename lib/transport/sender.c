@@ -110,6 +110,31 @@ void mirror_pattern_fill(const struct mirror_pattern *p, uint64_t lba, uint8_t *
 	}
 }
 
+int mirror_data_read(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t n = 0;
+	int rc = 0;
+
+	*len = 0;
+	if (!fp)
+		return -errno;
+	while (n < cap) {
+		size_t got = fread(buf + n, 1, cap - n, fp);
+		if (got == 0)
+			break;
+		n += got;
+	}
+	if (ferror(fp))
+		rc = -EIO;
+	else if (n == cap && fgetc(fp) != EOF)
+		rc = MIRROR_E_NOSPACE;
+	if (fp != stdin)
+		fclose(fp);
+	*len = n;
+	return rc;
+}
+
 /* ---- an operation on the wire ---- */
 
 int mirror_op_build(const struct mirror_profile *p, const struct mirror_op *op,
