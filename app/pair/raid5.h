@@ -47,7 +47,8 @@
  * Several processes may have the array open and write at the same time,
  * but never to the same stripe at the same time (the controllers place
  * each volume on whole stripes, mirror_raid5_stripe_blocks(), and only the
- * volume's owner writes it).  Every read and write is self-contained: no
+ * volume's owner writes it; a read of a stripe that another process is
+ * writing may see old, new or mixed blocks, as on a real disk).  Every read and write is self-contained: no
  * global lock, nothing (parity included) is cached across calls, and a
  * write touches only its own stripes' chunk rows.  The only shared state
  * is the failure record in the superblocks; updating it takes flock() on

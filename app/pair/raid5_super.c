@@ -44,6 +44,17 @@ enum {
 	SB_CRC = 60
 };
 
+/* The fields whose value is fixed by this format, checked on open. */
+static const struct {
+	const char *name;
+	unsigned off;
+	uint32_t value;
+} fixed_fields[] = {
+	{"format version", SB_VERSION, FORMAT_VERSION},
+	{"superblock bytes", SB_BYTES, SB},
+	{"layout", SB_LAYOUT, LAYOUT_LEFT_SYMMETRIC},
+};
+
 static const char *serial_hex(const uint8_t s[8], char buf[17])
 {
 	for (unsigned i = 0; i < 8; i++)
@@ -116,16 +127,13 @@ static int super_decode(uint8_t b[SB], size_t got, struct raid5_super *s, char *
 	put_be32(b + SB_CRC, crc);
 	if (crc != v)
 		return mirror_fail(-EINVAL, why, why_len, "superblock checksum wrong");
-	if ((v = get_be32(b + SB_VERSION)) != FORMAT_VERSION)
-		return mirror_fail(-EINVAL, why, why_len,
-				   "superblock format version %" PRIu32 " (this program reads %u)", v,
-				   FORMAT_VERSION);
-	if ((v = get_be32(b + SB_BYTES)) != SB)
-		return mirror_fail(-EINVAL, why, why_len, "superblock bytes %" PRIu32 " (not %u)", v,
-				   SB);
-	if ((v = get_be32(b + SB_LAYOUT)) != LAYOUT_LEFT_SYMMETRIC)
-		return mirror_fail(-EINVAL, why, why_len, "superblock layout %" PRIu32 " (not %u)", v,
-				   LAYOUT_LEFT_SYMMETRIC);
+	for (size_t i = 0; i < sizeof(fixed_fields) / sizeof(fixed_fields[0]); i++)
+		if ((v = get_be32(b + fixed_fields[i].off)) != fixed_fields[i].value)
+			return mirror_fail(-EINVAL, why, why_len,
+					   "superblock %s %" PRIu32 " at byte %u (this program reads %" PRIu32
+					   ")",
+					   fixed_fields[i].name, v, fixed_fields[i].off,
+					   fixed_fields[i].value);
 	s->index = get_be32(b + SB_INDEX);
 	s->count = get_be32(b + SB_COUNT);
 	s->chunk = get_be32(b + SB_CHUNK);
@@ -399,7 +407,8 @@ out:
 /* What open found in one file DIR/diskI. */
 struct probe {
 	int fd;
-	bool ok; /* a sound superblock */
+	bool present; /* a file is there */
+	bool ok;      /* with a sound superblock */
 	struct raid5_super s;
 	uint64_t file_bytes;
 	char why[RAID5_REASON_LEN];
@@ -415,9 +424,12 @@ static void probe_member(int dirfd, unsigned m, struct probe *p)
 	p->ok = false;
 	member_name(m, name);
 	p->fd = openat(dirfd, name, O_RDWR | O_CLOEXEC);
+	p->present = p->fd >= 0 || errno != ENOENT;
 	if (p->fd < 0) {
-		snprintf(p->why, sizeof(p->why), "%s",
-			 errno == ENOENT ? "missing" : strerror(errno));
+		if (p->present)
+			snprintf(p->why, sizeof(p->why), "cannot open: %s", strerror(errno));
+		else
+			snprintf(p->why, sizeof(p->why), "missing");
 		return;
 	}
 	if (fstat(p->fd, &st) < 0) {
@@ -507,7 +519,7 @@ static int scan(struct mirror_raid5 *r, char *why, size_t why_len)
 
 		list[0] = '\0';
 		for (unsigned i = 0; i < MAX_M && at < sizeof(list); i++)
-			if (p[i].fd >= 0)
+			if (p[i].present)
 				at += (size_t)snprintf(list + at, sizeof(list) - at, "%sdisk%u: %s",
 						       at ? "; " : "", i, p[i].why);
 		probes_close(p, 0);

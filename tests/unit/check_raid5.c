@@ -12,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "app/pair/raid5.h"
+#include "base/bytes.h"
+#include "iscsi/pdu.h" /* mirror_pdu_crc32c, the superblock's checksum */
 
 #include "testutil.h"
 
@@ -37,6 +40,22 @@ static void rm_array(const char *d)
 	rmdir(d);
 }
 
+/* Open descriptors of this process: every path, failing ones too, must
+ * close what it opened. */
+static unsigned fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static unsigned fds_at_start;
+
 static void setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -44,10 +63,12 @@ static void setup(void)
 	snprintf(dir, sizeof(dir), "%s/r5.XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(dir2, sizeof(dir2), "%s/other", dir);
+	fds_at_start = fd_count();
 }
 
 static void teardown(void)
 {
+	ck_assert_uint_eq(fd_count(), fds_at_start);
 	rm_array(dir2);
 	rm_array(dir);
 }
@@ -384,10 +405,20 @@ END_TEST
 
 /* ---- one member failed, each in turn ---- */
 
-enum damage { D_DELETE, D_CORRUPT, D_TRUNCATE, D_FOREIGN, D_REQUEST, D_FAILS_OPEN, D_COUNT };
+enum damage {
+	D_DELETE,
+	D_CORRUPT,
+	D_VERSION,
+	D_TRUNCATE,
+	D_FOREIGN,
+	D_REQUEST,
+	D_FAILS_OPEN,
+	D_COUNT
+};
 static const char *const damage_why[D_COUNT] = {
 	[D_DELETE] = "missing",
 	[D_CORRUPT] = "superblock checksum wrong",
+	[D_VERSION] = "superblock format version 2 at byte 8",
 	[D_TRUNCATE] = "truncated",
 	[D_FOREIGN] = "belongs to array",
 	[D_REQUEST] = "failed by request",
@@ -432,6 +463,14 @@ START_TEST(test_degraded)
 	case D_CORRUPT:
 		raw_read(dir, k, 0, blk, SB);
 		blk[16 + 3] ^= 0x01; /* the member index */
+		raw_write(dir, k, 0, blk, SB);
+		break;
+	case D_VERSION:
+		/* a sound checksum over a format this program does not read */
+		raw_read(dir, k, 0, blk, SB);
+		put_be32(blk + 8, 2);
+		put_be32(blk + 60, 0);
+		put_be32(blk + 60, mirror_pdu_crc32c(blk, SB));
 		raw_write(dir, k, 0, blk, SB);
 		break;
 	case D_TRUNCATE:
