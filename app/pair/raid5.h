@@ -44,20 +44,23 @@
  * (member data bytes / chunk) * (N-1) * chunk bytes.
  *
  * ---- Concurrency contract ----
- * Several processes may have the array open and write at the same time,
- * but never to the same stripe at the same time (the controllers place
- * each volume on whole stripes, mirror_raid5_stripe_blocks(), and only the
- * volume's owner writes it; a read of a stripe that another process is
- * writing may see old, new or mixed blocks, as on a real disk).  Every read and write is self-contained: no
- * global lock, nothing (parity included) is cached across calls, and a
- * write touches only its own stripes' chunk rows.  The only shared state
- * is the failure record in the superblocks; updating it takes flock() on
- * the directory, and re-reads the record first so that two processes'
- * findings add up.  A process learns of a failure recorded by another at
- * its next open or mirror_raid5_refresh() (the partner calls it when it
- * takes over a volume).  Scrub and rebuild read whole stripes and need
- * the other writers quiet.  No write-hole protection: a crash between a
- * data and a parity write leaves the stripe inconsistent; the controllers'
+ * Several processes may have the array open and write at the same time, but
+ * never to the same stripe at the same time (the controllers place each
+ * volume on whole stripes, mirror_raid5_stripe_blocks(), and only the
+ * volume's owner writes it; a read of a stripe another process is writing
+ * may see old or new blocks, and, degraded, a reconstruction from half of
+ * each).  Every read and write is self-contained: no global lock, nothing
+ * (parity included) is cached across calls, and a write touches only its
+ * own stripes' chunk rows.  The only shared state is the failure record in
+ * the superblocks; updating it takes flock() on the directory, and re-reads
+ * the record first so that two processes' findings add up.  A process
+ * learns of a failure recorded by another at its next open or
+ * mirror_raid5_refresh(): the partner calls it when it takes over a volume,
+ * and every other opener calls it after a rebuild before it writes again
+ * (until then it still skips the rebuilt member, which goes stale on that
+ * opener's stripes).  Scrub and rebuild read whole stripes and need the
+ * other writers quiet.  No write-hole protection: a crash between a data
+ * and a parity write leaves the stripe inconsistent; the controllers'
  * mirrored NVRAM replays the write (source Fig. 2), which repairs it.
  *
  * Errors: negative errno, with the reason in why (mirror_strerror() names
