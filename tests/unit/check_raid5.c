@@ -360,6 +360,7 @@ START_TEST(test_random_io)
 		}
 		ck_assert_msg(mirror_raid5_scrub(r, &bad, why, sizeof(why)) == 0, "%s", why);
 		ck_assert_uint_eq(bad, 99); /* untouched when clean */
+		ck_assert_int_eq(mirror_raid5_flush(r, why, sizeof(why)), 0);
 		mirror_raid5_close(r);
 		r = open_in(dir);
 		verify_all(r, shadow, &g);
@@ -895,6 +896,14 @@ START_TEST(test_failure_record_shared)
 	ck_assert_int_eq(mirror_raid5_refresh(a, why, sizeof(why)), 0);
 	ck_assert_int_eq(mirror_raid5_state(a, NULL), MIRROR_RAID5_OPTIMAL);
 	ck_assert_int_eq(mirror_raid5_scrub(a, NULL, NULL, 0), 0);
+	/* another array created in its place is not adopted */
+	{
+		struct mirror_raid5_geometry g = {3, 4096, 4096, 1};
+
+		ck_assert_int_eq(mirror_raid5_create(dir, &g, NULL, 0), 0);
+		ck_assert_int_eq(mirror_raid5_refresh(a, why, sizeof(why)), -ESTALE);
+		ck_assert_ptr_nonnull(strstr(why, "now holds array"));
+	}
 	mirror_raid5_close(a);
 	mirror_raid5_close(b);
 }
