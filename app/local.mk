@@ -1,5 +1,6 @@
 # app: what only the commands use, not installed: mirror-emu's socket loop
-# and stats reader, mirror-load's engine, mirror-top's model.  Built on
+# and stats reader, mirror-load's engine, mirror-top's model, the
+# controller pair's shared RAID-5 disk array (app/pair).  Built on
 # libmirror's exported API alone (mirror_*), so the commands link the
 # shared library like any other program would.
 noinst_LTLIBRARIES += app/libapp.la
@@ -7,6 +8,7 @@ app_libapp_la_SOURCES = \
 	app/emu/server.c app/emu/server.h app/emu/stats.c app/emu/stats.h \
 	app/load/load.h app/load/mix.c app/load/ring.c app/load/result.c app/load/report.c \
 	app/load/run.c app/load/capture.c \
-	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c
+	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c \
+	app/pair/raid5.h app/pair/raid5_int.h app/pair/raid5.c app/pair/raid5_super.c
 
 EXTRA_DIST += app/local.mk
