@@ -9,6 +9,15 @@ app_libapp_la_SOURCES = \
 	app/load/load.h app/load/mix.c app/load/ring.c app/load/result.c app/load/report.c \
 	app/load/run.c app/load/capture.c \
 	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c \
+	\
+	app/pair/ctl.h app/pair/ctl.c app/pair/host.c app/pair/link.c app/pair/destage.c \
+	app/pair/failover.c app/pair/faults.c app/pair/report.c \
+	app/pair/cache.h app/pair/cache.c app/pair/journal.h app/pair/journal.c \
+	app/pair/state.h app/pair/state.c app/pair/launcher.h app/pair/launcher.c \
+	app/pair/sbc.h app/pair/sbc_int.h app/pair/sbc.c app/pair/sbc_block.c app/pair/sbc_field.c \
+	app/pair/sbc_inquiry.c app/pair/sbc_mode.c app/pair/sbc_port.c app/pair/sbc_ua.c app/pair/alua.c \
 	app/pair/raid5.h app/pair/raid5_int.h app/pair/raid5.c app/pair/raid5_super.c
+
+app_libapp_la_CFLAGS = $(AM_CFLAGS) -pthread
 
 EXTRA_DIST += app/local.mk

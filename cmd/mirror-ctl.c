@@ -42,6 +42,8 @@ static const char usage_text[] =
 	"                              instead of SIGKILL through a pidfd\n"
 	"      --no-mirror             acknowledge without mirroring (benchmark only)\n"
 	"      --deviate NAME          a deliberate bug (repeatable; --list-deviations)\n"
+	"      --inject RULE           a fault of the mirror port's receiver, as\n"
+	"                              mirror-emu --inject (e.g. delay-status:200)\n"
 	"      --fault POINT[:N[:ACTION]]  at the Nth event of POINT: kill (default),\n"
 	"                              freeze or cut-link (mirror-pair(1), FAULT POINTS)\n"
 	"      --stats-socket PATH     counters (default DIR/ctl-ID.stats)\n"
@@ -58,7 +60,7 @@ static const char usage_text[] =
 
 enum {
 	O_HOST = 256, O_MIRROR, O_SPLIT, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
-	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV
+	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +82,7 @@ static const struct option long_opts[] = {
 	{ "no-mirror", no_argument, NULL, O_NOMIRROR },
 	{ "deviate", required_argument, NULL, O_DEVIATE },
 	{ "fault", required_argument, NULL, O_FAULT },
+	{ "inject", required_argument, NULL, O_INJECT },
 	{ "stats-socket", required_argument, NULL, O_STATS },
 	{ "control-socket", required_argument, NULL, O_CONTROL },
 	{ "list-deviations", no_argument, NULL, O_LISTDEV },
@@ -195,6 +198,13 @@ int main(int argc, char **argv)
 		case O_FAULT:
 			if (pair_fault_parse(optarg, &cfg.fault, why, sizeof(why)) < 0)
 				return syntax_error("%s", why);
+			break;
+		case O_INJECT:
+			if (cfg.inject_n == MIRROR_INJECT_RULES_MAX)
+				return syntax_error("--inject: at most %u rules", MIRROR_INJECT_RULES_MAX);
+			if (mirror_inject_parse(optarg, &cfg.inject[cfg.inject_n], why, sizeof(why)) < 0)
+				return syntax_error("--inject '%s': %s", optarg, why);
+			cfg.inject_n++;
 			break;
 		case O_STATS:
 			cfg.stats_path = optarg;

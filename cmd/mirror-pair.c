@@ -42,6 +42,7 @@ static const char usage_text[] =
 	"      --deviate NAME[@a|@b]   a deliberate bug, in both controllers or one\n"
 	"      --list-deviations       list them and exit\n"
 	"      --fault SPEC@a|@b       a fault point in one controller (mirror-ctl(1))\n"
+	"      --inject RULE@a|@b      a fault of one controller's mirror port receiver\n"
 	"      --ctl PATH              the mirror-ctl program (default: beside mirror-pair)\n"
 	"  -j, --json                  commands: print the answer as JSON\n"
 	"  -q, --quiet                 no progress lines\n"
@@ -54,7 +55,8 @@ static const char usage_text[] =
 
 enum {
 	O_STATE = 256, O_REUSE, O_LUNSIZE, O_DISKS, O_CHUNK, O_SPLIT, O_HB, O_DEAD, O_LINK,
-	O_DESTAGE, O_TRANS, O_QD, O_FENCE, O_NOMIRROR, O_DEVIATE, O_LISTDEV, O_FAULT, O_CTL
+	O_DESTAGE, O_TRANS, O_QD, O_FENCE, O_NOMIRROR, O_DEVIATE, O_LISTDEV, O_FAULT, O_CTL,
+	O_INJECT
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +82,7 @@ static const struct option long_opts[] = {
 	{ "deviate", required_argument, NULL, O_DEVIATE },
 	{ "list-deviations", no_argument, NULL, O_LISTDEV },
 	{ "fault", required_argument, NULL, O_FAULT },
+	{ "inject", required_argument, NULL, O_INJECT },
 	{ "ctl", required_argument, NULL, O_CTL },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -228,6 +231,17 @@ int main(int argc, char **argv)
 			if (pair_fault_parse(optarg, &f, why, sizeof(why)) < 0)
 				return syntax_error("%s", why);
 			if (pass_one(&l, which, "--fault", optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		}
+		case O_INJECT: {
+			int which;
+			struct mirror_inject_rule r;
+			if (split_at(optarg, &which) < 0 || which < 0)
+				return syntax_error("--inject '%s': want RULE@a or RULE@b", optarg);
+			if (mirror_inject_parse(optarg, &r, why, sizeof(why)) < 0)
+				return syntax_error("--inject '%s': %s", optarg, why);
+			if (pass_one(&l, which, "--inject", optarg) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		}

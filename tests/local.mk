@@ -88,6 +88,11 @@ endif
 check_PROGRAMS += tests/pcap_transform
 tests_pcap_transform_LDADD = $(PCAP_LIBS)
 
+# One session, a script of SCSI commands checked as they are answered
+# (tests/pair.test: unit attentions and ALUA across a takeover).
+check_PROGRAMS += tests/pair_probe
+tests_pair_probe_LDADD = lib/libmirror.la
+
 SCRIPT_TESTS = \
 	tests/mirror-decode.test tests/mirror-emu.test tests/mirror-send.test \
 	tests/concurrency.test tests/iscsi-test-cu.test \

@@ -1192,6 +1192,8 @@ int mirror_emu_server_run(struct mirror_emu_server *s)
 	mirror_log(MIRROR_LOG_INFO, "serving iSCSI on %s, at most %u connections%s%s", s->lsn[0].portal,
 		   s->cfg.max_conns, s->stats_path ? ", stats on " : "",
 		   s->stats_path ? s->stats_path : "");
+	/* timers due at once (a tick set before run) get their first turn */
+	timeout = service_all(s, now_ms());
 	while (!s->stop) {
 		int n = epoll_wait(s->ep, evs, EVENTS_PER_WAIT, timeout);
 		if (n < 0) {

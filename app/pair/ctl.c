@@ -9,7 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mirror/error.h>
+#include <mirror/sender.h>
+
 #include "app/pair/ctl.h"
+#include "base/bytes.h"
 #include "base/log.h"
 #include "base/why.h"
 
@@ -86,7 +90,8 @@ void ctl_alua_update(struct ctl *c)
 		if (local != c->alua_local[i] || remote != c->alua_remote[i]) {
 			c->alua_local[i] = local;
 			c->alua_remote[i] = remote;
-			mirror_sbc_alua_set(&c->lu[i], local, remote);
+			mirror_sbc_alua_set(&c->lu[i], (enum mirror_alua_state)local,
+					    (enum mirror_alua_state)remote);
 		}
 	}
 }
@@ -110,7 +115,6 @@ static int open_ports(struct ctl *c, char *why, size_t why_len)
 {
 	struct mirror_emu_config ec;
 	struct mirror_tgt_config tc;
-	char name[128], portal[64];
 	int rc;
 
 	mirror_emu_config_init(&ec);
@@ -129,10 +133,18 @@ static int open_ports(struct ctl *c, char *why, size_t why_len)
 
 	/* the mirror port: the receiver, LUN 0 */
 	mirror_tgt_config_init(&tc);
-	snprintf(name, sizeof(name), "%s:pair-%s-mirror", MIRROR_IQN_PREFIX, c->name);
-	snprintf(portal, sizeof(portal), "%s", mirror_emu_server_portal_at(c->srv, c->mirror_idx));
-	tc.target_name = name;
-	tc.portal = portal;
+	snprintf(c->mirror_iqn, sizeof(c->mirror_iqn), "%s:pair-%s-mirror", MIRROR_IQN_PREFIX,
+		 c->name);
+	snprintf(c->mirror_portal, sizeof(c->mirror_portal), "%s",
+		 mirror_emu_server_portal_at(c->srv, c->mirror_idx));
+	tc.target_name = c->mirror_iqn;
+	tc.portal = c->mirror_portal;
+	if (c->cfg.inject_n) {
+		mirror_inject_init(&c->inject, 1);
+		for (unsigned i = 0; i < c->cfg.inject_n; i++)
+			mirror_inject_add(&c->inject, &c->cfg.inject[i]);
+		tc.inject = &c->inject;
+	}
 	rc = mirror_tgt_new_receiver(&tc, &c->rx, &c->mirror_tgt, why, why_len);
 	if (rc < 0)
 		return rc;
@@ -140,10 +152,11 @@ static int open_ports(struct ctl *c, char *why, size_t why_len)
 
 	/* the host port: one target on both controllers, a portal group each */
 	mirror_tgt_config_init(&tc);
-	snprintf(name, sizeof(name), "%s:pair", MIRROR_IQN_PREFIX);
-	snprintf(portal, sizeof(portal), "%s", mirror_emu_server_portal_at(c->srv, c->host_idx));
-	tc.target_name = name;
-	tc.portal = portal;
+	snprintf(c->host_iqn, sizeof(c->host_iqn), "%s:pair", MIRROR_IQN_PREFIX);
+	snprintf(c->host_portal, sizeof(c->host_portal), "%s",
+		 mirror_emu_server_portal_at(c->srv, c->host_idx));
+	tc.target_name = c->host_iqn;
+	tc.portal = c->host_portal;
 	tc.portal_group_tag = (uint16_t)(c->cfg.role + 1);
 	tc.neg = MIRROR_NEG_MODERN; /* hosts send immediate data */
 	rc = mirror_tgt_new(&tc, &ctl_host_lu_ops, c, &c->host_tgt, why, why_len);
@@ -157,10 +170,6 @@ static int open_luns(struct ctl *c, char *why, size_t why_len)
 {
 	uint32_t luns[PAIR_LUNS_MAX];
 
-	c->port.local_tpg = (uint16_t)(c->cfg.role + 1);
-	c->port.remote_tpg = (uint16_t)(2 - c->cfg.role);
-	c->port.local_rel_port = (uint16_t)(c->cfg.role + 1);
-	c->port.remote_rel_port = (uint16_t)(2 - c->cfg.role);
 	for (uint32_t i = 0; i < c->layout.luns; i++) {
 		struct mirror_sbc_lu_config lc;
 		luns[i] = i;
@@ -177,14 +186,18 @@ static int open_luns(struct ctl *c, char *why, size_t why_len)
 			 c->layout.array_serial[2], c->layout.array_serial[3],
 			 c->layout.array_serial[4], c->layout.array_serial[5],
 			 c->layout.array_serial[6], c->layout.array_serial[7], (unsigned)i);
+		/* target port group and relative port: 1 for A, 2 for B */
+		lc.local_tpg = lc.local_rel_port = (uint16_t)(c->cfg.role + 1);
+		lc.remote_tpg = lc.remote_rel_port = (uint16_t)(2 - c->cfg.role);
 		lc.transition_secs = c->cfg.transition_secs;
-		int rc = mirror_sbc_lu_init(&c->lu[i], &lc, &c->port, why, why_len);
+		lc.local_state = MIRROR_ALUA_STANDBY;
+		lc.remote_state = MIRROR_ALUA_STANDBY;
+		int rc = mirror_sbc_lu_init(&c->lu[i], &lc, why, why_len);
 		if (rc < 0)
 			return rc;
 		c->alua_local[i] = c->alua_remote[i] = 0xff; /* forces the first update */
 	}
-	mirror_sbc_port_set_luns(&c->port, luns, c->layout.luns);
-	return 0;
+	return mirror_sbc_port_init(&c->port, luns, c->layout.luns, why, why_len);
 }
 
 int ctl_open(struct ctl *c, const struct ctl_config *cfg, char *why, size_t why_len)

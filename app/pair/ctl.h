@@ -84,6 +84,9 @@ struct ctl_config {
 	bool no_mirror;           /* benchmark: acknowledge without mirroring */
 	bool deviate[DEV_COUNT_];
 	struct pair_fault fault;
+	/* faults of the mirror port's receiver (mirror-emu --inject) */
+	unsigned inject_n;
+	struct mirror_inject_rule inject[MIRROR_INJECT_RULES_MAX];
 	int log_level;
 };
 void ctl_config_init(struct ctl_config *c);
@@ -168,7 +171,10 @@ struct ctl {
 	/* ports */
 	struct mirror_emu_server *srv;
 	struct mirror_tgt *host_tgt, *mirror_tgt;
+	struct mirror_inject inject;
 	unsigned host_idx, mirror_idx;
+	/* the targets' configurations point at these */
+	char mirror_iqn[128], host_iqn[128], mirror_portal[64], host_portal[64];
 	int control_fd;
 	/* host LUNs */
 	struct mirror_sbc_lu lu[PAIR_LUNS_MAX];

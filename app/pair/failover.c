@@ -276,8 +276,10 @@ static void takeover(struct ctl *c, const char *why)
 	c->to.fenced_ms = ctl_now_ms();
 	if (c->link.state == LINK_UP)
 		link_drop(c, "partner dead");
-	if (c->mode != MODE_ALONE && c->mode != MODE_TAKEOVER)
-		go_alone(c, "partner dead");
+	/* our own writes in flight to it: on the array before they are
+	 * answered (nothing to void on a dead partner, but the epoch moves
+	 * all the same) */
+	go_alone(c, "partner dead");
 	rc = replay(c);
 	if (rc < 0)
 		mirror_log(MIRROR_LOG_ERROR, "replay stopped: %s", strerror(-rc));

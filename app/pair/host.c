@@ -108,7 +108,7 @@ static bool write_begin(struct ctl *c, struct host_task *t)
 		complete_check(c, t, MIRROR_SK_NOT_READY, 0x04, 0x0B);
 		return true;
 	}
-	e = pair_cache_put(&c->cache, t->cmd->lun, t->v.lba, t->v.blocks, t->data);
+	e = pair_cache_put(&c->cache, t->cmd->lun, t->v.lba, (uint32_t)t->v.blocks, t->data);
 	if (!e)
 		return false;
 	e->t_begin_ns = ctl_now_ns();
@@ -188,17 +188,6 @@ static void room_unqueue(struct ctl *c, struct host_task *t)
 
 /* ---- the LU operations ---- */
 
-static void verdict_action(const struct mirror_sbc_verdict *v, struct mirror_tgt_action *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->kind = MIRROR_TGT_RESPOND;
-	a->status = v->status;
-	memcpy(a->sense, v->sense, v->sense_len);
-	a->sense_len = v->sense_len;
-	a->data_in = v->data_in;
-	a->data_in_len = v->data_in_len;
-}
-
 static void read_blocks(struct ctl *c, struct host_task *t, struct mirror_tgt_action *a)
 {
 	size_t bytes = (size_t)t->v.blocks * MIRROR_BLOCK_SIZE;
@@ -210,12 +199,12 @@ static void read_blocks(struct ctl *c, struct host_task *t, struct mirror_tgt_ac
 		return;
 	}
 	/* the array's copy, then the newest cached one of each block */
-	if (array_read_lun(c, t->cmd->lun, t->v.lba, t->v.blocks, t->rbuf) < 0) {
+	if (array_read_lun(c, t->cmd->lun, t->v.lba, (uint32_t)t->v.blocks, t->rbuf) < 0) {
 		c->host_errors++;
 		mirror_tgt_action_check(a, MIRROR_SK_MEDIUM_ERROR, 0x11, 0x00);
 		return;
 	}
-	pair_cache_overlay(&c->cache, t->cmd->lun, t->v.lba, t->v.blocks, t->rbuf);
+	pair_cache_overlay(&c->cache, t->cmd->lun, t->v.lba, (uint32_t)t->v.blocks, t->rbuf);
 	c->host_reads++;
 	c->host_read_bytes += bytes;
 	mirror_hist_add(&c->read_lat, ctl_now_ns() - t0);
@@ -239,7 +228,7 @@ static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_a
 		c->host_cmds_other++;
 		if (t->v.status != MIRROR_STATUS_GOOD)
 			c->host_errors++;
-		verdict_action(&t->v, act);
+		mirror_sbc_to_action(&t->v, act);
 		return;
 	case MIRROR_SBC_READ:
 		read_blocks(c, t, act);
@@ -252,7 +241,7 @@ static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_a
 		memset(act, 0, sizeof(*act));
 		act->kind = MIRROR_TGT_WANT_DATA;
 		act->offset = 0;
-		act->length = t->v.blocks * MIRROR_BLOCK_SIZE;
+		act->length = (uint32_t)t->v.blocks * MIRROR_BLOCK_SIZE;
 		return;
 	case MIRROR_SBC_SYNC:
 		/* the cache is non-volatile and mirrored: every acknowledged

@@ -1,6 +1,9 @@
 /* mirror-pair's supervisor and its client (launcher.h). */
 #include "config.h"
 
+/* accept4: a client socket that is close-on-exec from the start */
+#define _GNU_SOURCE 1
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -361,7 +364,11 @@ static int controller_command(struct sup *s, unsigned i, const char *cmd, char *
 		return -errno;
 	memset(&su, 0, sizeof(su));
 	su.sun_family = AF_UNIX;
-	snprintf(su.sun_path, sizeof(su.sun_path), "%s/ctl-%c.ctl", s->dir, "ab"[i]);
+	if ((size_t)snprintf(su.sun_path, sizeof(su.sun_path), "%.100s/ctl-%c.ctl", s->dir, "ab"[i]) >=
+	    sizeof(su.sun_path)) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
 	struct timeval tv = { 2, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0 ||

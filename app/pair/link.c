@@ -12,6 +12,9 @@
  * never answers (frozen) cannot stall the host port. */
 #include "config.h"
 
+/* pipe2: a pipe that is non-blocking and close-on-exec from the start */
+#define _GNU_SOURCE 1
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -4,6 +4,9 @@
  * "fault POINT[:N[:ACTION]]", "disarm") and answers one JSON line. */
 #include "config.h"
 
+/* accept4: a client socket that is close-on-exec from the start */
+#define _GNU_SOURCE 1
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

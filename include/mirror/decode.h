@@ -28,6 +28,7 @@ struct mirror_decoded_cdb {
 		struct mirror_notify_cdb notify;
 		struct mirror_readback_cdb readback;
 		uint32_t table_param_len;
+		uint32_t release_param_len;
 	} u;
 };
 

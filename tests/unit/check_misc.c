@@ -406,6 +406,19 @@ START_TEST(test_decode_dispatch)
 	ck_assert_uint_eq(d.opcode, p.op.readback);
 	ck_assert_uint_eq(d.u.readback.nvram_addr, 0x200000);
 	ck_assert_uint_eq(d.u.readback.blocks, 16);
+
+	/* MIRROR RELEASE (harness extension): once indexed past the decoder
+	 * table; the fuzzer's crash input had parameter length 0xFB1200. */
+	n = mirror_release_cdb_encode(&p, 16, cdb, sizeof(cdb));
+	ck_assert_int_eq(n, MIRROR_RELEASE_CDB_LEN);
+	mirror_findings_init(&f);
+	ck_assert_int_eq(mirror_cdb_decode(&p, cdb, (size_t)n, NULL, &d, &f), 0);
+	ck_assert_int_eq(d.kind, MIRROR_CMD_RELEASE);
+	ck_assert_uint_eq(d.u.release_param_len, 16);
+	cdb[6] = 0xfb;
+	mirror_findings_init(&f);
+	ck_assert_int_eq(mirror_cdb_decode(&p, cdb, (size_t)n, NULL, &d, &f), MIRROR_E_INVALID_CDB);
+	ck_assert_ptr_nonnull(mirror_findings_find(&f, MIRROR_RULE_RELEASE_PARAM_LEN));
 }
 END_TEST
 

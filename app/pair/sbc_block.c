@@ -1,0 +1,157 @@
+/* The block commands (SBC-3): READ CAPACITY(10)/(16), READ(10)/(16),
+ * WRITE(10)/(16), SYNCHRONIZE CACHE(10)/(16).  Media access becomes a
+ * verdict for the controller (READ, WRITE, SYNC) once the range is known
+ * to be inside the medium. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "app/pair/sbc_int.h"
+#include "base/bytes.h"
+
+/* ---- READ CAPACITY ---- */
+
+/* The LOGICAL BLOCK ADDRESS field of READ CAPACITY is meaningful only with
+ * PMI (SBC-2 5.10; both obsolete in SBC-3): without PMI it must be 0. */
+static int capacity_lba_check(struct sbc_ctx *x, uint64_t lba, bool pmi)
+{
+	if (!pmi && lba != 0)
+		return sbc_invalid(x, 0x24, 0x00, 2, 7,
+				   "%s: CDB byte 2: LOGICAL BLOCK ADDRESS %" PRIu64 " without PMI",
+				   x->cmd->name, lba);
+	return 0;
+}
+
+/* 8 bytes, no allocation length: RETURNED LOGICAL BLOCK ADDRESS (the last
+ * block, FFFFFFFFh when it does not fit: the host then asks READ
+ * CAPACITY(16)) and LOGICAL BLOCK LENGTH IN BYTES. */
+int sbc_read_capacity10(struct sbc_ctx *x)
+{
+	uint64_t last = x->lu->cfg.blocks - 1;
+	uint8_t *d = x->v->data;
+
+	if (capacity_lba_check(x, get_be32(x->cdb + 2), x->cdb[8] & 0x01) < 0)
+		return -1;
+	put_be32(d, last > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)last);
+	put_be32(d + 4, MIRROR_SBC_BLOCK_SIZE);
+	return sbc_data(x, 8, 8);
+}
+
+/* 32 bytes: the last block (8 bytes), the block length, then P_TYPE /
+ * PROT_EN 0, one logical block per physical block, LBPME 0, lowest
+ * aligned LBA 0, the rest reserved. */
+int sbc_read_capacity16(struct sbc_ctx *x)
+{
+	uint8_t *d = x->v->data;
+
+	if (capacity_lba_check(x, get_be64(x->cdb + 2), x->cdb[14] & 0x01) < 0)
+		return -1;
+	memset(d, 0, 32);
+	put_be64(d, x->lu->cfg.blocks - 1);
+	put_be32(d + 8, MIRROR_SBC_BLOCK_SIZE);
+	return sbc_data(x, 32, get_be32(x->cdb + 10));
+}
+
+/* ---- the range of a command ---- */
+
+/* Every block of [lba, lba + n) inside the medium, and lba itself even
+ * when n is 0 (SBC-3 4.5: an LBA beyond the capacity is out of range):
+ * LOGICAL BLOCK ADDRESS OUT OF RANGE 21h/00h. */
+static int range_check(struct sbc_ctx *x, uint64_t lba, uint64_t n)
+{
+	uint64_t cap = x->lu->cfg.blocks;
+
+	if (lba >= cap || n > cap - lba)
+		return sbc_check(x, MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00,
+				 "%s: LBA %" PRIu64 " + %" PRIu64 " blocks: the last block is %" PRIu64,
+				 x->cmd->name, lba, n, cap - 1);
+	return 0;
+}
+
+/* ---- READ and WRITE ---- */
+
+/* len_byte: where TRANSFER LENGTH starts, for the field pointer. */
+static int media(struct sbc_ctx *x, enum mirror_sbc_kind kind, uint64_t lba, uint32_t len,
+		 unsigned len_byte)
+{
+	struct mirror_sbc_verdict *v = x->v;
+	uint32_t bytes;
+
+	/* Block Limits' MAXIMUM TRANSFER LENGTH (SBC-3 6.5.3): more is
+	 * INVALID FIELD IN CDB. */
+	if (len > MIRROR_SBC_MAX_TRANSFER)
+		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
+				   "%s: CDB byte %u: TRANSFER LENGTH %u is over the maximum of %u blocks",
+				   x->cmd->name, len_byte, len, MIRROR_SBC_MAX_TRANSFER);
+	if (range_check(x, lba, len) < 0)
+		return -1;
+	/* SBC-3: a TRANSFER LENGTH of 0 transfers nothing and is no error. */
+	if (len == 0)
+		return sbc_good(x);
+	bytes = len * MIRROR_SBC_BLOCK_SIZE;
+	/* A write needs all its data: less data-out than the CDB says
+	 * cannot be a write of those blocks (LIO refuses the overflow too). */
+	if (kind == MIRROR_SBC_WRITE && (x->dir != MIRROR_DIR_OUT || x->edtl < bytes))
+		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
+				   "%s: CDB byte %u: TRANSFER LENGTH %u blocks is %u bytes; %u bytes of data-out expected",
+				   x->cmd->name, len_byte, len, bytes,
+				   x->dir == MIRROR_DIR_OUT ? x->edtl : 0);
+	v->kind = kind;
+	v->status = MIRROR_STATUS_GOOD;
+	v->lba = lba;
+	v->blocks = len;
+	v->fua = (x->cdb[1] & 0x08) != 0;
+	v->data_len = bytes;
+	return 0;
+}
+
+int sbc_read10(struct sbc_ctx *x)
+{
+	return media(x, MIRROR_SBC_READ, get_be32(x->cdb + 2), get_be16(x->cdb + 7), 7);
+}
+
+int sbc_read16(struct sbc_ctx *x)
+{
+	return media(x, MIRROR_SBC_READ, get_be64(x->cdb + 2), get_be32(x->cdb + 10), 10);
+}
+
+int sbc_write10(struct sbc_ctx *x)
+{
+	return media(x, MIRROR_SBC_WRITE, get_be32(x->cdb + 2), get_be16(x->cdb + 7), 7);
+}
+
+int sbc_write16(struct sbc_ctx *x)
+{
+	return media(x, MIRROR_SBC_WRITE, get_be64(x->cdb + 2), get_be32(x->cdb + 10), 10);
+}
+
+/* ---- SYNCHRONIZE CACHE ---- */
+
+/* NUMBER OF LOGICAL BLOCKS 0: from lba to the last block.  IMMED (byte 1
+ * bit 1) is passed on: the controller may answer before the flush. */
+static int sync_cache(struct sbc_ctx *x, uint64_t lba, uint64_t n)
+{
+	struct mirror_sbc_verdict *v = x->v;
+	uint64_t cap = x->lu->cfg.blocks;
+
+	if (range_check(x, lba, n) < 0)
+		return -1;
+	v->kind = MIRROR_SBC_SYNC;
+	v->status = MIRROR_STATUS_GOOD;
+	v->lba = lba;
+	v->all = n == 0;
+	v->blocks = n == 0 ? cap - lba : n;
+	v->immed = (x->cdb[1] & 0x02) != 0;
+	return 0;
+}
+
+int sbc_sync10(struct sbc_ctx *x)
+{
+	return sync_cache(x, get_be32(x->cdb + 2), get_be16(x->cdb + 7));
+}
+
+int sbc_sync16(struct sbc_ctx *x)
+{
+	return sync_cache(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10));
+}
