@@ -20,8 +20,8 @@
 static const char usage_text[] =
 	"Usage: mirror-pair --dir DIR [OPTIONS]        start a pair, stay in the foreground\n"
 	"       mirror-pair --dir DIR COMMAND [a|b]    tell a running pair:\n"
-	"           kill a|b, freeze a|b, thaw a|b, restart a|b, cut-link, heal-link,\n"
-	"           status, stop\n"
+	"           kill a|b, freeze a|b, thaw a|b, restart a|b, stats a|b (the\n"
+	"           controller's counters, JSON), cut-link, heal-link, status, stop\n"
 	"An emulated active-active RAID controller pair (mirror-ctl(1) x 2) on free\n"
 	"loopback ports over a fresh RAID-5 disk array in DIR.  Once both controllers\n"
 	"serve writes it writes the state file (--state, default DIR/state.json); SIGTERM\n"
@@ -268,17 +268,17 @@ int main(int argc, char **argv)
 	if (!l.dir)
 		return syntax_error("--dir DIR is required");
 	if (optind < argc) {
-		static const char *const verbs[] = { "kill", "freeze", "thaw", "restart", "cut-link",
-						     "heal-link", "status", "stop" };
+		static const char *const verbs[] = { "kill", "freeze", "thaw", "restart", "stats",
+						     "cut-link", "heal-link", "status", "stop" };
 		char cmd[64];
 		unsigned k;
 		for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
 			if (strcmp(argv[optind], verbs[k]) == 0)
 				break;
 		if (k == sizeof(verbs) / sizeof(verbs[0]))
-			return syntax_error("unknown command '%s' (kill, freeze, thaw, restart, cut-link, "
-					    "heal-link, status, stop)", argv[optind]);
-		bool needs_id = k < 4;
+			return syntax_error("unknown command '%s' (kill, freeze, thaw, restart, stats, "
+					    "cut-link, heal-link, status, stop)", argv[optind]);
+		bool needs_id = k < 5;
 		if (needs_id && (optind + 1 >= argc || (strcmp(argv[optind + 1], "a") &&
 							strcmp(argv[optind + 1], "b"))))
 			return syntax_error("%s: which controller, a or b?", verbs[k]);
@@ -286,7 +286,7 @@ int main(int argc, char **argv)
 			return syntax_error("unexpected argument '%s'", argv[optind + (needs_id ? 2 : 1)]);
 		snprintf(cmd, sizeof(cmd), "%s%s%s", verbs[k], needs_id ? " " : "",
 			 needs_id ? argv[optind + 1] : "");
-		return pair_launch_command(l.dir, cmd, json || k == 6);
+		return pair_launch_command(l.dir, cmd, json || k == 7);
 	}
 	return pair_launch_run(&l);
 }

@@ -54,7 +54,8 @@ extern "C" {
 #endif
 
 #define MIRROR_SBC_BLOCK_SIZE 512u
-/* Block Limits VPD (SBC-3 6.5.3): MAXIMUM TRANSFER LENGTH, 1 MiB, and the
+/* Block Limits VPD (SBC-3 6.5.3): MAXIMUM TRANSFER LENGTH, 1 MiB (one
+ * large mirror operation carries at most MIRROR_LARGE_MAX_BLOCKS), and the
  * OPTIMAL TRANSFER LENGTH GRANULARITY (4 KiB). */
 #define MIRROR_SBC_MAX_TRANSFER 2048u
 #define MIRROR_SBC_OPTIMAL_GRANULARITY 8u
