@@ -26,6 +26,7 @@
 #include <mirror/mirror.h>
 #include <mirror/dissect_run.h>
 #include "app/emu/stats.h"
+#include "iscsi/stats.h"
 #include "app/top/top.h"
 
 #define PROG "mirror-top"
@@ -340,13 +341,12 @@ static struct live *the_live; /* while it runs: refresh_view locks it */
 
 static int read_emu(struct app *a, struct mirror_top_counters *c)
 {
-	struct json_object *j = NULL;
+	static struct mirror_stats s;
 	char err[256];
 
-	int rc = mirror_stats_query(a->o->emu, &j, err, sizeof(err));
+	int rc = mirror_stats_read(a->o->emu, &s, err, sizeof(err));
 	if (rc == 0)
-		rc = mirror_top_from_stats(j, c, err, sizeof(err));
-	json_object_put(j);
+		mirror_top_from_stats(&s, c);
 	if (rc < 0) {
 		snprintf(a->error, sizeof(a->error), "%s", err);
 		return rc;
