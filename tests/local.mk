@@ -19,7 +19,7 @@ UNIT_TESTS = \
 	tests/unit/check_transport_sgio tests/unit/check_capture tests/unit/check_dissect \
 	tests/unit/check_histogram tests/unit/check_load tests/unit/check_top \
 	tests/unit/check_conform tests/unit/check_emu_server tests/unit/check_url \
-	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_stats
+	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_stats tests/unit/check_failover
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -77,6 +77,8 @@ tests_unit_check_raid5_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_raid5_LDADD = $(UNIT_LDADD)
 tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_journal_LDADD = $(UNIT_LDADD)
+tests_unit_check_failover_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_failover_LDADD = $(UNIT_LDADD)
 tests_unit_check_conform_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/conformance
 tests_unit_check_conform_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conform_LDFLAGS = -pthread
@@ -115,7 +117,7 @@ EXTRA_DIST += tests/local.mk tests/check-install.sh \
 	tests/fuzz/fuzz_small_cdb.c tests/fuzz/fuzz_notify_cdb.c tests/fuzz/fuzz_metadata.c \
 	tests/fuzz/fuzz_table_update.c tests/fuzz/fuzz_readback.c tests/fuzz/fuzz_sense.c \
 	tests/fuzz/fuzz_hex.c tests/fuzz/fuzz_iscsi_target.c tests/fuzz/fuzz_capture.c \
-	tests/fuzz/fuzz_common.h
+	tests/fuzz/fuzz_common.h tests/fuzz/fuzz_history.c
 
 # The cached SG_IO guest (tests/guest: the initramfs, a link to the
 # kernel) and the logs a failed run keeps.
