@@ -20,6 +20,8 @@ UNIT_TESTS = \
 	tests/unit/check_histogram tests/unit/check_load tests/unit/check_top \
 	tests/unit/check_conform tests/unit/check_emu_server tests/unit/check_url \
 	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_stats tests/unit/check_failover
+	tests/unit/check_raid5
+UNIT_TESTS += tests/unit/check_sbc
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -79,6 +81,8 @@ tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_journal_LDADD = $(UNIT_LDADD)
 tests_unit_check_failover_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_failover_LDADD = $(UNIT_LDADD)
+tests_unit_check_sbc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_sbc_LDADD = $(UNIT_LDADD)
 tests_unit_check_conform_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/conformance
 tests_unit_check_conform_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conform_LDFLAGS = -pthread

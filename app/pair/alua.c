@@ -26,9 +26,10 @@ static const struct alua_rule {
 } alua_rules[] = {
 	{ MIRROR_ALUA_ACTIVE_OPTIMIZED, "active/optimized", true, true, 0x00 },
 	{ MIRROR_ALUA_ACTIVE_NON_OPTIMIZED, "active/non-optimized", true, true, 0x00 },
-	/* standby: no media access and no TEST UNIT READY (SPC-4
-	 * 5.15.2.4.4 lists what is allowed; LIO answers TUR 04h/0Bh too) */
-	{ MIRROR_ALUA_STANDBY, "standby", true, false, 0x0B },         /* TARGET PORT IN STANDBY STATE */
+	/* SPC-4 5.15.2.4.4: standby serves neither media access nor TEST
+	 * UNIT READY (LIO's list; Linux's ALUA handler reads a standby path
+	 * from TEST UNIT READY's 04h/0Bh) */
+	{ MIRROR_ALUA_STANDBY, "standby", true, false, 0x0B },          /* TARGET PORT IN STANDBY STATE */
 	{ MIRROR_ALUA_UNAVAILABLE, "unavailable", false, false, 0x0C }, /* TARGET PORT IN UNAVAILABLE STATE */
 	{ MIRROR_ALUA_TRANSITIONING, "transitioning", false, false, 0x0A }, /* ASYMMETRIC ACCESS STATE TRANSITION */
 };

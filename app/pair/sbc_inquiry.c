@@ -13,7 +13,21 @@
  * not capable of supporting a device on this logical unit). */
 #define PERIPHERAL_DISK 0x00
 #define PERIPHERAL_NO_LU 0x7F
-#define INQUIRY_STD_LEN 36u
+/* Up to the last version descriptor and the reserved bytes after it
+ * (SPC-4 6.6.2, bytes 58-95). */
+#define INQUIRY_STD_LEN 96u
+
+/* VERSION DESCRIPTORs (SPC-4 6.6.2, table 146): the standards this
+ * logical unit claims, in the order SPC-4 recommends (architecture,
+ * transport, primary command set, device type command set).  Hosts read
+ * the command set level from them (libiscsi's iscsi-test-cu decides
+ * "SBC-3" from 04C0h, Block Limits page length 3Ch included). */
+static const uint16_t version_descriptors[] = {
+	0x00A0, /* SAM-5 (no version claimed) */
+	0x0960, /* iSCSI (no version claimed) */
+	0x0460, /* SPC-4 (no version claimed) */
+	0x04C0, /* SBC-3 (no version claimed) */
+};
 
 static uint32_t vpd_header(uint8_t *out, uint8_t code, unsigned len)
 {
@@ -139,5 +153,7 @@ int sbc_inquiry(struct sbc_ctx *x)
 	sbc_put_ascii(d + 8, MIRROR_SBC_VENDOR, 8);
 	sbc_put_ascii(d + 16, MIRROR_SBC_PRODUCT, 16);
 	sbc_put_ascii(d + 32, MIRROR_SBC_REVISION, 4);
+	for (unsigned i = 0; i < SBC_ARRAY_LEN(version_descriptors); i++)
+		put_be16(d + 58 + 2 * i, version_descriptors[i]);
 	return sbc_data(x, INQUIRY_STD_LEN, alloc);
 }

@@ -1,0 +1,674 @@
+/* The host-port logical unit's SCSI layer (app/pair/sbc.h): every command
+ * issue 12 names, with the answers written out from the standards (SPC-4,
+ * SBC-3, SAM-5), independent of the code: verdicts and ranges of the
+ * media commands, byte-exact data-in, status, sense key/ASC/ASCQ and, for
+ * ILLEGAL REQUEST, the field pointer (SPC-4 4.5.2.4.2); implicit ALUA
+ * (SPC-4 5.15): what standby and transitioning refuse, REPORT TARGET
+ * PORT GROUPS, and unit attentions once per I_T nexus. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/pair/sbc.h"
+#include "iscsi/target.h"
+#include "testutil.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define CAP 0x10000u /* blocks of the test LU: 32 MiB */
+#define NEXUS 0x1111u
+#define NEXUS2 0x2222u
+
+static const uint8_t NAA[16] = { 0x60, 0x01, 0x40, 0x5f, 0x11, 0x22, 0x33, 0x44,
+				 0x55, 0x66, 0x77, 0x88, 0x00, 0x00, 0x00, 0x03 };
+
+/* LUN 3 as controller A's port shows it (group 1, relative port 1), or as
+ * B's (group 2, port 2): the partner's view of the same logical unit. */
+static void config(struct mirror_sbc_lu_config *c, bool at_b)
+{
+	memset(c, 0, sizeof(*c));
+	c->lun = 3;
+	c->blocks = CAP;
+	memcpy(c->naa, NAA, sizeof(NAA));
+	strcpy(c->serial, "SER-0003");
+	c->local_tpg = c->local_rel_port = at_b ? 2 : 1;
+	c->remote_tpg = c->remote_rel_port = at_b ? 1 : 2;
+	c->transition_secs = 10;
+	c->local_state = at_b ? MIRROR_ALUA_STANDBY : MIRROR_ALUA_ACTIVE_OPTIMIZED;
+	c->remote_state = at_b ? MIRROR_ALUA_ACTIVE_OPTIMIZED : MIRROR_ALUA_STANDBY;
+}
+
+static struct mirror_sbc_lu lu, lu_b;
+static struct mirror_sbc_port port;
+static struct mirror_sbc_verdict v;
+
+static void setup(void)
+{
+	struct mirror_sbc_lu_config c;
+	const uint32_t luns[] = { 0, 3, 300 };
+	char why[160];
+
+	config(&c, false);
+	ck_assert_int_eq(mirror_sbc_lu_init(&lu, &c, why, sizeof(why)), 0);
+	config(&c, true);
+	ck_assert_int_eq(mirror_sbc_lu_init(&lu_b, &c, why, sizeof(why)), 0);
+	ck_assert_int_eq(mirror_sbc_port_init(&port, luns, ARRAY_LEN(luns), why, sizeof(why)), 0);
+}
+
+/* One command of cdb_len bytes given as ints. */
+static void run(struct mirror_sbc_lu *l, uint64_t nexus, enum mirror_xfer_dir dir,
+		uint32_t edtl, unsigned cdb_len, ...)
+{
+	uint8_t cdb[16];
+	va_list ap;
+
+	va_start(ap, cdb_len);
+	for (unsigned i = 0; i < cdb_len; i++)
+		cdb[i] = (uint8_t)va_arg(ap, int);
+	va_end(ap);
+	/* canary: data[] beyond data_len is not the answer */
+	memset(v.data, 0xA5, sizeof(v.data));
+	ck_assert_int_eq(mirror_sbc_decode(l, &port, nexus, cdb, cdb_len, dir, edtl, &v), 0);
+}
+
+#define IN MIRROR_DIR_IN
+#define OUT MIRROR_DIR_OUT
+#define NONE MIRROR_DIR_NONE
+
+static void assert_good(void)
+{
+	ck_assert_msg(v.status == MIRROR_STATUS_GOOD, "status 0x%02X: %s", v.status, v.why);
+	ck_assert_uint_eq(v.sense_len, 0);
+	ck_assert_str_eq(v.why, "");
+}
+
+/* CHECK CONDITION with fixed-format sense (response code 70h, additional
+ * length 0Ah) of key/asc/ascq and no sense-key-specific data. */
+static void assert_sense(uint8_t key, uint8_t asc, uint8_t ascq)
+{
+	ck_assert_int_eq(v.kind, MIRROR_SBC_RESPOND);
+	ck_assert_uint_eq(v.status, MIRROR_STATUS_CHECK_CONDITION);
+	ck_assert_uint_eq(v.sense_len, 18);
+	ck_assert_uint_eq(v.sense[0], 0x70);
+	ck_assert_uint_eq(v.sense[2], key);
+	ck_assert_uint_eq(v.sense[7], 0x0A);
+	ck_assert_uint_eq(v.sense[12], asc);
+	ck_assert_uint_eq(v.sense[13], ascq);
+	ck_assert_uint_eq(v.data_len, 0);
+	ck_assert_str_ne(v.why, "");
+}
+
+static void assert_no_field_pointer(void)
+{
+	ck_assert_uint_eq(v.sense[15], 0);
+	ck_assert_uint_eq(v.sense[16], 0);
+	ck_assert_uint_eq(v.sense[17], 0);
+}
+
+/* ILLEGAL REQUEST asc/00h, SKSV 1, C/D 1 (the CDB), BPV 1 with the bit,
+ * FIELD POINTER the byte. */
+static void assert_invalid(uint8_t asc, unsigned byte, unsigned bit)
+{
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, asc, 0x00);
+	ck_assert_msg(v.sense[15] == (0x80 | 0x40 | 0x08 | bit),
+		      "sense byte 15 0x%02X, want field pointer bit %u (%s)", v.sense[15], bit, v.why);
+	ck_assert_msg(v.sense[16] == 0 && v.sense[17] == byte,
+		      "field pointer byte %u, want %u (%s)", v.sense[16] << 8 | v.sense[17], byte,
+		      v.why);
+}
+
+static void assert_data(const uint8_t *want, uint32_t len)
+{
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_RESPOND);
+	ck_assert_uint_eq(v.data_len, len);
+	for (uint32_t i = 0; i < len; i++)
+		ck_assert_msg(v.data[i] == want[i], "data-in byte %u: 0x%02X, want 0x%02X", i,
+			      v.data[i], want[i]);
+}
+
+/* ---- READ / WRITE ---- */
+
+START_TEST(test_read_write)
+{
+	/* READ(10) LBA 10h, 8 blocks */
+	run(&lu, NEXUS, IN, 4096, 10, 0x28, 0, 0, 0, 0, 0x10, 0, 0, 8, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	ck_assert_uint_eq(v.lba, 0x10);
+	ck_assert_uint_eq(v.blocks, 8);
+	ck_assert(!v.fua);
+	ck_assert_uint_eq(v.data_len, 4096);
+	/* READ(10) FUA (byte 1 bit 3), DPO (bit 4): allowed */
+	run(&lu, NEXUS, IN, 512, 10, 0x28, 0x18, 0, 0, 0, 0, 0, 0, 1, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	ck_assert(v.fua);
+	/* READ(16): the last 8 blocks; an EDTL short of them cuts the data-in */
+	run(&lu, NEXUS, IN, 1024, 16, 0x88, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xF8, 0, 0, 0, 8, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	ck_assert_uint_eq(v.lba, CAP - 8);
+	ck_assert_uint_eq(v.blocks, 8);
+	ck_assert_uint_eq(v.data_len, 1024);
+	ck_assert_uint_eq(v.data_overflow, 3072);
+	/* WRITE(10) FUA, 2 blocks at 1000h */
+	run(&lu, NEXUS, OUT, 1024, 10, 0x2A, 0x08, 0, 0, 0x10, 0, 0, 0, 2, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.lba, 0x1000);
+	ck_assert_uint_eq(v.blocks, 2);
+	ck_assert(v.fua);
+	ck_assert_uint_eq(v.data_len, 1024);
+	/* WRITE(16) without FUA */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8A, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.lba, 5);
+	ck_assert(!v.fua);
+	/* TRANSFER LENGTH 0: GOOD, nothing moves (SBC-3 5.11) */
+	run(&lu, NEXUS, OUT, 0, 10, 0x2A, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_RESPOND);
+	ck_assert_uint_eq(v.data_len, 0);
+	/* a write with less data-out than its blocks: TRANSFER LENGTH */
+	run(&lu, NEXUS, OUT, 512, 10, 0x2A, 0, 0, 0, 0, 0, 0, 0, 2, 0);
+	assert_invalid(0x24, 7, 7);
+	/* over the Block Limits maximum transfer length */
+	run(&lu, NEXUS, IN, 0, 16, 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x01, 0, 0);
+	assert_invalid(0x24, 10, 7);
+	/* RDPROTECT / WRPROTECT (byte 1 bits 7-5): no protection information */
+	run(&lu, NEXUS, IN, 512, 10, 0x28, 0x20, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_invalid(0x24, 1, 7);
+	run(&lu, NEXUS, OUT, 512, 16, 0x8A, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_invalid(0x24, 1, 7);
+	/* a READ with data-out is not a READ */
+	run(&lu, NEXUS, OUT, 512, 10, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x20, 0x00);
+}
+END_TEST
+
+/* LOGICAL BLOCK ADDRESS OUT OF RANGE 21h/00h, no field pointer (SBC-3
+ * 4.5): past the end, across it, and an LBA at the capacity with no
+ * blocks. */
+START_TEST(test_out_of_range)
+{
+	run(&lu, NEXUS, IN, 1024, 10, 0x28, 0, 0, 0, 0xFF, 0xFF, 0, 0, 2, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	assert_no_field_pointer();
+	run(&lu, NEXUS, OUT, 512, 10, 0x2A, 0, 0, 1, 0, 0, 0, 0, 1, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, IN, 512, 16, 0x88, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	/* LBA + blocks wraps 64 bits */
+	run(&lu, NEXUS, OUT, 1024, 16, 0x8A, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0,
+	    0, 0, 2, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, IN, 0, 10, 0x28, 0, 0, 0, 0x00, 0x01, 0, 0, 0, 0); /* LBA 1 ok */
+	assert_good();
+	run(&lu, NEXUS, IN, 0, 16, 0x88, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, NONE, 0, 10, 0x35, 0, 0, 1, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+}
+END_TEST
+
+START_TEST(test_sync_cache)
+{
+	/* NUMBER OF LOGICAL BLOCKS 0: from the LBA to the end */
+	run(&lu, NEXUS, NONE, 0, 10, 0x35, 0, 0, 0, 0x01, 0, 0, 0, 0, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_SYNC);
+	ck_assert_uint_eq(v.lba, 0x100);
+	ck_assert(v.all);
+	ck_assert_uint_eq(v.blocks, CAP - 0x100);
+	ck_assert(!v.immed);
+	/* (16) with IMMED (byte 1 bit 1) */
+	run(&lu, NEXUS, NONE, 0, 16, 0x91, 0x02, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 10, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_SYNC);
+	ck_assert_uint_eq(v.lba, 100);
+	ck_assert_uint_eq(v.blocks, 10);
+	ck_assert(!v.all);
+	ck_assert(v.immed);
+	/* a reserved bit of byte 1 (bit 7) */
+	run(&lu, NEXUS, NONE, 0, 10, 0x35, 0x80, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_invalid(0x24, 1, 7);
+}
+END_TEST
+
+/* ---- READ CAPACITY ---- */
+
+START_TEST(test_read_capacity)
+{
+	static const uint8_t rc10[8] = { 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x00, 0x02, 0x00 };
+	uint8_t rc16[32] = { 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0x00, 0x00, 0x02, 0x00 };
+
+	run(&lu, NEXUS, IN, 8, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_data(rc10, 8);
+	run(&lu, NEXUS, IN, 32, 16, 0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0);
+	assert_data(rc16, 32);
+	/* ALLOCATION LENGTH 12: cut, no error */
+	run(&lu, NEXUS, IN, 12, 16, 0x9E, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0);
+	assert_data(rc16, 12);
+	/* an LBA without PMI (SBC-3: must be 0) */
+	run(&lu, NEXUS, IN, 8, 10, 0x25, 0, 0, 0, 0, 1, 0, 0, 0, 0);
+	assert_invalid(0x24, 2, 7);
+	/* SERVICE ACTION IN(16) with another service action */
+	run(&lu, NEXUS, IN, 32, 16, 0x9E, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0);
+	assert_invalid(0x24, 1, 4);
+}
+END_TEST
+
+/* ---- INQUIRY ---- */
+
+START_TEST(test_inquiry_standard)
+{
+	uint8_t want[96] = { 0x00, 0x00, 0x06, 0x12, 91, 0x10, 0x10, 0x02 };
+
+	memcpy(want + 8, "MIRRTESTPAIR-LUN        0001", 28);
+	/* version descriptors: SAM-5, iSCSI, SPC-4, SBC-3 */
+	memcpy(want + 58, "\x00\xA0\x09\x60\x04\x60\x04\xC0", 8);
+	run(&lu, NEXUS, IN, 96, 6, 0x12, 0, 0, 0, 96, 0);
+	assert_data(want, 96);
+	/* TPGS (byte 5 bits 5-4) = 01b: implicit ALUA only */
+	ck_assert_uint_eq((v.data[5] >> 4) & 3, 1);
+	/* ALLOCATION LENGTH 36 */
+	run(&lu, NEXUS, IN, 255, 6, 0x12, 0, 0, 0, 36, 0);
+	assert_data(want, 36);
+	/* a LUN without a logical unit: qualifier 011b, type 1Fh */
+	run(NULL, NEXUS, IN, 96, 6, 0x12, 0, 0, 0, 96, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data[0], 0x7F);
+	/* PAGE CODE without EVPD; CMDDT */
+	run(&lu, NEXUS, IN, 96, 6, 0x12, 0, 0x80, 0, 96, 0);
+	assert_invalid(0x24, 2, 7);
+	run(&lu, NEXUS, IN, 96, 6, 0x12, 0x02, 0, 0, 96, 0);
+	assert_invalid(0x24, 1, 1);
+}
+END_TEST
+
+START_TEST(test_inquiry_vpd)
+{
+	static const uint8_t p00[] = { 0x00, 0x00, 0x00, 0x04, 0x00, 0x80, 0x83, 0xB0 };
+	static const uint8_t p80[] = { 0x00, 0x80, 0x00, 0x08, 'S', 'E', 'R', '-', '0', '0', '0', '3' };
+	uint8_t p83[4 + 20 + 8 + 8] = {
+		0x00, 0x83, 0x00, 36,
+		/* NAA, association 00b (the logical unit), binary */
+		0x01, 0x03, 0x00, 16,
+	};
+	static const uint8_t p83_ports_a[16] = {
+		/* relative target port 1, iSCSI (5h), PIV 1, target port */
+		0x51, 0x94, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01,
+		/* target port group 1 */
+		0x51, 0x95, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01,
+	};
+	uint8_t pb0[64] = { 0x00, 0xB0, 0x00, 0x3C, 0, 0, 0x00, 0x08, 0x00, 0x00, 0x08, 0x00 };
+	uint8_t naa_a[20];
+
+	run(&lu, NEXUS, IN, 255, 6, 0x12, 1, 0x00, 0, 255, 0);
+	assert_data(p00, sizeof(p00));
+	run(&lu, NEXUS, IN, 255, 6, 0x12, 1, 0x80, 0, 255, 0);
+	assert_data(p80, sizeof(p80));
+	memcpy(p83 + 8, NAA, 16);
+	memcpy(p83 + 24, p83_ports_a, 16);
+	run(&lu, NEXUS, IN, 255, 6, 0x12, 1, 0x83, 0, 255, 0);
+	assert_data(p83, sizeof(p83));
+	memcpy(naa_a, v.data + 4, 20);
+	/* through B: the same NAA descriptor, B's port and group (2) */
+	run(&lu_b, NEXUS, IN, 255, 6, 0x12, 1, 0x83, 0, 255, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data_len, sizeof(p83));
+	ck_assert_mem_eq(v.data + 4, naa_a, 20);
+	ck_assert_uint_eq(v.data[31], 2);
+	ck_assert_uint_eq(v.data[39], 2);
+	run(&lu, NEXUS, IN, 255, 6, 0x12, 1, 0xB0, 0, 255, 0);
+	assert_data(pb0, sizeof(pb0));
+	/* ALLOCATION LENGTH 4: the header only */
+	run(&lu, NEXUS, IN, 4, 6, 0x12, 1, 0x83, 0, 4, 0);
+	assert_data(p83, 4);
+	/* an unsupported page: PAGE CODE */
+	run(&lu, NEXUS, IN, 255, 6, 0x12, 1, 0x89, 0, 255, 0);
+	assert_invalid(0x24, 2, 7);
+	/* no logical unit: no product data */
+	run(NULL, NEXUS, IN, 255, 6, 0x12, 1, 0x80, 0, 255, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x25, 0x00);
+}
+END_TEST
+
+/* ---- MODE SENSE ---- */
+
+START_TEST(test_mode_sense)
+{
+	static const uint8_t caching[20] = { 0x08, 0x12 };
+	static const uint8_t control[12] = { 0x0A, 0x0A, 0x02 };
+	uint8_t want[64];
+
+	/* (6), DBD, Caching: header 4 bytes + the page */
+	memset(want, 0, sizeof(want));
+	want[0] = 3 + 20;
+	want[2] = 0x10; /* DPOFUA */
+	memcpy(want + 4, caching, 20);
+	run(&lu, NEXUS, IN, 255, 6, 0x1A, 0x08, 0x08, 0, 255, 0);
+	assert_data(want, 24);
+	/* (6), Control, with the short block descriptor (blocks, 512) */
+	memset(want, 0, sizeof(want));
+	want[0] = 3 + 8 + 12;
+	want[2] = 0x10;
+	want[3] = 8;
+	memcpy(want + 4, "\x00\x01\x00\x00\x00\x00\x02\x00", 8);
+	memcpy(want + 12, control, 12);
+	run(&lu, NEXUS, IN, 255, 6, 0x1A, 0, 0x0A, 0, 255, 0);
+	assert_data(want, 24);
+	/* (10), LLBAA, all pages: long descriptor, Caching then Control */
+	memset(want, 0, sizeof(want));
+	want[1] = 6 + 16 + 20 + 12;
+	want[3] = 0x10;
+	want[4] = 0x01; /* LONGLBA */
+	want[7] = 16;
+	memcpy(want + 8, "\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00", 16);
+	memcpy(want + 24, caching, 20);
+	memcpy(want + 44, control, 12);
+	run(&lu, NEXUS, IN, 255, 10, 0x5A, 0x10, 0x3F, 0, 0, 0, 0, 0, 255, 0);
+	assert_data(want, 56);
+	/* (10), changeable values of Control: GLTSD not changeable */
+	run(&lu, NEXUS, IN, 255, 10, 0x5A, 0x08, 0x4A, 0, 0, 0, 0, 0, 255, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data_len, 8 + 12);
+	ck_assert_uint_eq(v.data[10], 0x00);
+	/* PC 11b (saved): SAVING PARAMETERS NOT SUPPORTED, field PC */
+	run(&lu, NEXUS, IN, 255, 6, 0x1A, 0, 0xC8, 0, 255, 0);
+	assert_invalid(0x39, 2, 7);
+	/* an unsupported page: PAGE CODE (byte 2 bits 5-0) */
+	run(&lu, NEXUS, IN, 255, 6, 0x1A, 0, 0x1C, 0, 255, 0);
+	assert_invalid(0x24, 2, 5);
+	/* a subpage */
+	run(&lu, NEXUS, IN, 255, 6, 0x1A, 0, 0x0A, 0x01, 255, 0);
+	assert_invalid(0x24, 3, 7);
+}
+END_TEST
+
+/* ---- REPORT LUNS, TEST UNIT READY, REQUEST SENSE ---- */
+
+START_TEST(test_report_luns)
+{
+	static const uint8_t want[32] = {
+		0, 0, 0, 24, 0, 0, 0, 0,
+		0x00, 0x00, 0, 0, 0, 0, 0, 0,
+		0x00, 0x03, 0, 0, 0, 0, 0, 0,
+		0x41, 0x2C, 0, 0, 0, 0, 0, 0, /* 300: flat space addressing */
+	};
+	static const uint8_t wk[8] = { 0 };
+
+	run(&lu, NEXUS, IN, 255, 12, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_data(want, 32);
+	/* from a LUN without a logical unit, and cut to 16 bytes */
+	run(NULL, NEXUS, IN, 16, 12, 0xA0, 0, 2, 0, 0, 0, 0, 0, 0, 16, 0, 0);
+	assert_data(want, 16);
+	/* SELECT REPORT 01h: no well known logical units */
+	run(&lu, NEXUS, IN, 255, 12, 0xA0, 0, 1, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_data(wk, 8);
+	run(&lu, NEXUS, IN, 255, 12, 0xA0, 0, 3, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_invalid(0x24, 2, 7);
+}
+END_TEST
+
+START_TEST(test_tur_request_sense)
+{
+	static const uint8_t no_sense[18] = { 0x70, 0, 0x00, 0, 0, 0, 0, 0x0A };
+	uint8_t not_supported[18] = { 0x70, 0, 0x05, 0, 0, 0, 0, 0x0A, 0, 0, 0, 0, 0x25 };
+
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data_len, 0);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 1, 0, 0);
+	assert_invalid(0x24, 3, 7);
+	/* NACA in the CONTROL byte (bit 2): ACA is not supported */
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0x04);
+	assert_invalid(0x24, 5, 2);
+	run(&lu, NEXUS, IN, 252, 6, 0x03, 0, 0, 0, 252, 0);
+	assert_data(no_sense, 18);
+	/* DESC: descriptor format is not supported */
+	run(&lu, NEXUS, IN, 252, 6, 0x03, 1, 0, 0, 252, 0);
+	assert_invalid(0x24, 1, 0);
+	/* a LUN without a logical unit: 25h/00h as data, GOOD */
+	run(NULL, NEXUS, IN, 252, 6, 0x03, 0, 0, 0, 252, 0);
+	assert_data(not_supported, 18);
+	/* other commands there: LOGICAL UNIT NOT SUPPORTED */
+	run(NULL, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x25, 0x00);
+}
+END_TEST
+
+/* ---- unknown opcodes, bad CDBs ---- */
+
+START_TEST(test_unknown_and_bad_cdb)
+{
+	/* FORMAT UNIT, an opcode this LU does not have: 20h/00h, no pointer */
+	run(&lu, NEXUS, NONE, 0, 6, 0x04, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x20, 0x00);
+	assert_no_field_pointer();
+	run(&lu, NEXUS, IN, 0, 10, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x20, 0x00);
+	/* a CDB shorter than its command */
+	run(&lu, NEXUS, IN, 512, 6, 0x28, 0, 0, 0, 0, 0);
+	assert_invalid(0x24, 0, 7);
+	/* MAINTENANCE IN with a service action other than RTPG */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x05, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_invalid(0x24, 1, 4);
+	/* reserved byte 10 of REPORT LUNS */
+	run(&lu, NEXUS, IN, 255, 12, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 1, 0);
+	assert_invalid(0x24, 10, 7);
+	/* a malformed CDB does not take the unit attention (sbc.h order) */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_NON_OPTIMIZED,
+					     MIRROR_ALUA_STANDBY), 1);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0x04);
+	assert_invalid(0x24, 5, 2);
+	ck_assert_uint_eq(mirror_sbc_ua_pending(&lu, NEXUS), MIRROR_SBC_UA_ALUA_CHANGED);
+}
+END_TEST
+
+/* ---- ALUA ---- */
+
+/* The state of a REPORT TARGET PORT GROUPS descriptor: byte 0 & 0Fh
+ * (issue 12: some libiscsi versions read the wrong nibble). */
+static unsigned rtpg_state(unsigned off)
+{
+	return v.data[off] & 0x0F;
+}
+
+START_TEST(test_rtpg)
+{
+	uint8_t want[32] = {
+		0, 0, 0, 28, 0x10, 10, 0, 0,
+		/* group 1: active/optimized, T_SUP U_SUP S_SUP AN_SUP AO_SUP */
+		0x00, 0x8F, 0x00, 0x01, 0, 0x00, 0, 1, 0, 0, 0x00, 0x01,
+		/* group 2: standby */
+		0x02, 0x8F, 0x00, 0x02, 0, 0x00, 0, 1, 0, 0, 0x00, 0x02,
+	};
+
+	/* extended header (PARAMETER DATA FORMAT 001b), transition time 10 s */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x2A, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_data(want, 32);
+	ck_assert_uint_eq(rtpg_state(8), MIRROR_ALUA_ACTIVE_OPTIMIZED);
+	ck_assert_uint_eq(rtpg_state(20), MIRROR_ALUA_STANDBY);
+	/* through B: the same groups in the same order, same states */
+	run(&lu_b, NEXUS, IN, 255, 12, 0xA3, 0x2A, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_data(want, 32);
+	/* length-only header: 4 bytes, RETURN DATA LENGTH 24 */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data_len, 28);
+	ck_assert_uint_eq(v.data[3], 24);
+	ck_assert_mem_eq(v.data + 4, want + 8, 24);
+	/* PARAMETER DATA FORMAT 010b */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x4A, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_invalid(0x24, 1, 7);
+	/* a change: STATUS CODE 02h (implicit) for the changed groups */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_TRANSITIONING, MIRROR_ALUA_STANDBY), 1);
+	run(&lu, NEXUS2, IN, 255, 12, 0xA3, 0x2A, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(rtpg_state(8), MIRROR_ALUA_TRANSITIONING);
+	ck_assert_uint_eq(v.data[13], 0x02);
+	ck_assert_uint_eq(rtpg_state(20), MIRROR_ALUA_STANDBY);
+	ck_assert_uint_eq(v.data[25], 0x00);
+}
+END_TEST
+
+START_TEST(test_alua_access)
+{
+	/* B's port: standby.  Media access and TEST UNIT READY: NOT READY,
+	 * LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN STANDBY STATE */
+	run(&lu_b, NEXUS, IN, 512, 10, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	run(&lu_b, NEXUS, OUT, 512, 16, 0x8A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	run(&lu_b, NEXUS, NONE, 0, 10, 0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	run(&lu_b, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	/* what standby serves (SPC-4 5.15.2.4.4) */
+	run(&lu_b, NEXUS, IN, 8, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_good();
+	run(&lu_b, NEXUS, IN, 255, 6, 0x1A, 0, 0x3F, 0, 255, 0);
+	assert_good();
+	run(&lu_b, NEXUS, IN, 96, 6, 0x12, 0, 0, 0, 96, 0);
+	assert_good();
+	/* transitioning: 04h/0Ah, even for MODE SENSE and READ CAPACITY */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu_b, MIRROR_ALUA_TRANSITIONING,
+					     MIRROR_ALUA_UNAVAILABLE), 1);
+	run(&lu_b, NEXUS2, IN, 512, 16, 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0A);
+	run(&lu_b, NEXUS2, IN, 8, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0A);
+	run(&lu_b, NEXUS2, IN, 255, 12, 0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_good();
+	run(&lu_b, NEXUS2, IN, 252, 6, 0x03, 0, 0, 0, 252, 0);
+	assert_good();
+	/* unavailable: 04h/0Ch */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu_b, MIRROR_ALUA_UNAVAILABLE,
+					     MIRROR_ALUA_UNAVAILABLE), 1);
+	run(&lu_b, NEXUS2, IN, 8, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	run(&lu_b, NEXUS2, IN, 8, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0C);
+	/* active/optimized: everything through */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu_b, MIRROR_ALUA_ACTIVE_OPTIMIZED,
+					     MIRROR_ALUA_STANDBY), 1);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu_b, MIRROR_ALUA_ACTIVE_OPTIMIZED,
+					     MIRROR_ALUA_STANDBY), 0);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu_b, (enum mirror_alua_state)5,
+					     MIRROR_ALUA_STANDBY), -EINVAL);
+	run(&lu_b, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	run(&lu_b, NEXUS2, IN, 512, 10, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+}
+END_TEST
+
+/* ASYMMETRIC ACCESS STATE CHANGED once per I_T nexus that has used the
+ * logical unit (SAM-5 5.14, SPC-4 5.15.2.5), whether reported as CHECK
+ * CONDITION or as REQUEST SENSE data; INQUIRY neither reports nor clears
+ * it; two changes before a report are one report. */
+START_TEST(test_unit_attention)
+{
+	uint8_t ua_sense[18] = { 0x70, 0, 0x06, 0, 0, 0, 0, 0x0A, 0, 0, 0, 0, 0x2A, 0x06 };
+
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_good();
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_good();
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_NON_OPTIMIZED,
+					     MIRROR_ALUA_STANDBY), 1);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_OPTIMIZED,
+					     MIRROR_ALUA_STANDBY), 1);
+	/* INQUIRY: no report, still pending */
+	run(&lu, NEXUS, IN, 96, 6, 0x12, 0, 0, 0, 96, 0);
+	assert_good();
+	/* nexus 1: once as CHECK CONDITION, then the READ goes through */
+	run(&lu, NEXUS, IN, 512, 10, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	assert_no_field_pointer();
+	run(&lu, NEXUS, IN, 512, 10, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	/* nexus 2: as REQUEST SENSE data, GOOD; then NO SENSE */
+	run(&lu, NEXUS2, IN, 252, 6, 0x03, 0, 0, 0, 252, 0);
+	assert_data(ua_sense, 18);
+	run(&lu, NEXUS2, IN, 252, 6, 0x03, 0, 0, 0, 252, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data[2], 0x00);
+	ck_assert_uint_eq(v.data[12], 0x00);
+	/* a nexus that never used the LU gets none */
+	run(&lu, 0x3333, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_good();
+	/* a LOGICAL UNIT RESET outranks the state change: 29h/00h first */
+	mirror_sbc_reset(&lu, NEXUS);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_NON_OPTIMIZED,
+					     MIRROR_ALUA_STANDBY), 1);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x29, 0x00);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_good();
+	/* an ended nexus forgets what was pending */
+	ck_assert_uint_ne(mirror_sbc_ua_pending(&lu, NEXUS2), 0);
+	mirror_sbc_nexus_end(&lu, NEXUS2);
+	ck_assert_uint_eq(mirror_sbc_ua_pending(&lu, NEXUS2), 0);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_good();
+}
+END_TEST
+
+/* ---- configuration and the engine's action ---- */
+
+START_TEST(test_config_and_action)
+{
+	struct mirror_sbc_lu_config c;
+	struct mirror_tgt_action a;
+	char why[160];
+
+	config(&c, false);
+	c.naa[0] = 0x50;
+	ck_assert_int_eq(mirror_sbc_lu_init(&lu, &c, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "NAA"));
+	config(&c, false);
+	c.remote_tpg = c.local_tpg;
+	ck_assert_int_eq(mirror_sbc_lu_init(&lu, &c, why, sizeof(why)), -EINVAL);
+	config(&c, false);
+	c.blocks = 0;
+	ck_assert_int_eq(mirror_sbc_lu_init(&lu, &c, why, sizeof(why)), -EINVAL);
+
+	setup();
+	run(&lu, NEXUS, IN, 8, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	ck_assert_int_eq(mirror_sbc_to_action(&v, &a), 0);
+	ck_assert_ptr_eq(a.data_in, v.data);
+	ck_assert_uint_eq(a.data_in_len, 8);
+	run(&lu, NEXUS, IN, 512, 10, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+	ck_assert_int_eq(mirror_sbc_to_action(&v, &a), -EINVAL);
+	ck_assert_int_eq(mirror_sbc_decode(&lu, &port, NEXUS, NULL, 6, IN, 0, &v), -EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sbc");
+	TCase *tc = tcase_create("commands");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_read_write);
+	tcase_add_test(tc, test_out_of_range);
+	tcase_add_test(tc, test_sync_cache);
+	tcase_add_test(tc, test_read_capacity);
+	tcase_add_test(tc, test_inquiry_standard);
+	tcase_add_test(tc, test_inquiry_vpd);
+	tcase_add_test(tc, test_mode_sense);
+	tcase_add_test(tc, test_report_luns);
+	tcase_add_test(tc, test_tur_request_sense);
+	tcase_add_test(tc, test_unknown_and_bad_cdb);
+	tcase_add_test(tc, test_rtpg);
+	tcase_add_test(tc, test_alua_access);
+	tcase_add_test(tc, test_unit_attention);
+	tcase_add_test(tc, test_config_and_action);
+	suite_add_tcase(s, tc);
+	return test_run_suite(s);
+}
