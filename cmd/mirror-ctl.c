@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"      --fence-cmd CMD         fence the partner with CMD (sh -c; $MIRROR_FENCE_PID)\n"
 	"                              instead of SIGKILL through a pidfd\n"
 	"      --no-mirror             acknowledge without mirroring (benchmark only)\n"
+	"      --path auto|large       mirror path: Fig. 7's choice (default) or every op\n"
+	"                              on the large path (benchmark only)\n"
 	"      --deviate NAME          a deliberate bug (repeatable; --list-deviations)\n"
 	"      --inject RULE           a fault of the mirror port's receiver, as\n"
 	"                              mirror-emu --inject (e.g. delay-status:200)\n"
@@ -60,7 +62,7 @@ static const char usage_text[] =
 
 enum {
 	O_HOST = 256, O_MIRROR, O_SPLIT, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
-	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT
+	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT, O_PATH
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +82,7 @@ static const struct option long_opts[] = {
 	{ "queue-depth", required_argument, NULL, O_QD },
 	{ "fence-cmd", required_argument, NULL, O_FENCE },
 	{ "no-mirror", no_argument, NULL, O_NOMIRROR },
+	{ "path", required_argument, NULL, O_PATH },
 	{ "deviate", required_argument, NULL, O_DEVIATE },
 	{ "fault", required_argument, NULL, O_FAULT },
 	{ "inject", required_argument, NULL, O_INJECT },
@@ -186,6 +189,16 @@ int main(int argc, char **argv)
 			break;
 		case O_NOMIRROR:
 			cfg.no_mirror = true;
+			break;
+		case O_PATH:
+			/* forced small is left out: it would ignore Fig. 7's blocks
+			 * 708 and 712, which exist for correctness */
+			if (strcmp(optarg, "auto") == 0)
+				cfg.path_policy = MIRROR_POLICY_AUTO;
+			else if (strcmp(optarg, "large") == 0)
+				cfg.path_policy = MIRROR_POLICY_LARGE;
+			else
+				return syntax_error("--path '%s': want auto or large", optarg);
 			break;
 		case O_DEVIATE: {
 			int d = pair_deviation_parse(optarg);

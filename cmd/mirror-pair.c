@@ -37,7 +37,8 @@ static const char usage_text[] =
 	"  -p, --profile NAME          wire profile; -O, --opcodes LIST; -n, --nvram-size\n"
 	"                              SIZE; --region-split ADDR (as mirror-ctl(1))\n"
 	"      --heartbeat MS, --dead MS, --link-timeout MS, --destage-delay MS,\n"
-	"      --transition-time S, --queue-depth N, --fence-cmd CMD, --no-mirror\n"
+	"      --transition-time S, --queue-depth N, --fence-cmd CMD, --no-mirror,\n"
+	"      --path auto|large\n"
 	"                              passed to both controllers (mirror-ctl(1))\n"
 	"      --deviate NAME[@a|@b]   a deliberate bug, in both controllers or one\n"
 	"      --list-deviations       list them and exit\n"
@@ -56,7 +57,7 @@ static const char usage_text[] =
 enum {
 	O_STATE = 256, O_REUSE, O_LUNSIZE, O_DISKS, O_CHUNK, O_SPLIT, O_HB, O_DEAD, O_LINK,
 	O_DESTAGE, O_TRANS, O_QD, O_FENCE, O_NOMIRROR, O_DEVIATE, O_LISTDEV, O_FAULT, O_CTL,
-	O_INJECT
+	O_INJECT, O_PATH
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +80,7 @@ static const struct option long_opts[] = {
 	{ "queue-depth", required_argument, NULL, O_QD },
 	{ "fence-cmd", required_argument, NULL, O_FENCE },
 	{ "no-mirror", no_argument, NULL, O_NOMIRROR },
+	{ "path", required_argument, NULL, O_PATH },
 	{ "deviate", required_argument, NULL, O_DEVIATE },
 	{ "list-deviations", no_argument, NULL, O_LISTDEV },
 	{ "fault", required_argument, NULL, O_FAULT },
@@ -208,6 +210,13 @@ int main(int argc, char **argv)
 		}
 		case O_NOMIRROR:
 			if (pass(&l, "--no-mirror", NULL) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_PATH:
+			/* checked here too: a typo fails before anything starts */
+			if (strcmp(optarg, "auto") && strcmp(optarg, "large"))
+				return syntax_error("--path '%s': want auto or large", optarg);
+			if (pass(&l, "--path", optarg) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_DEVIATE: {

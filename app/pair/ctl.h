@@ -82,6 +82,9 @@ struct ctl_config {
 	unsigned queue_depth;     /* mirror link */
 	const char *fence_cmd;    /* NULL: SIGKILL through a pidfd */
 	bool no_mirror;           /* benchmark: acknowledge without mirroring */
+	/* benchmark: MIRROR_POLICY_LARGE sends every op on the large path,
+	 * to measure what Fig. 7's small path buys (auto is the default) */
+	enum mirror_path_policy path_policy;
 	bool deviate[DEV_COUNT_];
 	struct pair_fault fault;
 	/* faults of the mirror port's receiver (mirror-emu --inject) */

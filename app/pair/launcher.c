@@ -759,7 +759,13 @@ int pair_launch_command(const char *dir, const char *command, bool json)
 			close(fd);
 		return MIRROR_EXIT_FILE_ERROR;
 	}
-	if (write(fd, command, strlen(command)) < 0 || write(fd, "\n", 1) < 0) {
+	/* one send, the newline with it: the supervisor answers and closes
+	 * after its first read, and a second write would meet a closed socket
+	 * (SIGPIPE killed this command after the kill it asked for was done) */
+	int len = snprintf(buf, sizeof(buf), "%s\n", command);
+	if (len < 0 || (size_t)len >= sizeof(buf) ||
+	    send(fd, buf, (size_t)len, MSG_NOSIGNAL) != (ssize_t)len) {
+		fprintf(stderr, PROG ": cannot send '%s' to the supervisor in %s\n", command, dir);
 		close(fd);
 		return MIRROR_EXIT_OTHER;
 	}

@@ -385,7 +385,7 @@ int link_mirror(struct ctl *c, struct pair_entry *e)
 	w.array_serial = get_be64(c->layout.array_serial);
 	st.recovery = c->error_recovery;
 	st.partner_initialized = c->link.partner_initialized;
-	rc = mirror_split_init(&sp, &c->cfg.profile, &w, &st, MIRROR_POLICY_AUTO,
+	rc = mirror_split_init(&sp, &c->cfg.profile, &w, &st, c->cfg.path_policy,
 			       c->link.next_sequence, why, sizeof(why));
 	if (rc < 0) {
 		mirror_log(MIRROR_LOG_ERROR, "cannot mirror LUN %u LBA %llu: %s", e->lun,
