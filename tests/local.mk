@@ -19,7 +19,7 @@ UNIT_TESTS = \
 	tests/unit/check_transport_sgio tests/unit/check_capture tests/unit/check_dissect \
 	tests/unit/check_histogram tests/unit/check_load tests/unit/check_top \
 	tests/unit/check_conform tests/unit/check_emu_server tests/unit/check_url \
-	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_stats tests/unit/check_failover
+	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_state tests/unit/check_stats tests/unit/check_failover
 	tests/unit/check_raid5
 UNIT_TESTS += tests/unit/check_sbc
 check_PROGRAMS += $(UNIT_TESTS)
@@ -79,6 +79,8 @@ tests_unit_check_raid5_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_raid5_LDADD = $(UNIT_LDADD)
 tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_journal_LDADD = $(UNIT_LDADD)
+tests_unit_check_state_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_state_LDADD = $(UNIT_LDADD)
 tests_unit_check_failover_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_failover_LDADD = $(UNIT_LDADD)
 tests_unit_check_sbc_CFLAGS = $(UNIT_CFLAGS)
