@@ -113,4 +113,27 @@ static inline void cur_copy(struct cursor *c, void *dst, size_t n)
 		d[i] = q ? q[i] : 0;
 }
 
+/* Copies n bytes at off into dst (zeros and the flag when short). */
+static inline void cur_copy_at(struct cursor *c, size_t off, void *dst, size_t n)
+{
+	const uint8_t *q = cur_take_at(c, off, n);
+	uint8_t *d = dst;
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = q ? q[i] : 0;
+}
+
+/* n bytes at off are all zero (reserved fields); false when short. */
+static inline bool cur_zero_at(struct cursor *c, size_t off, size_t n)
+{
+	const uint8_t *q = cur_take_at(c, off, n);
+
+	if (!q)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
 #endif
