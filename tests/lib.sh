@@ -83,7 +83,23 @@
 #                                 take :0 and report their port)
 #   port_free PORT                true when 127.0.0.1:PORT refuses
 #
-# Variables that belong to this file start with tap_ or _lib_.
+# Variables that belong to this file start with tap_, _lib_ or TGTD_.
+#
+# A new script, in short:
+#
+#     #!/bin/bash
+#     # What it proves, and what it needs (skipped without).
+#     . "$(dirname "$0")/lib.sh"
+#     need_built "$bin/mirror-emu" "$bin/mirror-send"
+#     start_emu a || finish
+#     "$bin/mirror-send" "$URL_a" --push-table --lba 8 --size 4K --nvram-addr 0x1000 \
+#         >"$tmp/out"
+#     check_eq "a write on the small path: exit 0" "$?" 0 "$(cat "$tmp/out")"
+#     check "mirror-send says so" grep -q 'GOOD' "$tmp/out"
+#     stop_emu a
+#     finish
+#
+# and its name in SCRIPT_TESTS (tests/local.mk).
 
 set -u
 
