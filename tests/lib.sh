@@ -103,6 +103,7 @@
 
 set -u
 
+# shellcheck disable=SC2034 # srcdir, builddir, bin and JQ are for the scripts
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-.}
 bin=$builddir/cmd
@@ -303,7 +304,7 @@ stop_emu() {
 
 TGTD=${TGTD:-/usr/sbin/tgtd}
 TGTADM=${TGTADM:-/usr/sbin/tgtadm}
-TGTD_PID= TGTD_PORT= TGTD_CTL= TGTD_STOPPED=
+TGTD_PID='' TGTD_PORT='' TGTD_CTL='' TGTD_STOPPED=''
 
 tgt_adm() { "$TGTADM" -C "$TGTD_CTL" "$@"; }
 
@@ -337,11 +338,11 @@ at_exit stop_tgtd
 # otherwise.  The control socket is /var/run/tgtd/socket.N: N must not be
 # another tgtd's.
 start_tgtd() {
-	local _ try
+	local _
 	[ -x "$TGTD" ] && [ -x "$TGTADM" ] || return 1
 	TGTD_CTL=$(($$ % 1000 + 100))
 	while [ -e "/var/run/tgtd/socket.$TGTD_CTL" ]; do TGTD_CTL=$((TGTD_CTL + 1)); done
-	for try in 1 2 3 4 5 6 7 8; do
+	for _ in 1 2 3 4 5 6 7 8; do
 		TGTD_PORT=$(free_port) || continue
 		"$TGTD" -f -C "$TGTD_CTL" --iscsi portal="127.0.0.1:$TGTD_PORT" >"$tmp/tgtd.log" 2>&1 &
 		TGTD_PID=$!
