@@ -117,6 +117,13 @@ SCRIPT_TESTS += tests/mirror-top.test
 endif
 dist_check_SCRIPTS += $(SCRIPT_TESTS)
 TESTS += $(SCRIPT_TESTS)
+# Every tests/*.test sources tests/lib.sh and speaks TAP: one result per
+# check in test-suite.log.  A result is what the TAP lines say, not the
+# exit status (a script that dies before its plan is an ERROR).
+TEST_EXTENSIONS = .test
+TEST_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_LOG_DRIVER_FLAGS = --ignore-exit
+EXTRA_DIST += tests/lib.sh
 EXTRA_DIST += tests/mirror-top.test
 
 EXTRA_DIST += tests/local.mk tests/check-install.sh \
