@@ -702,7 +702,11 @@ int pair_launch_command(const char *dir, const char *command, bool json)
 			close(fd);
 		return MIRROR_EXIT_FILE_ERROR;
 	}
-	if (write(fd, command, strlen(command)) < 0 || write(fd, "\n", 1) < 0) {
+	/* one write: the supervisor answers after one read and closes, and a
+	 * newline sent apart would meet a closed socket (SIGPIPE) */
+	char line[256];
+	int len = snprintf(line, sizeof(line), "%s\n", command);
+	if (len < 0 || (size_t)len >= sizeof(line) || write(fd, line, (size_t)len) != len) {
 		close(fd);
 		return MIRROR_EXIT_OTHER;
 	}
