@@ -14,4 +14,5 @@ bench-conform: cmd/mirror-conform$(EXEEXT) cmd/mirror-emu$(EXEEXT)
 	$(SHELL) $(top_srcdir)/bench/conform.sh $(top_builddir)
 .PHONY: bench bench-emu bench-top bench-conform
 
-EXTRA_DIST += bench/local.mk bench/emu.sh bench/top.sh bench/conform.sh bench/dissect.sh
+EXTRA_DIST += bench/local.mk bench/emu.sh bench/top.sh bench/conform.sh bench/dissect.sh \
+	bench/failover.sh
