@@ -112,6 +112,8 @@ SCRIPT_TESTS = \
 	tests/tshark-crosscheck.test \
 	tests/conform-emu.test tests/conform-deviations.test tests/conform-tgtd.test \
 	tests/sgio-qemu.test tests/mirror-load.test tests/pair.test
+	tests/sgio-qemu.test tests/mirror-load.test
+SCRIPT_TESTS += tests/failover.test
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 endif

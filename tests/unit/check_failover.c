@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/failover/failover.h"
+#include "app/failover/run.h"
 
 #include "testutil.h"
 
@@ -365,6 +366,50 @@ START_TEST(test_percentile)
 }
 END_TEST
 
+/* REPORT TARGET PORT GROUPS (SPC-4 6.36): the state is byte 0 bits 3-0;
+ * a PREF bit (7) set must not make an active/optimized group look like
+ * state 8, and a group with two target ports is 8 + 2 x 4 bytes long. */
+START_TEST(test_rtpg_decode)
+{
+	static const uint8_t d[] = {
+		0x00, 0x00, 0x00, 0x24,                         /* RETURN DATA LENGTH 36 */
+		0x80, 0x8F, 0x00, 0x01, 0x00, 0x02, 0x00, 0x02, /* PREF, A/O, group 1, 2 ports */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x03,
+		0x0F, 0x8F, 0x00, 0x02, 0x00, 0x02, 0x00, 0x01, /* transitioning, group 2 */
+		0x00, 0x00, 0x00, 0x02,
+		0x02, 0x8F, 0x00, 0x03,                         /* cut short: not decoded */
+	};
+	struct fo_tpg g[4];
+
+	ck_assert_int_eq(fo_rtpg_decode(d, sizeof(d), g, 4), 2);
+	ck_assert_uint_eq(g[0].id, 1);
+	ck_assert_uint_eq(g[0].state, 0);
+	ck_assert(g[0].pref);
+	ck_assert_uint_eq(g[1].id, 2);
+	ck_assert_uint_eq(g[1].state, 0x0F);
+	ck_assert(!g[1].pref);
+	ck_assert_int_eq(fo_rtpg_decode(d, sizeof(d), g, 1), 1);
+	ck_assert_int_eq(fo_rtpg_decode(d, 3, g, 4), -EINVAL);
+}
+END_TEST
+
+/* INQUIRY page 83h: the target port group designator (type 5, association
+ * target port) found after others. */
+START_TEST(test_devid_tpg)
+{
+	static const uint8_t d[] = {
+		0x00, 0x83, 0x00, 0x1C,
+		0x01, 0x03, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, /* NAA, the LU */
+		0x61, 0x94, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02, /* relative port 2 */
+		0x61, 0x95, 0x00, 0x04, 0x00, 0x00, 0x00, 0x07, /* port group 7 */
+	};
+
+	ck_assert_int_eq(fo_devid_tpg(d, sizeof(d)), 7);
+	ck_assert_int_eq(fo_devid_tpg(d, sizeof(d) - 8), -ENOENT);
+	ck_assert_int_eq(fo_devid_tpg(d, 2), -EINVAL);
+}
+END_TEST
+
 static Suite *failover_suite(void)
 {
 	Suite *s = suite_create("failover");
@@ -381,6 +426,10 @@ static Suite *failover_suite(void)
 	tcase_add_loop_test(tc, test_parse_errors, 0, (int)ARRAY_LEN(bad_cases));
 	tcase_add_test(tc, test_cut_last_line);
 	tcase_add_test(tc, test_writer_details);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("scsi");
+	tcase_add_test(tc, test_rtpg_decode);
+	tcase_add_test(tc, test_devid_tpg);
 	suite_add_tcase(s, tc);
 	return s;
 }
