@@ -102,10 +102,12 @@ SCRIPT_TESTS = \
 	tests/sgio-qemu.test tests/mirror-load.test
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
+SCRIPT_TESTS += tests/mirror-top-pair.test
 endif
 dist_check_SCRIPTS += $(SCRIPT_TESTS)
 TESTS += $(SCRIPT_TESTS)
 EXTRA_DIST += tests/mirror-top.test
+EXTRA_DIST += tests/mirror-top-pair.test
 
 EXTRA_DIST += tests/local.mk tests/check-install.sh \
 	tests/fuzz/fuzz_small_cdb.c tests/fuzz/fuzz_notify_cdb.c tests/fuzz/fuzz_metadata.c \
