@@ -104,6 +104,8 @@ if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 SCRIPT_TESTS += tests/mirror-top-pair.test
 endif
+# a QEMU guest's kernel on the pair's LUN through QEMU's iSCSI driver
+SCRIPT_TESTS += tests/pair-qemu.test
 dist_check_SCRIPTS += $(SCRIPT_TESTS)
 TESTS += $(SCRIPT_TESTS)
 EXTRA_DIST += tests/mirror-top.test
@@ -120,3 +122,9 @@ clean-local: tests-clean-local
 tests-clean-local:
 	-rm -rf tests/guest tests/sgio-qemu.logs
 .PHONY: tests-clean-local
+
+# tests/pair-qemu.test's guest and the logs a failed run keeps
+clean-local: tests-pair-qemu-clean-local
+tests-pair-qemu-clean-local:
+	-rm -rf tests/guest-pair tests/pair-qemu.logs
+.PHONY: tests-pair-qemu-clean-local
