@@ -9,6 +9,7 @@ app_libapp_la_SOURCES = \
 	app/load/load.h app/load/mix.c app/load/ring.c app/load/result.c app/load/report.c \
 	app/load/run.c app/load/capture.c \
 	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c \
+	app/top/pair.h app/top/pair.c \
 	\
 	app/pair/ctl.h app/pair/ctl.c app/pair/host.c app/pair/link.c app/pair/destage.c \
 	app/pair/failover.c app/pair/faults.c app/pair/report.c \

@@ -116,7 +116,10 @@ SCRIPT_TESTS = \
 SCRIPT_TESTS += tests/failover.test
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
+SCRIPT_TESTS += tests/mirror-top-pair.test
 endif
+# a QEMU guest's kernel on the pair's LUN through QEMU's iSCSI driver
+SCRIPT_TESTS += tests/pair-qemu.test
 dist_check_SCRIPTS += $(SCRIPT_TESTS)
 TESTS += $(SCRIPT_TESTS)
 # Every tests/*.test sources tests/lib.sh and speaks TAP: one result per
@@ -127,6 +130,7 @@ TEST_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-d
 TEST_LOG_DRIVER_FLAGS = --ignore-exit
 EXTRA_DIST += tests/lib.sh
 EXTRA_DIST += tests/mirror-top.test
+EXTRA_DIST += tests/mirror-top-pair.test
 
 EXTRA_DIST += tests/local.mk tests/check-install.sh \
 	tests/fuzz/fuzz_small_cdb.c tests/fuzz/fuzz_notify_cdb.c tests/fuzz/fuzz_metadata.c \
@@ -140,3 +144,9 @@ clean-local: tests-clean-local
 tests-clean-local:
 	-rm -rf tests/guest tests/sgio-qemu.logs
 .PHONY: tests-clean-local
+
+# tests/pair-qemu.test's guest and the logs a failed run keeps
+clean-local: tests-pair-qemu-clean-local
+tests-pair-qemu-clean-local:
+	-rm -rf tests/guest-pair tests/pair-qemu.logs
+.PHONY: tests-pair-qemu-clean-local
