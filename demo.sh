@@ -63,8 +63,8 @@ done
 
 echo "== mirror-failover: stamped writes through both paths, controller A killed after 2 s"
 rc=0
-"$bin/mirror-failover" --pair-state "$work/pair/state.json" --luns 0,1 --queue-depth 8 \
-	--duration 5 --fault kill:a --fault-after 2s --history "$work/history" || rc=$?
+"$bin/mirror-failover" --pair-state "$work/pair/state.json" --luns 2 --queue-depth 8 \
+	--duration 5000 --fault kill:a@2000ms --history "$work/history" || rc=$?
 
 echo "== B's takeover (ms after A was found dead)"
 stats b | jq -r '.takeover.last | "   fenced \(.fenced_ms) ms (\(.fencing)), replayed \(.replayed_blocks) blocks by \(.replayed_ms) ms, LUNs active at \(.active_ms) ms"'
