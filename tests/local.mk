@@ -21,7 +21,7 @@ UNIT_TESTS = \
 	tests/unit/check_conform tests/unit/check_emu_server tests/unit/check_url \
 	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_state tests/unit/check_stats tests/unit/check_failover
 	tests/unit/check_raid5
-UNIT_TESTS += tests/unit/check_sbc
+UNIT_TESTS += tests/unit/check_sbc tests/unit/check_top_pair
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -75,6 +75,8 @@ tests_unit_check_top_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_top_LDADD = $(UNIT_LDADD)
 tests_unit_check_stats_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_stats_LDADD = $(UNIT_LDADD)
+tests_unit_check_top_pair_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_top_pair_LDADD = $(UNIT_LDADD)
 tests_unit_check_raid5_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_raid5_LDADD = $(UNIT_LDADD)
 tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)

@@ -238,7 +238,7 @@ static void bytes_text(uint64_t b, char *out, size_t len)
 }
 
 /* a row of two columns, a then b; a controller that is not up shows "-" */
-#define COLS "%-24s %-26s %s"
+#define COLS "%-24s %-29s %s"
 
 static const char *alua_of(const struct mirror_top_ctl *c, uint32_t lun)
 {
