@@ -152,3 +152,11 @@ clean-local: tests-pair-qemu-clean-local
 tests-pair-qemu-clean-local:
 	-rm -rf tests/guest-pair tests/pair-qemu.logs
 .PHONY: tests-pair-qemu-clean-local
+
+# make distcheck (test.sh) checks that the tarball builds and its unit tests
+# and the shortest end-to-end scripts pass; the rest already ran twice
+# (-Werror and the sanitizers) on the same sources.
+DISTCHECK_TESTS = $(UNIT_TESTS) tests/mirror-decode.test tests/mirror-emu.test
+print-distcheck-tests:
+	@echo $(DISTCHECK_TESTS)
+.PHONY: print-distcheck-tests
