@@ -33,6 +33,7 @@ void ctl_config_init(struct ctl_config *c)
 	c->destage_delay_ms = 50;
 	c->transition_secs = 2;
 	c->queue_depth = 64;
+	c->recovery_hold_ms = 1000;
 	c->log_level = MIRROR_LOG_INFO;
 }
 
