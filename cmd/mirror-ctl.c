@@ -51,6 +51,8 @@ static const char usage_text[] =
 	"                              recovery (Fig. 7 block 708)\n"
 	"      --recovery-hold MS      standalone: error recovery lasts this long after\n"
 	"                              the partner confirmed our table (default 1000)\n"
+	"      --max-transfer BLOCKS   host writes up to BLOCKS (default 2048: 1 MiB;\n"
+	"                              more, up to 65535, shows the 1 MiB split)\n"
 	"      --deviate NAME          a deliberate bug (repeatable; --list-deviations)\n"
 	"      --inject RULE           a fault of the mirror port's receiver, as\n"
 	"                              mirror-emu --inject (e.g. delay-status:200)\n"
@@ -71,7 +73,7 @@ static const char usage_text[] =
 enum {
 	O_HOST = 256, O_MIRROR, O_SPLIT, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
 	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT, O_PATH,
-	O_PARTNER, O_STANDALONE, O_RHOLD
+	O_PARTNER, O_STANDALONE, O_RHOLD, O_MAXXFER
 };
 
 static const struct option long_opts[] = {
@@ -101,6 +103,7 @@ static const struct option long_opts[] = {
 	{ "partner-mirror", required_argument, NULL, O_PARTNER },
 	{ "standalone", no_argument, NULL, O_STANDALONE },
 	{ "recovery-hold", required_argument, NULL, O_RHOLD },
+	{ "max-transfer", required_argument, NULL, O_MAXXFER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
@@ -249,6 +252,11 @@ int main(int argc, char **argv)
 		case O_RHOLD:
 			if (ms_option("recovery-hold", optarg, 0, 600000, &cfg.recovery_hold_ms) < 0)
 				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_MAXXFER:
+			if (mirror_parse_count(optarg, 8, 65535, &qd) < 0)
+				return syntax_error("--max-transfer '%s': want 8..65535 blocks", optarg);
+			cfg.max_transfer = (uint32_t)qd;
 			break;
 		case O_LISTDEV:
 			list_deviations();

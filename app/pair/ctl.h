@@ -99,6 +99,9 @@ struct ctl_config {
 	const char *partner_mirror; /* NULL: the partner's heartbeat names its port */
 	bool standalone;
 	unsigned recovery_hold_ms;
+	/* host writes up to this many blocks (0: MIRROR_SBC_MAX_TRANSFER, 1
+	 * MiB); more shows the splitter at work (Fig. 3) */
+	uint32_t max_transfer;
 	bool no_mirror;           /* benchmark: acknowledge without mirroring */
 	/* benchmark: MIRROR_POLICY_LARGE sends every op on the large path,
 	 * to measure what Fig. 7's small path buys (auto is the default) */
