@@ -66,6 +66,7 @@ struct snd_rx_config {
 	const char *target_name;   /* the IQN the prototype logs in to */
 	struct mirror_profile profile;
 	unsigned role;             /* the receiver's: 1 - the prototype's */
+	bool hold_tables;          /* from the first login on (block 712) */
 };
 
 int snd_rx_start(struct snd_rx *rx, const struct snd_rx_config *cfg, char *why, size_t why_len);

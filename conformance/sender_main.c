@@ -292,10 +292,9 @@ int conf_sender_main(int argc, char **argv)
 	 * is held from the start when that case runs (it runs first) */
 	ctx.hold_first_table = sel[0];
 
-	struct snd_rx_config rc_cfg = { o.listen, o.tname, o.profile, 1u - o.role };
+	struct snd_rx_config rc_cfg = { o.listen, o.tname, o.profile, 1u - o.role,
+					ctx.hold_first_table };
 	rc = snd_rx_start(&ctx.rx, &rc_cfg, why, sizeof(why));
-	if (rc == 0 && ctx.hold_first_table)
-		snd_rx_hold_tables(&ctx.rx, true);
 	if (rc < 0) {
 		fprintf(stderr, "%s: the receiver: %s\n", PROG, why);
 		snd_rx_stop(&ctx.rx);

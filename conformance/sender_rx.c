@@ -425,6 +425,7 @@ int snd_rx_start(struct snd_rx *r, const struct snd_rx_config *cfg, char *why, s
 	if (!s)
 		return conf_errorf(-ENOMEM, why, why_len, "out of memory");
 	pthread_mutex_init(&s->mu, NULL);
+	s->hold_tables = cfg->hold_tables; /* before anyone can log in */
 	rc = mirror_nvram_mem_open(&s->mem, &cfg->profile, NULL, why, why_len);
 	if (rc < 0)
 		return rc;
