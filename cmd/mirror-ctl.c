@@ -43,6 +43,16 @@ static const char usage_text[] =
 	"      --no-mirror             acknowledge without mirroring (benchmark only)\n"
 	"      --path auto|large       mirror path: Fig. 7's choice (default) or every op\n"
 	"                              on the large path (benchmark only)\n"
+	"      --partner-mirror URL    the partner's mirror port (default: from its\n"
+	"                              heartbeat on the array)\n"
+	"      --standalone            no partner controller on the array: the one at\n"
+	"                              --partner-mirror (mirror-conform --check-sender)\n"
+	"                              is alive while the link is; a lost link is error\n"
+	"                              recovery (Fig. 7 block 708)\n"
+	"      --recovery-hold MS      standalone: error recovery lasts this long after\n"
+	"                              the partner confirmed our table (default 1000)\n"
+	"      --max-transfer BLOCKS   host writes up to BLOCKS (default 2048: 1 MiB;\n"
+	"                              more, up to 65535, shows the 1 MiB split)\n"
 	"      --deviate NAME          a deliberate bug (repeatable; --list-deviations)\n"
 	"      --inject RULE           a fault of the mirror port's receiver, as\n"
 	"                              mirror-emu --inject (e.g. delay-status:200)\n"
@@ -62,7 +72,8 @@ static const char usage_text[] =
 
 enum {
 	O_HOST = 256, O_MIRROR, O_SPLIT, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
-	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT, O_PATH
+	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT, O_PATH,
+	O_PARTNER, O_STANDALONE, O_RHOLD, O_MAXXFER
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +100,10 @@ static const struct option long_opts[] = {
 	{ "stats-socket", required_argument, NULL, O_STATS },
 	{ "control-socket", required_argument, NULL, O_CONTROL },
 	{ "list-deviations", no_argument, NULL, O_LISTDEV },
+	{ "partner-mirror", required_argument, NULL, O_PARTNER },
+	{ "standalone", no_argument, NULL, O_STANDALONE },
+	{ "recovery-hold", required_argument, NULL, O_RHOLD },
+	{ "max-transfer", required_argument, NULL, O_MAXXFER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
@@ -119,7 +134,7 @@ static int ms_option(const char *name, const char *arg, uint64_t lo, uint64_t hi
 static void list_deviations(void)
 {
 	for (unsigned d = 0; d < DEV_COUNT_; d++)
-		printf("%-20s %s\n", pair_deviation_name(d), pair_deviation_text(d));
+		printf("%-28s %s\n", pair_deviation_name(d), pair_deviation_text(d));
 }
 
 int main(int argc, char **argv)
@@ -225,6 +240,24 @@ int main(int argc, char **argv)
 		case O_CONTROL:
 			cfg.control_path = optarg;
 			break;
+		case O_PARTNER:
+			if (strncmp(optarg, "iscsi://", 8) != 0)
+				return syntax_error("--partner-mirror '%s': want iscsi://HOST:PORT/IQN/LUN",
+						    optarg);
+			cfg.partner_mirror = optarg;
+			break;
+		case O_STANDALONE:
+			cfg.standalone = true;
+			break;
+		case O_RHOLD:
+			if (ms_option("recovery-hold", optarg, 0, 600000, &cfg.recovery_hold_ms) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_MAXXFER:
+			if (mirror_parse_count(optarg, 8, 65535, &qd) < 0)
+				return syntax_error("--max-transfer '%s': want 8..65535 blocks", optarg);
+			cfg.max_transfer = (uint32_t)qd;
+			break;
 		case O_LISTDEV:
 			list_deviations();
 			return MIRROR_EXIT_OK;
@@ -254,6 +287,8 @@ int main(int argc, char **argv)
 	cfg.role = id[0] == 'b';
 	if (mirror_profile_from_options(&po, &cfg.profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
+	if (cfg.standalone && !cfg.partner_mirror)
+		return syntax_error("--standalone needs --partner-mirror URL");
 	if (cfg.dead_ms <= cfg.heartbeat_ms)
 		return syntax_error("--dead %u must be longer than --heartbeat %u", cfg.dead_ms,
 				    cfg.heartbeat_ms);

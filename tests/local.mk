@@ -113,8 +113,8 @@ SCRIPT_TESTS = \
 	tests/dissect.test tests/transform.test tests/lua-dissector.test \
 	tests/tshark-crosscheck.test \
 	tests/conform-emu.test tests/conform-deviations.test tests/conform-tgtd.test \
-	tests/sgio-qemu.test tests/mirror-load.test tests/pair.test
-	tests/sgio-qemu.test tests/mirror-load.test
+	tests/sgio-qemu.test tests/mirror-load.test tests/pair.test \
+	tests/conform-sender.test
 SCRIPT_TESTS += tests/failover.test
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test

@@ -111,6 +111,9 @@ struct mirror_sbc_lu_config {
 	unsigned transition_secs;
 	/* The states the logical unit starts in (no unit attention). */
 	enum mirror_alua_state local_state, remote_state;
+	/* Block Limits' MAXIMUM TRANSFER LENGTH in blocks; 0: the default
+	 * MIRROR_SBC_MAX_TRANSFER (mirror-ctl --max-transfer) */
+	uint32_t max_transfer;
 };
 
 /* Unit attentions pending for a nexus (a bit set). */

@@ -77,13 +77,15 @@ static int media(struct sbc_ctx *x, enum mirror_sbc_kind kind, uint64_t lba, uin
 {
 	struct mirror_sbc_verdict *v = x->v;
 	uint32_t bytes;
+	uint32_t max = x->lu && x->lu->cfg.max_transfer ? x->lu->cfg.max_transfer
+							 : MIRROR_SBC_MAX_TRANSFER;
 
 	/* Block Limits' MAXIMUM TRANSFER LENGTH (SBC-3 6.5.3): more is
 	 * INVALID FIELD IN CDB. */
-	if (len > MIRROR_SBC_MAX_TRANSFER)
+	if (len > max)
 		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
 				   "%s: CDB byte %u: TRANSFER LENGTH %u is over the maximum of %u blocks",
-				   x->cmd->name, len_byte, len, MIRROR_SBC_MAX_TRANSFER);
+				   x->cmd->name, len_byte, len, max);
 	if (range_check(x, lba, len) < 0)
 		return -1;
 	/* SBC-3: a TRANSFER LENGTH of 0 transfers nothing and is no error. */

@@ -87,10 +87,9 @@ static uint32_t vpd_devid(const struct mirror_sbc_lu *lu, uint8_t *out)
  * (compare and write, unmap, write same) is not supported: 0. */
 static uint32_t vpd_block_limits(const struct mirror_sbc_lu *lu, uint8_t *out)
 {
-	(void)lu;
 	memset(out + 4, 0, 0x3C);
 	put_be16(out + 6, MIRROR_SBC_OPTIMAL_GRANULARITY);
-	put_be32(out + 8, MIRROR_SBC_MAX_TRANSFER);
+	put_be32(out + 8, lu->cfg.max_transfer ? lu->cfg.max_transfer : MIRROR_SBC_MAX_TRANSFER);
 	return vpd_header(out, 0xB0, 0x3C);
 }
 
