@@ -761,40 +761,49 @@ static void login_text(struct mirror_dissect_conn *c, enum mirror_dissect_dir di
 		       const uint8_t *p, size_t n, bool more)
 {
 	struct login_tail *lt = &c->login_tail[dir];
-	size_t i = 0;
+	struct cursor cu;
+	const uint8_t *rec;
+	size_t l;
+	bool cut;
 
+	cur_init(&cu, p, n);
 	if (lt->len || lt->overflow) {
-		const uint8_t *nul = memchr(p, 0, n);
-		size_t l = nul ? (size_t)(nul - p) : n;
+		rec = cur_take_until(&cu, '\0', &l);
+		cut = !rec;
+		if (cut) { /* no NUL in this PDU: all of it continues the record */
+			l = cur_left(&cu);
+			rec = cur_take(&cu, l);
+		}
 		if (!lt->overflow && lt->len + l <= sizeof(lt->rec)) {
-			memcpy(lt->rec + lt->len, p, l);
+			memcpy(lt->rec + lt->len, rec, l);
 			lt->len += l;
 		} else {
 			lt->overflow = true; /* longer than any key we read */
 		}
-		if (!nul && more)
+		if (cut && more)
 			return; /* still cut: it goes on in the next PDU */
 		if (!lt->overflow)
 			login_key(c, dir, lt->rec, lt->len);
 		lt->len = 0;
 		lt->overflow = false;
-		i = l + 1;
 	}
-	while (i < n) {
-		const uint8_t *nul = memchr(p + i, 0, n - i);
-		size_t l = nul ? (size_t)(nul - (p + i)) : n - i;
-		if (!nul && more) {
-			if (l <= sizeof(lt->rec)) {
-				memcpy(lt->rec, p + i, l);
-				lt->len = l;
-			} else {
-				lt->overflow = true;
+	while (cur_left(&cu)) {
+		rec = cur_take_until(&cu, '\0', &l);
+		if (!rec) { /* the last record has no NUL */
+			l = cur_left(&cu);
+			rec = cur_take(&cu, l);
+			if (more) {
+				if (l <= sizeof(lt->rec)) {
+					memcpy(lt->rec, rec, l);
+					lt->len = l;
+				} else {
+					lt->overflow = true;
+				}
+				return;
 			}
-			return;
 		}
 		if (l)
-			login_key(c, dir, p + i, l);
-		i += l + 1;
+			login_key(c, dir, rec, l);
 	}
 }
 
