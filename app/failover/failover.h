@@ -115,12 +115,18 @@ int fo_history_load(const char *path, struct fo_history *h, char *why, size_t wh
  * any moment leaves a history that parses (a last line cut short by the
  * kill is the only exception, which the parser accepts at the very end). */
 struct fo_history_writer {
-	FILE *f;
+	FILE *f;           /* NULL: memory only */
+	struct fo_history *h; /* NULL: the file only */
 	uint64_t next_id;
+	unsigned lines;
 	int err;           /* first write error (negative errno) */
+	char why[160];     /* a line the parser refused (a bug) */
 };
+/* Writes the history to path (when not NULL) and keeps it parsed in mem
+ * (when not NULL; initialized here, the caller frees it): every line goes
+ * through the same parser as the file's. */
 int fo_hw_open(struct fo_history_writer *w, const char *path, const struct fo_history *hdr,
-	       char *why, size_t why_len);
+	       struct fo_history *mem, char *why, size_t why_len);
 int fo_hw_close(struct fo_history_writer *w);
 int fo_hw_trial(struct fo_history_writer *w, uint32_t trial, uint64_t t_us);
 int fo_hw_fault(struct fo_history_writer *w, uint32_t trial, uint64_t t_us, const char *action);

@@ -394,32 +394,45 @@ static int emit(struct fo_history_writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int emit(struct fo_history_writer *w, const char *fmt, ...)
 {
+	char buf[1024];
 	va_list ap;
 
-	if (!w->f)
-		return 0;
 	va_start(ap, fmt);
-	int n = vfprintf(w->f, fmt, ap);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		if (!w->err)
+			w->err = -EOVERFLOW;
+		return w->err;
+	}
 	/* flushed line by line: a kill of this process loses no line that
 	 * was written, and the write it names is sent only after this */
-	if (n < 0 || fflush(w->f) != 0) {
+	if (w->f && (fputs(buf, w->f) < 0 || fflush(w->f) != 0)) {
 		if (!w->err)
 			w->err = -(errno ? errno : EIO);
 		return w->err;
 	}
-	return 0;
+	/* the copy in memory is the file's line read by the file's parser,
+	 * so a check during the run sees what --check-only would */
+	if (w->h) {
+		struct line l = { .name = "history", .no = ++w->lines, .why = w->why,
+				  .why_len = sizeof(w->why) };
+		buf[strcspn(buf, "\n")] = '\0';
+		if (parse_line(&l, buf, w->h) < 0 && !w->err)
+			w->err = -EINVAL;
+	}
+	return w->err;
 }
 
 int fo_hw_open(struct fo_history_writer *w, const char *path, const struct fo_history *hdr,
-	       char *why, size_t why_len)
+	       struct fo_history *mem, char *why, size_t why_len)
 {
 	memset(w, 0, sizeof(*w));
 	w->next_id = 1;
-	if (!path)
-		return 0;
-	w->f = fopen(path, "w");
-	if (!w->f) {
+	w->h = mem;
+	if (mem)
+		fo_history_init(mem);
+	if (path && !(w->f = fopen(path, "w"))) {
 		int e = errno;
 		snprintf(why, why_len, "--history %s: %s", path, strerror(e));
 		return -e;
@@ -429,7 +442,8 @@ int fo_hw_open(struct fo_history_writer *w, const char *path, const struct fo_hi
 	for (unsigned p = 0; p < hdr->npaths; p++)
 		emit(w, "path %u lun=%u url=%s\n", p, hdr->path[p].lun, hdr->path[p].url);
 	if (w->err) {
-		snprintf(why, why_len, "--history %s: %s", path, strerror(-w->err));
+		snprintf(why, why_len, "--history %s: %s", path ? path : "(memory)",
+			 w->why[0] ? w->why : strerror(-w->err));
 		return w->err;
 	}
 	return 0;

@@ -558,10 +558,10 @@ static int read_blocks(struct engine *e, uint32_t lun, uint64_t lba, uint32_t n,
 	}
 }
 
-/* Reads back every block the history wrote and checks it; the counts go
- * into tr, the checker (for its findings) into keep when given. */
-static int check_all(struct engine *e, const char *history, struct fo_trial_result *tr,
-		     struct fo_history *h, struct fo_checker *c)
+/* Reads back every block history h wrote and checks it: the counts go
+ * into tr, the findings stay in c (freed by the caller). */
+static int check_all(struct engine *e, const struct fo_history *h, struct fo_trial_result *tr,
+		     struct fo_checker *c)
 {
 	uint8_t *buf = malloc(READ_CHUNK * FO_BLOCK);
 	char why[512];
@@ -569,16 +569,9 @@ static int check_all(struct engine *e, const char *history, struct fo_trial_resu
 
 	if (!buf)
 		return -ENOMEM;
-	rc = fo_history_load(history, h, why, sizeof(why));
-	if (rc < 0) {
-		snprintf(e->why, sizeof(e->why), "%.250s", why);
-		free(buf);
-		return rc;
-	}
 	rc = fo_checker_init(c, h, why, sizeof(why));
 	if (rc < 0) {
 		snprintf(e->why, sizeof(e->why), "%.250s", why);
-		fo_history_free(h);
 		free(buf);
 		return rc;
 	}
@@ -810,7 +803,7 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 	return 0;
 }
 
-static int open_history(struct engine *e, const struct fo_history *hdr)
+static int open_history(struct engine *e, const struct fo_history *hdr, struct fo_history *mem)
 {
 	char why[256];
 
@@ -826,7 +819,7 @@ static int open_history(struct engine *e, const struct fo_history *hdr)
 		close(fd);
 		e->temp_history = true;
 	}
-	int rc = fo_hw_open(&e->hw, e->history, hdr, why, sizeof(why));
+	int rc = fo_hw_open(&e->hw, e->history, hdr, mem, why, sizeof(why));
 	if (rc < 0)
 		snprintf(e->why, sizeof(e->why), "%s", why);
 	return rc;
@@ -870,7 +863,7 @@ int fo_run(const struct fo_run_opts *o, struct fo_run_result *r)
 	hdr.run = e.run_id;
 	hdr.w = NULL;
 	if (rc == 0)
-		rc = open_history(&e, &hdr);
+		rc = open_history(&e, &hdr, &r->hist);
 	r->exit_status = MIRROR_EXIT_OTHER;
 	if (rc == 0) {
 		rc = select_all(&e);
@@ -896,10 +889,18 @@ int fo_run(const struct fo_run_opts *o, struct fo_run_result *r)
 		r->n = k + 1;
 		if (r->have_check) {
 			fo_checker_free(&r->last);
-			fo_history_free(&r->hist);
 			r->have_check = false;
 		}
-		rc = check_all(&e, e.history, tr, &r->hist, &r->last);
+		/* the history as the writer parsed it, line by line (what
+		 * --check-only would read from the file) */
+		if (e.hw.err) {
+			snprintf(e.why, sizeof(e.why), "history: %s",
+				 e.hw.why[0] ? e.hw.why : strerror(-e.hw.err));
+			r->exit_status = MIRROR_EXIT_FILE_ERROR;
+			rc = e.hw.err;
+			break;
+		}
+		rc = check_all(&e, &r->hist, tr, &r->last);
 		r->have_check = r->last.b != NULL;
 		if (rc < 0) {
 			r->exit_status = MIRROR_EXIT_TRANSPORT;
@@ -970,7 +971,11 @@ int fo_check_only(const char *history, const struct fo_run_opts *o, struct fo_ru
 		r->t[0].trial = 1;
 		r->t[0].takeover_ms = -1;
 		snprintf(r->t[0].fault, sizeof(r->t[0].fault), "check-only");
-		rc = check_all(&e, history, &r->t[0], &r->hist, &r->last);
+		rc = fo_history_load(history, &r->hist, why, sizeof(why));
+		if (rc < 0)
+			snprintf(e.why, sizeof(e.why), "%.250s", why);
+		else
+			rc = check_all(&e, &r->hist, &r->t[0], &r->last);
 		r->have_check = r->last.b != NULL;
 		if (rc == 0) {
 			for (size_t i = 0; i < r->hist.n; i++) {

@@ -67,6 +67,7 @@ END_TEST
 /* ---- a history written through the writer, read back by the parser ---- */
 
 static char hist_path[64];
+static struct fo_history hist_mem; /* the writer's copy, compared with the file's */
 
 static void hist_begin(struct fo_history_writer *w, uint32_t luns, uint64_t blocks)
 {
@@ -87,7 +88,7 @@ static void hist_begin(struct fo_history_writer *w, uint32_t luns, uint64_t bloc
 	int fd = mkstemp(hist_path);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	ck_assert_msg(fo_hw_open(w, hist_path, &hdr, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(fo_hw_open(w, hist_path, &hdr, &hist_mem, why, sizeof(why)) == 0, "%s", why);
 	ck_assert_int_eq(fo_hw_trial(w, 1, 10), 0);
 }
 
@@ -98,6 +99,16 @@ static void hist_load(struct fo_history_writer *w, struct fo_history *h)
 	ck_assert_int_eq(fo_hw_close(w), 0);
 	ck_assert_msg(fo_history_load(hist_path, h, why, sizeof(why)) == 0, "%s", why);
 	unlink(hist_path);
+	/* the copy the writer kept in memory is the file's */
+	ck_assert_uint_eq(hist_mem.n, h->n);
+	ck_assert(hist_mem.run == h->run && hist_mem.npaths == h->npaths);
+	ck_assert_uint_eq(hist_mem.nfaults, h->nfaults);
+	for (size_t i = 0; i < h->n; i++) {
+		ck_assert_int_eq(hist_mem.w[i].status, h->w[i].status);
+		ck_assert(hist_mem.w[i].lba == h->w[i].lba && hist_mem.w[i].t_done_us == h->w[i].t_done_us);
+		ck_assert_str_eq(hist_mem.w[i].detail, h->w[i].detail);
+	}
+	fo_history_free(&hist_mem);
 }
 
 /* one write of n blocks, its outcome (FO_INVOKED: none recorded) */
