@@ -24,7 +24,7 @@ builddir=${2:-$srcdir/_build/fuzz}
 CLANG=${CLANG:-clang}
 
 targets=(fuzz_small_cdb fuzz_notify_cdb fuzz_metadata fuzz_table_update fuzz_readback
-	fuzz_sense fuzz_hex fuzz_iscsi_target fuzz_capture fuzz_history)
+	fuzz_sense fuzz_hex fuzz_iscsi_target fuzz_capture fuzz_history fuzz_sbc)
 # FUZZ_TARGETS="fuzz_a fuzz_b" runs only those.
 if [ -n "${FUZZ_TARGETS:-}" ]; then read -r -a targets <<<"$FUZZ_TARGETS"; fi
 
@@ -325,6 +325,28 @@ seed_history() {
 		printf 'invoke 3 t=7 lun=0 lba=3 n=1 path=0 trial=1\nfail 3 t=8 sense=02/04/0a\n'
 		printf 'invoke 4 t=9 lun=0 lba=4 n=1 path=0 trial=1\nok 4 t=10\n'
 	} >"$d/three-outcomes"
+}
+
+# tests/fuzz/fuzz_sbc.c: byte 0 the capacity, then records of selector
+# (bits 1-0 direction: 1 in, 2 out; bits 5-3 the access state, 7 none),
+# EDTL (4 bytes), CDB length, CDB.
+seed_sbc() {
+	local d=$1
+	{
+		printf '\x00'
+		printf '\x39\x00\x00\x10\x00\x0a\x28\x08\x00\x00\x00\x10\x00\x00\x08\x00' # READ(10) FUA
+		printf '\x3a\x00\x00\x02\x00\x10\x8a\x00'; zeros 6; printf '\x00\x05\x00\x00\x00\x01\x00\x00' # WRITE(16)
+		printf '\x38\x00\x00\x00\x00\x0a\x35\x02'; zeros 8 # SYNCHRONIZE CACHE(10) IMMED
+	} >"$d/media"
+	{
+		printf '\x01'
+		printf '\x39\x00\x00\x00\xff\x06\x12\x01\x83\x00\xff\x00' # INQUIRY VPD 83h
+		printf '\x39\x00\x00\x00\xff\x0c\xa3\x2a\x00\x00\x00\x00\x00\x00\x00\xff\x00\x00' # RTPG
+		printf '\x11\x00\x00\x00\xff\x0a\x5a\x10\x3f\x00\x00\x00\x00\x00\xff\x00' # MODE SENSE(10) 3Fh, standby
+		printf '\x7d\x00\x00\x00\xff\x0c\xa0\x00\x00\x00\x00\x00\x00\x00\x00\xff\x00\x00' # REPORT LUNS, no LU, reset
+		printf '\xb9\x00\x00\x00\xfc\x06\x03\x00\x00\x00\xfc\x00' # REQUEST SENSE, nexus 2
+		printf '\x39\x00\x00\x00\x20\x10\x9e\x10'; zeros 10; printf '\x00\x20\x00\x00' # READ CAPACITY(16)
+	} >"$d/info"
 }
 
 seed_all() {

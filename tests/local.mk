@@ -139,6 +139,7 @@ EXTRA_DIST += tests/local.mk tests/check-install.sh \
 	tests/fuzz/fuzz_table_update.c tests/fuzz/fuzz_readback.c tests/fuzz/fuzz_sense.c \
 	tests/fuzz/fuzz_hex.c tests/fuzz/fuzz_iscsi_target.c tests/fuzz/fuzz_capture.c \
 	tests/fuzz/fuzz_common.h tests/fuzz/fuzz_history.c
+EXTRA_DIST += tests/fuzz/fuzz_sbc.c
 
 # The cached SG_IO guest (tests/guest: the initramfs, a link to the
 # kernel) and the logs a failed run keeps.
