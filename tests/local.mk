@@ -21,7 +21,7 @@ UNIT_TESTS = \
 	tests/unit/check_conform tests/unit/check_emu_server tests/unit/check_url \
 	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_state tests/unit/check_stats tests/unit/check_failover
 	tests/unit/check_raid5
-UNIT_TESTS += tests/unit/check_sbc tests/unit/check_top_pair
+UNIT_TESTS += tests/unit/check_sbc tests/unit/check_top_pair tests/unit/check_pdu
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -87,6 +87,8 @@ tests_unit_check_failover_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_failover_LDADD = $(UNIT_LDADD)
 tests_unit_check_sbc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_sbc_LDADD = $(UNIT_LDADD)
+tests_unit_check_pdu_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_pdu_LDADD = $(UNIT_LDADD)
 tests_unit_check_conform_CPPFLAGS = $(AM_CPPFLAGS) -iquote $(top_srcdir)/conformance
 tests_unit_check_conform_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_conform_LDFLAGS = -pthread

@@ -36,7 +36,7 @@ static int pdu_side(uint8_t byte0)
 {
 	uint8_t op = byte0 & PDU_B0_OPCODE_MASK;
 
-	switch (op == OP_SNACK ? PDU_FROM_NONE : pdu_opcode_sender(op)) {
+	switch (op == OP_SNACK ? PDU_FROM_NONE : mirror_pdu_opcode_sender(op)) {
 	case PDU_FROM_INITIATOR:
 		return MIRROR_DISSECT_I2T;
 	case PDU_FROM_TARGET:

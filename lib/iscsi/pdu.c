@@ -27,7 +27,7 @@ bool mirror_pdu_data_digest_ok(const uint8_t *data, uint32_t dsl)
 	return mirror_pdu_crc32c(data, n) == get_le32(data + n);
 }
 
-enum pdu_sender pdu_opcode_sender(uint8_t opcode)
+enum pdu_sender mirror_pdu_opcode_sender(uint8_t opcode)
 {
 	/* 11.2.1.2: the defined opcodes by sender; the rest is reserved or
 	 * vendor specific (0x1c-0x1e, 0x3c-0x3e) and tells no side. */

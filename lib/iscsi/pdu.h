@@ -235,7 +235,7 @@ enum pdu_sender {
 	PDU_FROM_INITIATOR,
 	PDU_FROM_TARGET,
 };
-enum pdu_sender pdu_opcode_sender(uint8_t opcode);
+enum pdu_sender mirror_pdu_opcode_sender(uint8_t opcode);
 
 static inline uint8_t pdu_opcode(const uint8_t *bhs)
 {
