@@ -20,6 +20,7 @@
 
 #include "app/emu/server.h"
 #include <mirror/mirror.h>
+#include "app/cli/cli.h"
 #include "app/emu/stats.h"
 #include <mirror/receiver.h>
 #include "iscsi/target.h"
@@ -76,8 +77,8 @@ static const char usage_text[] =
 	"  -p, --profile NAME          wire profile (--list-profiles), default v1\n"
 	"  -O, --opcodes N,A,B,T,R     custom opcodes in hex (e.g. 3c,a0,b0,c6,c8)\n"
 	"  -n, --nvram-size SIZE       NVRAM size, e.g. 128M (default), at most 512M\n"
-	"  -s, --region-split ADDR     first byte of region 1 (default: half the NVRAM)\n"
-	"  -S, --strict                reject non-zero bytes 1-9 of the notification CDB\n"
+	"      --region-split ADDR     first byte of region 1 (default: half the NVRAM)\n"
+	"      --strict                reject non-zero bytes 1-9 of the notification CDB\n"
 	"  -N, --negotiation patent|modern\n"
 	"                              patent: InitialR2T=Yes, ImmediateData=No (default);\n"
 	"                              modern: InitialR2T=No, ImmediateData=Yes\n"
@@ -394,11 +395,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "target-name", required_argument, NULL, 't' },
 		{ "target-alias", required_argument, NULL, OPT_TARGET_ALIAS },
 		{ "role", required_argument, NULL, 'r' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "opcodes", required_argument, NULL, 'O' },
-		{ "nvram-size", required_argument, NULL, 'n' },
-		{ "region-split", required_argument, NULL, 's' },
-		{ "strict", no_argument, NULL, 'S' },
+		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "negotiation", required_argument, NULL, 'N' },
 		{ "max-burst", required_argument, NULL, OPT_MAX_BURST },
 		{ "first-burst", required_argument, NULL, OPT_FIRST_BURST },
@@ -431,7 +428,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	socklen_t sl;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "l:t:r:p:O:n:s:SN:f:c:a:i:Q:LvqVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:t:r:" MIRROR_CLI_PROFILE_SHORTOPTS "N:f:c:a:i:Q:LvqVh", longopts,
+				NULL)) != -1) {
+		if (mirror_cli_profile_option(c, optarg, &po))
+			continue;
 		switch (c) {
 		case 'l':
 			if (mirror_emu_parse_addr(optarg, &ss, &sl, why, sizeof(why)) < 0)
@@ -457,21 +457,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				o->role = 1;
 			else
 				return syntax_error("bad --role '%s' (a or b)", optarg);
-			break;
-		case 'p':
-			po.name = optarg;
-			break;
-		case 'O':
-			po.opcodes = optarg;
-			break;
-		case 'n':
-			po.nvram_size = optarg;
-			break;
-		case 's':
-			po.region_split = optarg;
-			break;
-		case 'S':
-			po.strict = true;
 			break;
 		case 'N':
 			if (strcmp(optarg, "patent") == 0)
@@ -585,7 +570,7 @@ static int run_query(const struct opts *o)
 		return MIRROR_EXIT_FILE_ERROR;
 	}
 	if (o->json)
-		puts(json_object_to_json_string_ext(stats, JSON_C_TO_STRING_PLAIN));
+		mirror_cli_json_print(stdout, stats, false);
 	else if ((rc = mirror_stats_parse(stats, &st, why, sizeof(why))) == 0)
 		mirror_stats_print_table(stdout, &st);
 	json_object_put(stats);
