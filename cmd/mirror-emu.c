@@ -25,6 +25,7 @@
 #include <mirror/receiver.h>
 #include "iscsi/target.h"
 #include "iscsi/stats.h"
+#include "iscsi/chap_file.h"
 
 #define PROG "mirror-emu"
 /* RFC 7143 4.2.7.1: an iSCSI name is at most 223 bytes. */
@@ -32,15 +33,7 @@
 /* RFC 7143 13.13-13.14: burst and segment lengths are 512..2^24-1. */
 #define LEN_MIN 512u
 #define LEN_MAX 16777215u
-#define CHAP_FIELD_MAX 255
-#define CHAP_LINE_MAX 1024
-#define CHAP_SECRET_ADVISED 12 /* 96 bits */
 #define MAX_CONNS_LIMIT 65536u
-
-struct chap {
-	char user[CHAP_FIELD_MAX + 1], secret[CHAP_FIELD_MAX + 1];
-	bool set;
-};
 
 struct opts {
 	const char *listen;
@@ -158,120 +151,6 @@ static bool iscsi_name_ok(const char *n)
 	return len > 4 && len <= ISCSI_NAME_MAX &&
 	       (strncmp(n, "iqn.", 4) == 0 || strncmp(n, "eui.", 4) == 0 ||
 		strncmp(n, "naa.", 4) == 0);
-}
-
-/* ---- CHAP file ---- */
-
-__attribute__((format(printf, 3, 4)))
-static int chap_error(const char *path, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (line)
-		fprintf(stderr, PROG ": %s:%u: ", path, line);
-	else
-		fprintf(stderr, PROG ": %s: ", path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return MIRROR_EXIT_FILE_ERROR;
-}
-
-/* "initiator USER SECRET" and "target USER SECRET" lines, '#' comments.
- * Secrets live in a file, never on the command line, where every user
- * could read them in the process list. */
-static int read_chap(const char *path, struct chap *init, struct chap *tgt)
-{
-	char line[CHAP_LINE_MAX + 2];
-	struct stat st;
-	unsigned lineno = 0;
-	int fd, rc = 0;
-	FILE *fp;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return chap_error(path, 0, "%s", strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return chap_error(path, 0, "not a regular file");
-	}
-	if (st.st_mode & (S_IROTH | S_IWOTH))
-		mirror_log(MIRROR_LOG_WARN,
-			   "CHAP file %s is %s by every user (mode %04o): chmod 600 it", path,
-			   st.st_mode & S_IWOTH ? "writable" : "readable",
-			   (unsigned)(st.st_mode & 07777));
-	fp = fdopen(fd, "r");
-	if (!fp) {
-		close(fd);
-		return chap_error(path, 0, "%s", strerror(errno));
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		char *save = NULL, *kind, *user, *secret, *extra;
-		size_t len = strlen(line);
-		struct chap *c;
-
-		lineno++;
-		if (len && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (!feof(fp)) {
-			rc = chap_error(path, lineno, "line longer than %d bytes", CHAP_LINE_MAX);
-			break;
-		}
-		if (len && line[len - 1] == '\r')
-			line[--len] = '\0';
-		kind = strtok_r(line, " \t", &save);
-		if (!kind || kind[0] == '#')
-			continue;
-		user = strtok_r(NULL, " \t", &save);
-		secret = strtok_r(NULL, " \t", &save);
-		extra = strtok_r(NULL, " \t", &save);
-		if (strcmp(kind, "initiator") == 0)
-			c = init;
-		else if (strcmp(kind, "target") == 0)
-			c = tgt;
-		else {
-			rc = chap_error(path, lineno,
-					"'%.32s' is neither 'initiator' nor 'target'", kind);
-			break;
-		}
-		if (!user || !secret || extra) {
-			rc = chap_error(path, lineno, "expected '%s USER SECRET' (three fields)", kind);
-			break;
-		}
-		if (c->set) {
-			rc = chap_error(path, lineno, "a second '%s' line", kind);
-			break;
-		}
-		if (strlen(user) > CHAP_FIELD_MAX || strlen(secret) > CHAP_FIELD_MAX) {
-			rc = chap_error(path, lineno, "%s user or secret longer than %d bytes", kind,
-					CHAP_FIELD_MAX);
-			break;
-		}
-		snprintf(c->user, sizeof(c->user), "%s", user);
-		snprintf(c->secret, sizeof(c->secret), "%s", secret);
-		c->set = true;
-		if (strlen(secret) < CHAP_SECRET_ADVISED)
-			mirror_log(MIRROR_LOG_WARN,
-				   "%s:%u: the %s secret is shorter than %d bytes (96 bits); "
-				   "some initiators refuse such secrets", path, lineno, kind,
-				   CHAP_SECRET_ADVISED);
-	}
-	if (rc == 0 && ferror(fp))
-		rc = chap_error(path, 0, "read error");
-	explicit_bzero(line, sizeof(line));
-	fclose(fp);
-	if (rc)
-		return rc;
-	if (!init->set)
-		return chap_error(path, 0, "no 'initiator USER SECRET' line (a 'target' line alone "
-				  "is not enough: mutual CHAP authenticates the initiator first)");
-	/* RFC 7143's CHAP considerations forbid one secret for both
-	 * directions: it would let a peer reflect our own challenge. */
-	if (tgt->set && strcmp(init->secret, tgt->secret) == 0)
-		return chap_error(path, 0, "the initiator and target secrets are the same; "
-				  "mutual CHAP needs two different secrets");
-	return 0;
 }
 
 /* ---- files and limits ---- */
@@ -585,7 +464,7 @@ int main(int argc, char **argv)
 {
 	static struct mirror_receiver rx;
 	static struct mirror_inject inj;
-	static struct chap chap_init, chap_tgt;
+	static struct mirror_chap_file chap;
 	struct opts o;
 	struct mirror_nvram_mem mem;
 	struct mirror_nvram nv;
@@ -629,9 +508,11 @@ int main(int argc, char **argv)
 				    tc.first_burst_length, tc.max_burst_length);
 
 	if (o.chap_file) {
-		ret = read_chap(o.chap_file, &chap_init, &chap_tgt);
-		if (ret)
+		if (mirror_chap_file_read(o.chap_file, &chap, why, sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": %s\n", why);
+			ret = MIRROR_EXIT_FILE_ERROR;
 			goto out;
+		}
 	}
 
 	rc = mirror_nvram_mem_open(&mem, &o.profile, o.nvram_file, why, sizeof(why));
@@ -675,13 +556,13 @@ int main(int argc, char **argv)
 	tc.target_alias = o.target_alias;
 	tc.portal = portal;
 	tc.neg = o.neg;
-	if (chap_init.set) {
-		tc.chap_user = chap_init.user;
-		tc.chap_secret = chap_init.secret;
+	if (chap.initiator.set) {
+		tc.chap_user = chap.initiator.user;
+		tc.chap_secret = chap.initiator.secret;
 	}
-	if (chap_tgt.set) {
-		tc.target_chap_user = chap_tgt.user;
-		tc.target_chap_secret = chap_tgt.secret;
+	if (chap.target.set) {
+		tc.target_chap_user = chap.target.user;
+		tc.target_chap_secret = chap.target.secret;
 	}
 	tc.acl_n = o.acl_n;
 	for (unsigned i = 0; i < o.acl_n; i++)
@@ -719,7 +600,7 @@ int main(int argc, char **argv)
 		   o.target_name, portal, o.role ? 'B' : 'A', o.profile.name, size_text,
 		   split_text, o.nvram_file ? o.nvram_file : "in memory",
 		   o.neg == MIRROR_NEG_MODERN ? "modern" : "patent",
-		   chap_tgt.set ? "mutual" : chap_init.set ? "on" : "off", acl_text, o.inject_n,
+		   chap.target.set ? "mutual" : chap.initiator.set ? "on" : "off", acl_text, o.inject_n,
 		   (unsigned long long)o.seed);
 
 	rc = mirror_emu_server_run(srv);
@@ -739,7 +620,6 @@ out:
 		if (ret == MIRROR_EXIT_OK)
 			ret = MIRROR_EXIT_FILE_ERROR;
 	}
-	explicit_bzero(&chap_init, sizeof(chap_init));
-	explicit_bzero(&chap_tgt, sizeof(chap_tgt));
+	mirror_chap_file_clear(&chap);
 	return ret;
 }
