@@ -107,32 +107,25 @@ static const char usage_text[] =
 
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
-/* A byte length option within [lo, hi]. */
-static int parse_len(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)
+/* Number options, through the shared parser (app/cli): 0 or the syntax
+ * error's exit status. */
+static int len_opt(const char *opt, const char *arg, uint32_t *out)
 {
-	uint64_t v;
-
-	if (mirror_parse_size(arg, &v) < 0)
-		return syntax_error("bad %s '%s' (a number, K/M suffixes allowed)", opt, arg);
-	if (v < lo || v > hi)
-		return syntax_error("%s %s is outside %u..%u", opt, arg, lo, hi);
-	*out = (uint32_t)v;
+	char why[200];
+	/* RFC 7143 13.13-13.14: burst and segment lengths */
+	if (mirror_cli_size32(opt, arg, LEN_MIN, LEN_MAX, out, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
 	return 0;
 }
 
-static int parse_u64(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
+static int count_opt(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	int rc = mirror_parse_count(arg, lo, hi, out);
-
-	if (rc == -ERANGE)
-		return syntax_error("%s %s is outside %llu..%llu", opt, arg, (unsigned long long)lo,
-				    (unsigned long long)hi);
-	if (rc < 0)
-		return syntax_error("bad %s '%s' (a number)", opt, arg);
+	char why[200];
+	if (mirror_cli_count(opt, arg, lo, hi, out, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
 	return 0;
 }
 
-/* Sizes as options take them ("128M", "64K", "1536"). */
 static void size_str(uint64_t v, char *buf, size_t len)
 {
 	if (v && v % (1024 * 1024) == 0)
@@ -154,45 +147,6 @@ static bool iscsi_name_ok(const char *n)
 }
 
 /* ---- files and limits ---- */
-
-/* Written under a temporary name and renamed, so that a test polling for
- * the file never reads half a number. */
-static int write_port_file(const char *path, unsigned port)
-{
-	char tmp[4096];
-	FILE *fp;
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		fprintf(stderr, PROG ": --port-file %s: path too long\n", path);
-		return MIRROR_EXIT_FILE_ERROR;
-	}
-	fp = fopen(tmp, "w");
-	if (!fp || fprintf(fp, "%u\n", port) < 0 || fclose(fp) != 0 || rename(tmp, path) < 0) {
-		fprintf(stderr, PROG ": --port-file %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return MIRROR_EXIT_FILE_ERROR;
-	}
-	return 0;
-}
-
-/* Every connection is a descriptor: raise the soft limit toward the hard
- * one if --max-connections needs it, and say so if it cannot. */
-static void check_fd_limit(unsigned max_conns)
-{
-	struct rlimit rl;
-	rlim_t need = (rlim_t)max_conns + 32; /* listeners, stats, epoll, stdio */
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
-		return;
-	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-	rl.rlim_cur = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || want < need)
-		mirror_log(MIRROR_LOG_WARN,
-			   "open file limit %llu is below the %llu that %u connections need; "
-			   "connections past it are refused", (unsigned long long)rl.rlim_cur,
-			   (unsigned long long)need, max_conns);
-}
 
 static struct mirror_emu_server *g_server;
 
@@ -346,17 +300,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return syntax_error("bad --negotiation '%s' (patent or modern)", optarg);
 			break;
 		case OPT_MAX_BURST:
-			if ((rc = parse_len("--max-burst", optarg, LEN_MIN, LEN_MAX, &o->max_burst)))
+			if ((rc = len_opt("--max-burst", optarg, &o->max_burst)))
 				return rc;
 			o->have_max_burst = true;
 			break;
 		case OPT_FIRST_BURST:
-			if ((rc = parse_len("--first-burst", optarg, LEN_MIN, LEN_MAX, &o->first_burst)))
+			if ((rc = len_opt("--first-burst", optarg, &o->first_burst)))
 				return rc;
 			o->have_first_burst = true;
 			break;
 		case OPT_MAX_RECV_DSL:
-			if ((rc = parse_len("--max-recv-dsl", optarg, LEN_MIN, LEN_MAX, &o->max_recv_dsl)))
+			if ((rc = len_opt("--max-recv-dsl", optarg, &o->max_recv_dsl)))
 				return rc;
 			o->have_max_recv_dsl = true;
 			break;
@@ -383,7 +337,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->inject_spec[o->inject_n++] = optarg;
 			break;
 		case OPT_SEED:
-			if ((rc = parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed)))
+			if ((rc = count_opt("--seed", optarg, 0, UINT64_MAX, &o->seed)))
 				return rc;
 			break;
 		case OPT_STATS_SOCKET:
@@ -393,7 +347,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->port_file = optarg;
 			break;
 		case OPT_MAX_CONNS:
-			if ((rc = parse_u64("--max-connections", optarg, 1, MAX_CONNS_LIMIT, &v)))
+			if ((rc = count_opt("--max-connections", optarg, 1, MAX_CONNS_LIMIT, &v)))
 				return rc;
 			o->max_conns = (unsigned)v;
 			break;
@@ -543,7 +497,7 @@ int main(int argc, char **argv)
 	ec.listen = o.listen;
 	ec.stats_path = o.stats_socket;
 	ec.max_conns = o.max_conns;
-	check_fd_limit(o.max_conns);
+	mirror_emu_check_fd_limit(o.max_conns);
 	rc = mirror_emu_server_new(&ec, &srv, why, sizeof(why));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", why);
@@ -583,9 +537,12 @@ int main(int argc, char **argv)
 	}
 	g_server = srv;
 	if (o.port_file) {
-		ret = write_port_file(o.port_file, mirror_emu_server_port(srv));
-		if (ret)
+		if (mirror_emu_write_port_file(o.port_file, mirror_emu_server_port(srv), why,
+					       sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": --port-file %s\n", why);
+			ret = MIRROR_EXIT_FILE_ERROR;
 			goto out;
+		}
 	}
 	char size_text[32], acl_text[48];
 	size_str(o.profile.nvram_size, size_text, sizeof(size_text));
