@@ -5,7 +5,8 @@
 # shared library like any other program would.
 noinst_LTLIBRARIES += app/libapp.la
 app_libapp_la_SOURCES = \
-	app/emu/server.c app/emu/server.h app/emu/stats.c app/emu/stats.h \
+	app/cli/cli.c app/cli/cli.h \
+	app/emu/server.c app/emu/server.h app/emu/stats.c app/emu/stats.h app/emu/limits.c \
 	app/load/load.h app/load/mix.c app/load/ring.c app/load/result.c app/load/report.c \
 	app/load/run.c app/load/capture.c \
 	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c \

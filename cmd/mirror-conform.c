@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <mirror/mirror.h>
+#include "app/cli/cli.h"
 
 #include "conform.h"
 #include "sender.h"
@@ -44,9 +45,9 @@ static const char usage_text[] =
 	"  -l, --list              list the cases (id, needs, description) and exit\n"
 	"  -t, --test GLOB[,GLOB]  run only the cases whose id matches a glob\n"
 	"  -x, --skip GLOB[,GLOB]  do not run the cases whose id matches a glob\n"
-	"  -j, --junit FILE        also write JUnit XML (skips as <skipped/>) to FILE\n"
+	"      --junit FILE        also write JUnit XML (skips as <skipped/>) to FILE\n"
 	"      --tap               TAP version 13 on stdout instead of text\n"
-	"      --json              JSON on stdout instead of text (the totals on stderr)\n"
+	"  -j, --json              JSON on stdout instead of text (the totals on stderr)\n"
 	"  -T, --timeout SECONDS   per case; a case still running then is killed and\n"
 	"                          fails, and the run goes on (default 30)\n"
 	"      --sender a|b        the controller the suite plays (default a: it\n"
@@ -59,8 +60,8 @@ static const char usage_text[] =
 	"  -p, --profile NAME      wire profile (v1, v1-18bit, v1-cdb16, vendor, ...)\n"
 	"  -O, --opcodes LIST      NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK in hex\n"
 	"  -n, --nvram-size SIZE   the target's NVRAM size (default 128M)\n"
-	"  -s, --region-split ADDR first byte of region 1 (default: half)\n"
-	"  -S, --strict            the target is a strict receiver (notification\n"
+	"      --region-split ADDR first byte of region 1 (default: half)\n"
+	"      --strict            the target is a strict receiver (notification\n"
 	"                          CDB bytes 1-9 must be zero)\n"
 	"  -v, --verbose           print every CDB sent and its answer (twice: more)\n"
 	"  -V, --version           print the version and exit\n"
@@ -75,22 +76,7 @@ static const char usage_text[] =
 
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
-enum { OPT_TAP = 256, OPT_JSON, OPT_SENDER, OPT_INITIATOR, OPT_EMU_STATS, OPT_FRESH };
-
-static int parse_timeout(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > TIMEOUT_MAX)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
-}
+enum { OPT_TAP = 256, OPT_JUNIT, OPT_SENDER, OPT_INITIATOR, OPT_EMU_STATS, OPT_FRESH };
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -98,19 +84,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "list", no_argument, NULL, 'l' },
 		{ "test", required_argument, NULL, 't' },
 		{ "skip", required_argument, NULL, 'x' },
-		{ "junit", required_argument, NULL, 'j' },
+		{ "junit", required_argument, NULL, OPT_JUNIT },
 		{ "tap", no_argument, NULL, OPT_TAP },
-		{ "json", no_argument, NULL, OPT_JSON },
+		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "sender", required_argument, NULL, OPT_SENDER },
 		{ "initiator-name", required_argument, NULL, OPT_INITIATOR },
 		{ "emu-stats", required_argument, NULL, OPT_EMU_STATS },
 		{ "fresh", no_argument, NULL, OPT_FRESH },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "opcodes", required_argument, NULL, 'O' },
-		{ "nvram-size", required_argument, NULL, 'n' },
-		{ "region-split", required_argument, NULL, 's' },
-		{ "strict", no_argument, NULL, 'S' },
+		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -121,17 +103,21 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->timeout_s = TIMEOUT_DEFAULT;
-	while ((c = getopt_long(argc, argv, "lt:x:j:T:p:O:n:s:SvVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lt:x:jT:" MIRROR_CLI_PROFILE_SHORTOPTS "vVh", longopts,
+				NULL)) != -1) {
+		if (mirror_cli_profile_option(c, optarg, &po))
+			continue;
 		switch (c) {
 		case 'l': o->list = true; break;
 		case 't': o->test = optarg; break;
 		case 'x': o->skip = optarg; break;
-		case 'j': o->junit = optarg; break;
+		case OPT_JUNIT: o->junit = optarg; break;
 		case OPT_TAP: o->tap = true; break;
-		case OPT_JSON: o->json = true; break;
+		case 'j': o->json = true; break;
 		case 'T':
-			if (parse_timeout(optarg, &o->timeout_s) < 0)
-				return syntax_error("bad --timeout '%s' (seconds, 1..%u)", optarg, TIMEOUT_MAX);
+			if (mirror_cli_count32("--timeout", optarg, 1, TIMEOUT_MAX, &o->timeout_s, why,
+					       sizeof(why)) < 0)
+				return syntax_error("%s (seconds)", why);
 			break;
 		case OPT_SENDER:
 			if (strcmp(optarg, "a") == 0 || strcmp(optarg, "A") == 0)
@@ -144,11 +130,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_INITIATOR: o->initiator = optarg; break;
 		case OPT_EMU_STATS: o->emu_stats = optarg; break;
 		case OPT_FRESH: o->fresh = true; break;
-		case 'p': po.name = optarg; break;
-		case 'O': po.opcodes = optarg; break;
-		case 'n': po.nvram_size = optarg; break;
-		case 's': po.region_split = optarg; break;
-		case 'S': po.strict = true; break;
 		case 'v': o->verbose++; break;
 		case 'V': printf("%s %s\n", PROG, PACKAGE_VERSION); exit(MIRROR_EXIT_OK);
 		case 'h': fputs(usage_text, stdout); exit(MIRROR_EXIT_OK);

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include <mirror/mirror.h>
+#include "app/cli/cli.h"
 
 #define MAX_CDB 64
 #define MAX_HEX_INPUT (64 * 1024)
@@ -42,8 +43,8 @@ static const char usage_text[] =
 	"  -O, --opcodes N,A,B,T,R   custom opcodes in hex: notify, small A->B, small\n"
 	"                            B->A, table update, readback (e.g. 3c,a0,b0,c6,c8)\n"
 	"  -n, --nvram-size SIZE     NVRAM size, e.g. 128M (default), at most 512M\n"
-	"  -s, --region-split ADDR   first byte of region 1 (default: half the NVRAM)\n"
-	"  -S, --strict              reject non-zero bytes 1-9 of the notification CDB\n"
+	"      --region-split ADDR   first byte of region 1 (default: half the NVRAM)\n"
+	"      --strict              reject non-zero bytes 1-9 of the notification CDB\n"
 	"  -l, --data-length N       check the data-out length the command came with\n"
 	"  -r, --sender-region R     check the metadata's region against the sender's (0|1)\n"
 	"  -L, --list-profiles       list the named profiles\n"
@@ -91,21 +92,14 @@ static int read_all(const char *path, uint8_t *buf, size_t cap, size_t *len)
  * their own sg3_utils statuses. */
 static int exit_for(int rc, int field_status)
 {
-	switch (rc) {
-	case 0:
-		return MIRROR_EXIT_OK;
-	case MIRROR_E_LBA_RANGE:
-		return MIRROR_EXIT_LBA_OUT_OF_RANGE;
-	case MIRROR_E_NOT_MIRROR:
-		return MIRROR_EXIT_INVALID_OP;
-	default:
-		return field_status;
-	}
+	if (rc == 0 || rc == MIRROR_E_LBA_RANGE || rc == MIRROR_E_NOT_MIRROR)
+		return mirror_exit_from_error(rc);
+	return field_status;
 }
 
 static int emit_json(struct json_object *o)
 {
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	mirror_cli_json_print(stdout, o, true);
 	json_object_put(o);
 	return 0;
 }
@@ -215,11 +209,7 @@ int main(int argc, char **argv)
 		{ "metadata", required_argument, NULL, 'm' },
 		{ "metadata-hex", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "opcodes", required_argument, NULL, 'O' },
-		{ "nvram-size", required_argument, NULL, 'n' },
-		{ "region-split", required_argument, NULL, 's' },
-		{ "strict", no_argument, NULL, 'S' },
+		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "data-length", required_argument, NULL, 'l' },
 		{ "sender-region", required_argument, NULL, 'r' },
 		{ "list-profiles", no_argument, NULL, 'L' },
@@ -238,7 +228,10 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.data_length = -1;
 	o.sender_region = -1;
-	while ((c = getopt_long(argc, argv, "m:x:jp:O:n:s:Sl:r:LRvVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:x:j" MIRROR_CLI_PROFILE_SHORTOPTS "l:r:LRvVh", longopts,
+				NULL)) != -1) {
+		if (mirror_cli_profile_option(c, optarg, &po))
+			continue;
 		switch (c) {
 		case 'm':
 		case 'x':
@@ -250,24 +243,9 @@ int main(int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
-		case 'p':
-			po.name = optarg;
-			break;
-		case 'O':
-			po.opcodes = optarg;
-			break;
-		case 'n':
-			po.nvram_size = optarg;
-			break;
-		case 's':
-			po.region_split = optarg;
-			break;
-		case 'S':
-			po.strict = true;
-			break;
 		case 'l':
-			if (mirror_parse_size(optarg, &v) < 0 || v > INT64_MAX)
-				return syntax_error("bad --data-length '%s'", optarg);
+			if (mirror_cli_size("--data-length", optarg, 0, INT64_MAX, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o.data_length = (int64_t)v;
 			break;
 		case 'r':

@@ -16,6 +16,7 @@
 
 #include <mirror/dissect_run.h>
 #include <mirror/mirror.h>
+#include "app/cli/cli.h"
 
 #define PROG "mirror-dissect"
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
@@ -147,7 +148,7 @@ static void on_op(void *user, const struct mirror_dissect_op *op)
 	switch (c->o->ops) {
 	case OPS_JSON: {
 		struct json_object *j = mirror_dissect_op_json(op);
-		puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		mirror_cli_json_print(stdout, j, false);
 		json_object_put(j);
 		break;
 	}
@@ -174,7 +175,7 @@ static void on_op(void *user, const struct mirror_dissect_op *op)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_LINK_RATE = 256, OPT_HD, OPT_DD, OPT_SPLIT };
+	enum { OPT_LINK_RATE = 256, OPT_HD, OPT_DD };
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "port", required_argument, NULL, 'P' },
@@ -184,10 +185,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "link-rate", required_argument, NULL, OPT_LINK_RATE },
 		{ "header-digest", no_argument, NULL, OPT_HD },
 		{ "data-digest", no_argument, NULL, OPT_DD },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "opcodes", required_argument, NULL, 'O' },
-		{ "nvram-size", required_argument, NULL, 'n' },
-		{ "region-split", required_argument, NULL, OPT_SPLIT },
+		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -196,16 +194,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	char why[160];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:P:o::jcp:O:n:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:P:o::jc" MIRROR_CLI_PROFILE_SHORTOPTS "Vh", longopts,
+				NULL)) != -1) {
+		if (mirror_cli_profile_option(c, optarg, &po))
+			continue;
 		switch (c) {
 		case 'r':
 			o->run.path = optarg;
 			break;
 		case 'P': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || v == 0 || v > 65535)
-				return syntax_error("bad --port '%s' (1..65535)", optarg);
+			uint32_t v;
+			if (mirror_cli_count32("--port", optarg, 1, 65535, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o->run.target_port = (uint16_t)v;
 			break;
 		}
@@ -234,18 +234,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_DD:
 			o->run.dissect.data_digest = true;
-			break;
-		case 'p':
-			po.name = optarg;
-			break;
-		case 'O':
-			po.opcodes = optarg;
-			break;
-		case 'n':
-			po.nvram_size = optarg;
-			break;
-		case OPT_SPLIT:
-			po.region_split = optarg;
 			break;
 		case 'V':
 			printf(PROG " (mirrortest) %s\n", mirror_version());
@@ -302,8 +290,7 @@ static int decode_one(struct opts *o, const char *path, bool several)
 			struct json_object *j = mirror_dissect_summary_json(&ctx.summary, &st);
 			if (several)
 				json_object_object_add(j, "file", json_object_new_string(path));
-			puts(json_object_to_json_string_ext(j, several ? JSON_C_TO_STRING_PLAIN
-								       : JSON_C_TO_STRING_PRETTY));
+			mirror_cli_json_print(stdout, j, !several);
 			json_object_put(j);
 		} else {
 			mirror_dissect_summary_print(stdout, &ctx.summary, &st, o->link_rate_bps);

@@ -20,10 +20,12 @@
 
 #include "app/emu/server.h"
 #include <mirror/mirror.h>
+#include "app/cli/cli.h"
 #include "app/emu/stats.h"
 #include <mirror/receiver.h>
 #include "iscsi/target.h"
 #include "iscsi/stats.h"
+#include "iscsi/chap_file.h"
 
 #define PROG "mirror-emu"
 /* RFC 7143 4.2.7.1: an iSCSI name is at most 223 bytes. */
@@ -31,15 +33,7 @@
 /* RFC 7143 13.13-13.14: burst and segment lengths are 512..2^24-1. */
 #define LEN_MIN 512u
 #define LEN_MAX 16777215u
-#define CHAP_FIELD_MAX 255
-#define CHAP_LINE_MAX 1024
-#define CHAP_SECRET_ADVISED 12 /* 96 bits */
 #define MAX_CONNS_LIMIT 65536u
-
-struct chap {
-	char user[CHAP_FIELD_MAX + 1], secret[CHAP_FIELD_MAX + 1];
-	bool set;
-};
 
 struct opts {
 	const char *listen;
@@ -76,8 +70,8 @@ static const char usage_text[] =
 	"  -p, --profile NAME          wire profile (--list-profiles), default v1\n"
 	"  -O, --opcodes N,A,B,T,R     custom opcodes in hex (e.g. 3c,a0,b0,c6,c8)\n"
 	"  -n, --nvram-size SIZE       NVRAM size, e.g. 128M (default), at most 512M\n"
-	"  -s, --region-split ADDR     first byte of region 1 (default: half the NVRAM)\n"
-	"  -S, --strict                reject non-zero bytes 1-9 of the notification CDB\n"
+	"      --region-split ADDR     first byte of region 1 (default: half the NVRAM)\n"
+	"      --strict                reject non-zero bytes 1-9 of the notification CDB\n"
 	"  -N, --negotiation patent|modern\n"
 	"                              patent: InitialR2T=Yes, ImmediateData=No (default);\n"
 	"                              modern: InitialR2T=No, ImmediateData=Yes\n"
@@ -113,32 +107,25 @@ static const char usage_text[] =
 
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
-/* A byte length option within [lo, hi]. */
-static int parse_len(const char *opt, const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)
+/* Number options, through the shared parser (app/cli): 0 or the syntax
+ * error's exit status. */
+static int len_opt(const char *opt, const char *arg, uint32_t *out)
 {
-	uint64_t v;
-
-	if (mirror_parse_size(arg, &v) < 0)
-		return syntax_error("bad %s '%s' (a number, K/M suffixes allowed)", opt, arg);
-	if (v < lo || v > hi)
-		return syntax_error("%s %s is outside %u..%u", opt, arg, lo, hi);
-	*out = (uint32_t)v;
+	char why[200];
+	/* RFC 7143 13.13-13.14: burst and segment lengths */
+	if (mirror_cli_size32(opt, arg, LEN_MIN, LEN_MAX, out, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
 	return 0;
 }
 
-static int parse_u64(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
+static int count_opt(const char *opt, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	int rc = mirror_parse_count(arg, lo, hi, out);
-
-	if (rc == -ERANGE)
-		return syntax_error("%s %s is outside %llu..%llu", opt, arg, (unsigned long long)lo,
-				    (unsigned long long)hi);
-	if (rc < 0)
-		return syntax_error("bad %s '%s' (a number)", opt, arg);
+	char why[200];
+	if (mirror_cli_count(opt, arg, lo, hi, out, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
 	return 0;
 }
 
-/* Sizes as options take them ("128M", "64K", "1536"). */
 static void size_str(uint64_t v, char *buf, size_t len)
 {
 	if (v && v % (1024 * 1024) == 0)
@@ -159,160 +146,7 @@ static bool iscsi_name_ok(const char *n)
 		strncmp(n, "naa.", 4) == 0);
 }
 
-/* ---- CHAP file ---- */
-
-__attribute__((format(printf, 3, 4)))
-static int chap_error(const char *path, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (line)
-		fprintf(stderr, PROG ": %s:%u: ", path, line);
-	else
-		fprintf(stderr, PROG ": %s: ", path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return MIRROR_EXIT_FILE_ERROR;
-}
-
-/* "initiator USER SECRET" and "target USER SECRET" lines, '#' comments.
- * Secrets live in a file, never on the command line, where every user
- * could read them in the process list. */
-static int read_chap(const char *path, struct chap *init, struct chap *tgt)
-{
-	char line[CHAP_LINE_MAX + 2];
-	struct stat st;
-	unsigned lineno = 0;
-	int fd, rc = 0;
-	FILE *fp;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return chap_error(path, 0, "%s", strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return chap_error(path, 0, "not a regular file");
-	}
-	if (st.st_mode & (S_IROTH | S_IWOTH))
-		mirror_log(MIRROR_LOG_WARN,
-			   "CHAP file %s is %s by every user (mode %04o): chmod 600 it", path,
-			   st.st_mode & S_IWOTH ? "writable" : "readable",
-			   (unsigned)(st.st_mode & 07777));
-	fp = fdopen(fd, "r");
-	if (!fp) {
-		close(fd);
-		return chap_error(path, 0, "%s", strerror(errno));
-	}
-	while (fgets(line, sizeof(line), fp)) {
-		char *save = NULL, *kind, *user, *secret, *extra;
-		size_t len = strlen(line);
-		struct chap *c;
-
-		lineno++;
-		if (len && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (!feof(fp)) {
-			rc = chap_error(path, lineno, "line longer than %d bytes", CHAP_LINE_MAX);
-			break;
-		}
-		if (len && line[len - 1] == '\r')
-			line[--len] = '\0';
-		kind = strtok_r(line, " \t", &save);
-		if (!kind || kind[0] == '#')
-			continue;
-		user = strtok_r(NULL, " \t", &save);
-		secret = strtok_r(NULL, " \t", &save);
-		extra = strtok_r(NULL, " \t", &save);
-		if (strcmp(kind, "initiator") == 0)
-			c = init;
-		else if (strcmp(kind, "target") == 0)
-			c = tgt;
-		else {
-			rc = chap_error(path, lineno,
-					"'%.32s' is neither 'initiator' nor 'target'", kind);
-			break;
-		}
-		if (!user || !secret || extra) {
-			rc = chap_error(path, lineno, "expected '%s USER SECRET' (three fields)", kind);
-			break;
-		}
-		if (c->set) {
-			rc = chap_error(path, lineno, "a second '%s' line", kind);
-			break;
-		}
-		if (strlen(user) > CHAP_FIELD_MAX || strlen(secret) > CHAP_FIELD_MAX) {
-			rc = chap_error(path, lineno, "%s user or secret longer than %d bytes", kind,
-					CHAP_FIELD_MAX);
-			break;
-		}
-		snprintf(c->user, sizeof(c->user), "%s", user);
-		snprintf(c->secret, sizeof(c->secret), "%s", secret);
-		c->set = true;
-		if (strlen(secret) < CHAP_SECRET_ADVISED)
-			mirror_log(MIRROR_LOG_WARN,
-				   "%s:%u: the %s secret is shorter than %d bytes (96 bits); "
-				   "some initiators refuse such secrets", path, lineno, kind,
-				   CHAP_SECRET_ADVISED);
-	}
-	if (rc == 0 && ferror(fp))
-		rc = chap_error(path, 0, "read error");
-	explicit_bzero(line, sizeof(line));
-	fclose(fp);
-	if (rc)
-		return rc;
-	if (!init->set)
-		return chap_error(path, 0, "no 'initiator USER SECRET' line (a 'target' line alone "
-				  "is not enough: mutual CHAP authenticates the initiator first)");
-	/* RFC 7143's CHAP considerations forbid one secret for both
-	 * directions: it would let a peer reflect our own challenge. */
-	if (tgt->set && strcmp(init->secret, tgt->secret) == 0)
-		return chap_error(path, 0, "the initiator and target secrets are the same; "
-				  "mutual CHAP needs two different secrets");
-	return 0;
-}
-
 /* ---- files and limits ---- */
-
-/* Written under a temporary name and renamed, so that a test polling for
- * the file never reads half a number. */
-static int write_port_file(const char *path, unsigned port)
-{
-	char tmp[4096];
-	FILE *fp;
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		fprintf(stderr, PROG ": --port-file %s: path too long\n", path);
-		return MIRROR_EXIT_FILE_ERROR;
-	}
-	fp = fopen(tmp, "w");
-	if (!fp || fprintf(fp, "%u\n", port) < 0 || fclose(fp) != 0 || rename(tmp, path) < 0) {
-		fprintf(stderr, PROG ": --port-file %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return MIRROR_EXIT_FILE_ERROR;
-	}
-	return 0;
-}
-
-/* Every connection is a descriptor: raise the soft limit toward the hard
- * one if --max-connections needs it, and say so if it cannot. */
-static void check_fd_limit(unsigned max_conns)
-{
-	struct rlimit rl;
-	rlim_t need = (rlim_t)max_conns + 32; /* listeners, stats, epoll, stdio */
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
-		return;
-	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-	rl.rlim_cur = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || want < need)
-		mirror_log(MIRROR_LOG_WARN,
-			   "open file limit %llu is below the %llu that %u connections need; "
-			   "connections past it are refused", (unsigned long long)rl.rlim_cur,
-			   (unsigned long long)need, max_conns);
-}
 
 static struct mirror_emu_server *g_server;
 
@@ -394,11 +228,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "target-name", required_argument, NULL, 't' },
 		{ "target-alias", required_argument, NULL, OPT_TARGET_ALIAS },
 		{ "role", required_argument, NULL, 'r' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "opcodes", required_argument, NULL, 'O' },
-		{ "nvram-size", required_argument, NULL, 'n' },
-		{ "region-split", required_argument, NULL, 's' },
-		{ "strict", no_argument, NULL, 'S' },
+		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "negotiation", required_argument, NULL, 'N' },
 		{ "max-burst", required_argument, NULL, OPT_MAX_BURST },
 		{ "first-burst", required_argument, NULL, OPT_FIRST_BURST },
@@ -431,7 +261,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	socklen_t sl;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "l:t:r:p:O:n:s:SN:f:c:a:i:Q:LvqVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:t:r:" MIRROR_CLI_PROFILE_SHORTOPTS "N:f:c:a:i:Q:LvqVh", longopts,
+				NULL)) != -1) {
+		if (mirror_cli_profile_option(c, optarg, &po))
+			continue;
 		switch (c) {
 		case 'l':
 			if (mirror_emu_parse_addr(optarg, &ss, &sl, why, sizeof(why)) < 0)
@@ -458,21 +291,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			else
 				return syntax_error("bad --role '%s' (a or b)", optarg);
 			break;
-		case 'p':
-			po.name = optarg;
-			break;
-		case 'O':
-			po.opcodes = optarg;
-			break;
-		case 'n':
-			po.nvram_size = optarg;
-			break;
-		case 's':
-			po.region_split = optarg;
-			break;
-		case 'S':
-			po.strict = true;
-			break;
 		case 'N':
 			if (strcmp(optarg, "patent") == 0)
 				o->neg = MIRROR_NEG_PATENT;
@@ -482,17 +300,17 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return syntax_error("bad --negotiation '%s' (patent or modern)", optarg);
 			break;
 		case OPT_MAX_BURST:
-			if ((rc = parse_len("--max-burst", optarg, LEN_MIN, LEN_MAX, &o->max_burst)))
+			if ((rc = len_opt("--max-burst", optarg, &o->max_burst)))
 				return rc;
 			o->have_max_burst = true;
 			break;
 		case OPT_FIRST_BURST:
-			if ((rc = parse_len("--first-burst", optarg, LEN_MIN, LEN_MAX, &o->first_burst)))
+			if ((rc = len_opt("--first-burst", optarg, &o->first_burst)))
 				return rc;
 			o->have_first_burst = true;
 			break;
 		case OPT_MAX_RECV_DSL:
-			if ((rc = parse_len("--max-recv-dsl", optarg, LEN_MIN, LEN_MAX, &o->max_recv_dsl)))
+			if ((rc = len_opt("--max-recv-dsl", optarg, &o->max_recv_dsl)))
 				return rc;
 			o->have_max_recv_dsl = true;
 			break;
@@ -519,7 +337,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->inject_spec[o->inject_n++] = optarg;
 			break;
 		case OPT_SEED:
-			if ((rc = parse_u64("--seed", optarg, 0, UINT64_MAX, &o->seed)))
+			if ((rc = count_opt("--seed", optarg, 0, UINT64_MAX, &o->seed)))
 				return rc;
 			break;
 		case OPT_STATS_SOCKET:
@@ -529,7 +347,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->port_file = optarg;
 			break;
 		case OPT_MAX_CONNS:
-			if ((rc = parse_u64("--max-connections", optarg, 1, MAX_CONNS_LIMIT, &v)))
+			if ((rc = count_opt("--max-connections", optarg, 1, MAX_CONNS_LIMIT, &v)))
 				return rc;
 			o->max_conns = (unsigned)v;
 			break;
@@ -585,7 +403,7 @@ static int run_query(const struct opts *o)
 		return MIRROR_EXIT_FILE_ERROR;
 	}
 	if (o->json)
-		puts(json_object_to_json_string_ext(stats, JSON_C_TO_STRING_PLAIN));
+		mirror_cli_json_print(stdout, stats, false);
 	else if ((rc = mirror_stats_parse(stats, &st, why, sizeof(why))) == 0)
 		mirror_stats_print_table(stdout, &st);
 	json_object_put(stats);
@@ -600,7 +418,7 @@ int main(int argc, char **argv)
 {
 	static struct mirror_receiver rx;
 	static struct mirror_inject inj;
-	static struct chap chap_init, chap_tgt;
+	static struct mirror_chap_file chap;
 	struct opts o;
 	struct mirror_nvram_mem mem;
 	struct mirror_nvram nv;
@@ -644,9 +462,11 @@ int main(int argc, char **argv)
 				    tc.first_burst_length, tc.max_burst_length);
 
 	if (o.chap_file) {
-		ret = read_chap(o.chap_file, &chap_init, &chap_tgt);
-		if (ret)
+		if (mirror_chap_file_read(o.chap_file, &chap, why, sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": %s\n", why);
+			ret = MIRROR_EXIT_FILE_ERROR;
 			goto out;
+		}
 	}
 
 	rc = mirror_nvram_mem_open(&mem, &o.profile, o.nvram_file, why, sizeof(why));
@@ -677,7 +497,7 @@ int main(int argc, char **argv)
 	ec.listen = o.listen;
 	ec.stats_path = o.stats_socket;
 	ec.max_conns = o.max_conns;
-	check_fd_limit(o.max_conns);
+	mirror_emu_check_fd_limit(o.max_conns);
 	rc = mirror_emu_server_new(&ec, &srv, why, sizeof(why));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", why);
@@ -690,13 +510,13 @@ int main(int argc, char **argv)
 	tc.target_alias = o.target_alias;
 	tc.portal = portal;
 	tc.neg = o.neg;
-	if (chap_init.set) {
-		tc.chap_user = chap_init.user;
-		tc.chap_secret = chap_init.secret;
+	if (chap.initiator.set) {
+		tc.chap_user = chap.initiator.user;
+		tc.chap_secret = chap.initiator.secret;
 	}
-	if (chap_tgt.set) {
-		tc.target_chap_user = chap_tgt.user;
-		tc.target_chap_secret = chap_tgt.secret;
+	if (chap.target.set) {
+		tc.target_chap_user = chap.target.user;
+		tc.target_chap_secret = chap.target.secret;
 	}
 	tc.acl_n = o.acl_n;
 	for (unsigned i = 0; i < o.acl_n; i++)
@@ -717,9 +537,12 @@ int main(int argc, char **argv)
 	}
 	g_server = srv;
 	if (o.port_file) {
-		ret = write_port_file(o.port_file, mirror_emu_server_port(srv));
-		if (ret)
+		if (mirror_emu_write_port_file(o.port_file, mirror_emu_server_port(srv), why,
+					       sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": --port-file %s\n", why);
+			ret = MIRROR_EXIT_FILE_ERROR;
 			goto out;
+		}
 	}
 	char size_text[32], acl_text[48];
 	size_str(o.profile.nvram_size, size_text, sizeof(size_text));
@@ -734,7 +557,7 @@ int main(int argc, char **argv)
 		   o.target_name, portal, o.role ? 'B' : 'A', o.profile.name, size_text,
 		   split_text, o.nvram_file ? o.nvram_file : "in memory",
 		   o.neg == MIRROR_NEG_MODERN ? "modern" : "patent",
-		   chap_tgt.set ? "mutual" : chap_init.set ? "on" : "off", acl_text, o.inject_n,
+		   chap.target.set ? "mutual" : chap.initiator.set ? "on" : "off", acl_text, o.inject_n,
 		   (unsigned long long)o.seed);
 
 	rc = mirror_emu_server_run(srv);
@@ -754,7 +577,6 @@ out:
 		if (ret == MIRROR_EXIT_OK)
 			ret = MIRROR_EXIT_FILE_ERROR;
 	}
-	explicit_bzero(&chap_init, sizeof(chap_init));
-	explicit_bzero(&chap_tgt, sizeof(chap_tgt));
+	mirror_chap_file_clear(&chap);
 	return ret;
 }

@@ -18,6 +18,7 @@
 
 #include <mirror/mirror.h>
 #include "app/load/load.h"
+#include "app/cli/cli.h"
 #include "app/emu/stats.h"
 
 #define PROG "mirror-load"
@@ -25,7 +26,7 @@
 
 enum {
 	OPT_LBA_START = 256, OPT_LBA_RANGE, OPT_REGION, OPT_VOLUME, OPT_NO_TABLE, OPT_PROGRESS,
-	OPT_NO_PROGRESS, OPT_REGION_SPLIT, OPT_INITIATOR, OPT_CAPTURE, OPT_CAPTURE_FILTER
+	OPT_NO_PROGRESS, OPT_INITIATOR, OPT_SEED, OPT_VERIFY_EVERY, OPT_CAPTURE, OPT_CAPTURE_FILTER
 };
 
 struct opts {
@@ -59,8 +60,8 @@ static const char usage_text[] =
 	"  -t, --seconds T           issue for T seconds (default 5), then drain\n"
 	"  -c, --count N             issue N host writes, then drain\n"
 	"  -r, --rate N              at most N host writes per second\n"
-	"  -s, --seed N              the stream's seed (default 1)\n"
-	"  -V, --verify-every N      NVRAM READBACK every Nth mirror op and compare\n"
+	"      --seed N              the stream's seed (default 1)\n"
+	"      --verify-every N      NVRAM READBACK every Nth mirror op and compare\n"
 	"  -S, --stats SOCKET        mirror-emu's stats socket: receiver cost per path\n"
 	"      --capture IFACE       capture the run on IFACE (libpcap) and decode it:\n"
 	"                            the receiver's cost per path, for any target\n"
@@ -69,16 +70,17 @@ static const char usage_text[] =
 	"      --volume N            volume of the writes (default 0)\n"
 	"      --no-table            send no ARRAY TABLE UPDATE first\n"
 	"  -p, --profile NAME        wire profile (default v1)\n"
-	"      --opcodes LIST        NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK in hex\n"
+	"  -O, --opcodes LIST        NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK in hex\n"
 	"  -n, --nvram-size SIZE     the receiver's NVRAM size (default 128M)\n"
 	"      --region-split SIZE   first byte of region 1 (default half)\n"
+	"      --strict              deviations the profile tolerates are errors\n"
 	"  -T, --timeout MS          command timeout (default 30000)\n"
 	"      --initiator-name IQN  prefix of the connections' names\n"
 	"  -j, --json                one JSON object on stdout\n"
 	"      --progress            a live line on stderr (default: if a terminal)\n"
 	"      --no-progress\n"
 	"  -h, --help                this text\n"
-	"      --version             print the version\n"
+	"  -V, --version             print the version\n"
 	"\n"
 	"Exit status (sg3_utils): 0 every command GOOD, 1 syntax error, 9 not a mirror\n"
 	"receiver, 14 miscompare, 35 transport error, or the status of the first\n"
@@ -113,25 +115,22 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "seconds", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'r' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "verify-every", required_argument, NULL, 'V' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "verify-every", required_argument, NULL, OPT_VERIFY_EVERY },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "capture", required_argument, NULL, OPT_CAPTURE },
 		{ "capture-filter", required_argument, NULL, OPT_CAPTURE_FILTER },
 		{ "region", required_argument, NULL, OPT_REGION },
 		{ "volume", required_argument, NULL, OPT_VOLUME },
 		{ "no-table", no_argument, NULL, OPT_NO_TABLE },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "opcodes", required_argument, NULL, 'O' },
-		{ "nvram-size", required_argument, NULL, 'n' },
-		{ "region-split", required_argument, NULL, OPT_REGION_SPLIT },
+		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "initiator-name", required_argument, NULL, OPT_INITIATOR },
 		{ "json", no_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mirror_load_config *cfg = &o->cfg;
@@ -141,8 +140,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:P:wL:q:C:t:c:r:s:V:S:p:O:n:T:jh", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:P:wL:q:C:t:c:r:S:" MIRROR_CLI_PROFILE_SHORTOPTS "T:jVh",
+				longopts, NULL)) != -1) {
+		if (mirror_cli_profile_option(c, optarg, &po))
+			continue;
 		switch (c) {
 		case 'm':
 			mix = optarg;
@@ -169,44 +170,43 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				return syntax_error("bad --lba '%s' (random or seq)", optarg);
 			break;
 		case OPT_LBA_START:
-			if (mirror_parse_count(optarg, 0, UINT32_MAX, &cfg->lba_first) < 0)
-				return syntax_error("bad --lba-start '%s' (0..4294967295)", optarg);
+			if (mirror_cli_count("--lba-start", optarg, 0, UINT32_MAX, &cfg->lba_first, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			break;
 		case OPT_LBA_RANGE:
-			if (mirror_parse_count(optarg, 1, UINT64_C(1) << 32, &cfg->lba_count) < 0)
-				return syntax_error("bad --lba-range '%s' (1..4294967296 blocks)", optarg);
+			if (mirror_cli_count("--lba-range", optarg, 1, UINT64_C(1) << 32, &cfg->lba_count, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			break;
 		case 'q':
-			if (mirror_parse_count(optarg, 1, 256, &v) < 0)
-				return syntax_error("bad --qd '%s' (1..256)", optarg);
+			if (mirror_cli_count("--qd", optarg, 1, 256, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			cfg->qd = (unsigned)v;
 			break;
 		case 'C':
-			if (mirror_parse_count(optarg, 1, 256, &v) < 0)
-				return syntax_error("bad --connections '%s' (1..256)", optarg);
+			if (mirror_cli_count("--connections", optarg, 1, 256, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			cfg->connections = (unsigned)v;
 			break;
 		case 't':
-			if (mirror_parse_double(optarg, 1e-9, 86400.0, &cfg->seconds) < 0)
-				return syntax_error("bad --seconds '%s' (0 < T <= 86400)", optarg);
+			if (mirror_cli_double("--seconds", optarg, 1e-9, 86400.0, &cfg->seconds, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o->have_seconds = true;
 			break;
 		case 'c':
-			if (mirror_parse_count(optarg, 1, UINT64_MAX / 2, &cfg->count) < 0)
-				return syntax_error("bad --count '%s' (a positive number of writes)",
-						    optarg);
+			if (mirror_cli_count("--count", optarg, 1, UINT64_MAX / 2, &cfg->count, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			break;
 		case 'r':
-			if (mirror_parse_double(optarg, 1e-9, 1e9, &cfg->rate) < 0)
-				return syntax_error("bad --rate '%s' (writes per second, > 0)", optarg);
+			if (mirror_cli_double("--rate", optarg, 1e-9, 1e9, &cfg->rate, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			break;
-		case 's':
-			if (mirror_parse_count(optarg, 0, UINT64_MAX, &cfg->seed) < 0)
-				return syntax_error("bad --seed '%s'", optarg);
+		case OPT_SEED:
+			if (mirror_cli_count("--seed", optarg, 0, UINT64_MAX, &cfg->seed, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			break;
-		case 'V':
-			if (mirror_parse_count(optarg, 1, UINT32_MAX, &v) < 0)
-				return syntax_error("bad --verify-every '%s' (1: every op)", optarg);
+		case OPT_VERIFY_EVERY:
+			if (mirror_cli_count("--verify-every", optarg, 1, UINT32_MAX, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			cfg->verify_every = (unsigned)v;
 			break;
 		case 'S':
@@ -219,33 +219,21 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->capture_filter = optarg;
 			break;
 		case OPT_REGION:
-			if (mirror_parse_count(optarg, 0, 1, &v) < 0)
-				return syntax_error("bad --region '%s' (0 or 1)", optarg);
+			if (mirror_cli_count("--region", optarg, 0, 1, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			cfg->region = (unsigned)v;
 			break;
 		case OPT_VOLUME:
-			if (mirror_parse_count(optarg, 0, 255, &v) < 0)
-				return syntax_error("bad --volume '%s' (0..255)", optarg);
+			if (mirror_cli_count("--volume", optarg, 0, 255, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			cfg->volume = (uint8_t)v;
 			break;
 		case OPT_NO_TABLE:
 			cfg->push_table = false;
 			break;
-		case 'p':
-			po.name = optarg;
-			break;
-		case 'O':
-			po.opcodes = optarg;
-			break;
-		case 'n':
-			po.nvram_size = optarg;
-			break;
-		case OPT_REGION_SPLIT:
-			po.region_split = optarg;
-			break;
 		case 'T':
-			if (mirror_parse_count(optarg, 1, 3600000, &v) < 0)
-				return syntax_error("bad --timeout '%s' (1..3600000 ms)", optarg);
+			if (mirror_cli_count("--timeout", optarg, 1, 3600000, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			cfg->timeout_ms = (unsigned)v;
 			break;
 		case OPT_INITIATOR:
@@ -263,7 +251,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return MIRROR_EXIT_OK;
-		case 'v':
+		case 'V':
 			printf(PROG " (mirrortest) %s\n", mirror_version());
 			return MIRROR_EXIT_OK;
 		default:
@@ -385,9 +373,9 @@ static int do_run(const struct opts *o, const struct mirror_load_config *cfg, st
 		fputc('\n', stderr);
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", err);
-		ret = rc == -ECONNREFUSED ? MIRROR_EXIT_TRANSPORT
-		      : rc == MIRROR_E_NOT_MIRROR ? MIRROR_EXIT_INVALID_OP
-		      : rc == -EINVAL ? MIRROR_EXIT_SYNTAX : MIRROR_EXIT_OTHER;
+		/* a bad configuration is the caller's syntax; the rest as the
+		 * shared table says (refused: 35, not a receiver: 9) */
+		ret = rc == -EINVAL ? MIRROR_EXIT_SYNTAX : mirror_exit_from_error(rc);
 		goto out;
 	}
 	if (o->stats) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <mirror/mirror.h>
+#include "app/cli/cli.h"
 
 #define PROG "mirror-send"
 /* Raw data-out from a file or a pattern: libiscsi takes an int length. */
@@ -96,6 +97,7 @@ static const char usage_text[] =
 	"  -O, --opcodes N,A,B,T,R   custom opcodes in hex (e.g. 3c,a0,b0,c6,c8)\n"
 	"  -n, --nvram-size SIZE     NVRAM size, default 128M\n"
 	"      --region-split ADDR   first byte of region 1 (default: half)\n"
+	"      --strict              deviations the profile tolerates are errors\n"
 	"  -T, --timeout MS          command timeout (default 30000)\n"
 	"      --connect-timeout MS  connect and login timeout (default 10000)\n"
 	"      --header-digest       iSCSI HeaderDigest=CRC32C\n"
@@ -111,16 +113,6 @@ static const char usage_text[] =
 	"parameter list, 22 LBA out of range, 33 timeout, 35 transport error.\n";
 
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
-
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
-{
-	uint64_t v;
-
-	if (mirror_parse_size(s, &v) < 0 || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
 
 static int parse_serial(const char *s, uint64_t *out)
 {
@@ -294,7 +286,6 @@ enum {
 	OPT_ARRAY_NUMBER,
 	OPT_RECOVERY,
 	OPT_PARTNER_UNINIT,
-	OPT_REGION_SPLIT,
 	OPT_REGION,
 	OPT_SEQ,
 	OPT_PUSH_TABLE,
@@ -336,10 +327,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "recovery", no_argument, NULL, OPT_RECOVERY },
 		{ "partner-uninitialized", no_argument, NULL, OPT_PARTNER_UNINIT },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "opcodes", required_argument, NULL, 'O' },
-		{ "nvram-size", required_argument, NULL, 'n' },
-		{ "region-split", required_argument, NULL, OPT_REGION_SPLIT },
+		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "region", required_argument, NULL, OPT_REGION },
 		{ "seq", required_argument, NULL, OPT_SEQ },
 		{ "push-table", no_argument, NULL, OPT_PUSH_TABLE },
@@ -363,21 +351,25 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	char why[160];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:s:a:P:d:t:cr:p:O:n:RT:I:jvVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:s:a:P:d:t:cr:" MIRROR_CLI_PROFILE_SHORTOPTS "RT:I:jvVh",
+				longopts, NULL)) != -1) {
+		if (mirror_cli_profile_option(c, optarg, &po))
+			continue;
 		switch (c) {
 		case 'l':
-			if (parse_u32(optarg, UINT32_MAX, &o->lba) < 0)
-				return syntax_error("bad --lba '%s' (0..2^32-1)", optarg);
+			if (mirror_cli_count32("--lba", optarg, 0, UINT32_MAX, &o->lba, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o->have_lba = true;
 			break;
 		case 's':
-			if (mirror_parse_size(optarg, &o->size) < 0 || o->size == 0)
-				return syntax_error("bad --size '%s' (e.g. 4096, 64K, 2M)", optarg);
+			if (mirror_cli_size("--size", optarg, 1, UINT64_MAX, &o->size, why, sizeof(why)) < 0)
+				return syntax_error("%s (e.g. 4096, 64K, 2M)", why);
 			o->have_size = true;
 			break;
 		case 'a':
-			if (parse_u32(optarg, UINT32_MAX, &o->nvram_addr) < 0)
-				return syntax_error("bad --nvram-addr '%s'", optarg);
+			if (mirror_cli_size32("--nvram-addr", optarg, 0, UINT32_MAX, &o->nvram_addr, why,
+					      sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o->have_addr = true;
 			break;
 		case 'P':
@@ -391,8 +383,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				return syntax_error("bad --path '%s' (auto, small or large)", optarg);
 			break;
 		case OPT_VOLUME:
-			if (parse_u32(optarg, 255, &v) < 0)
-				return syntax_error("bad --volume '%s' (0..255)", optarg);
+			if (mirror_cli_count32("--volume", optarg, 0, 255, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o->volume = (uint8_t)v;
 			break;
 		case OPT_ARRAY_SERIAL:
@@ -400,8 +392,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				return syntax_error("bad --array-serial '%s' (up to 16 hex digits)", optarg);
 			break;
 		case OPT_ARRAY_NUMBER:
-			if (parse_u32(optarg, 255, &v) < 0)
-				return syntax_error("bad --array-number '%s' (0..255)", optarg);
+			if (mirror_cli_count32("--array-number", optarg, 0, 255, &v, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o->array_number = (uint8_t)v;
 			break;
 		case 'd':
@@ -415,8 +407,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->verify = true;
 			break;
 		case 'r':
-			if (parse_u32(optarg, UINT32_MAX, &o->repeat) < 0 || o->repeat == 0)
-				return syntax_error("bad --repeat '%s' (1 or more)", optarg);
+			if (mirror_cli_count32("--repeat", optarg, 1, UINT32_MAX, &o->repeat, why,
+					       sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			break;
 		case OPT_RECOVERY:
 			o->recovery = true;
@@ -424,26 +417,15 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case OPT_PARTNER_UNINIT:
 			o->partner_uninit = true;
 			break;
-		case 'p':
-			po.name = optarg;
-			break;
-		case 'O':
-			po.opcodes = optarg;
-			break;
-		case 'n':
-			po.nvram_size = optarg;
-			break;
-		case OPT_REGION_SPLIT:
-			po.region_split = optarg;
-			break;
 		case OPT_REGION:
 			if (strcmp(optarg, "0") && strcmp(optarg, "1"))
 				return syntax_error("bad --region '%s' (0 or 1)", optarg);
 			o->region = optarg[0] - '0';
 			break;
 		case OPT_SEQ:
-			if (parse_u32(optarg, UINT32_MAX, &o->first_seq) < 0)
-				return syntax_error("bad --seq '%s'", optarg);
+			if (mirror_cli_count32("--seq", optarg, 0, UINT32_MAX, &o->first_seq, why,
+					       sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			break;
 		case OPT_PUSH_TABLE:
 			o->push_table = true;
@@ -455,24 +437,26 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			o->data_out_file = optarg;
 			break;
 		case OPT_DATA_OUT_LEN:
-			if (parse_u32(optarg, RAW_DATA_MAX, &o->data_out_len) < 0)
-				return syntax_error("bad --data-out-len '%s' (at most 16M)", optarg);
+			if (mirror_cli_size32("--data-out-len", optarg, 0, RAW_DATA_MAX, &o->data_out_len,
+					      why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o->have_data_out_len = true;
 			break;
 		case OPT_DATA_IN:
-			if (parse_u32(optarg, RAW_DATA_MAX, &o->data_in_len) < 0)
-				return syntax_error("bad --data-in '%s' (at most 16M)", optarg);
+			if (mirror_cli_size32("--data-in", optarg, 0, RAW_DATA_MAX, &o->data_in_len, why,
+					      sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			o->have_data_in = true;
 			break;
 		case 'T':
-			if (parse_u32(optarg, 3600000, &o->topts.command_timeout_ms) < 0 ||
-			    !o->topts.command_timeout_ms)
-				return syntax_error("bad --timeout '%s' (1..3600000 ms)", optarg);
+			if (mirror_cli_count32("--timeout", optarg, 1, 3600000, &o->topts.command_timeout_ms,
+					       why, sizeof(why)) < 0)
+				return syntax_error("%s (ms)", why);
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			if (parse_u32(optarg, 3600000, &o->topts.connect_timeout_ms) < 0 ||
-			    !o->topts.connect_timeout_ms)
-				return syntax_error("bad --connect-timeout '%s' (1..3600000 ms)", optarg);
+			if (mirror_cli_count32("--connect-timeout", optarg, 1, 3600000,
+					       &o->topts.connect_timeout_ms, why, sizeof(why)) < 0)
+				return syntax_error("%s (ms)", why);
 			break;
 		case OPT_HEADER_DIGEST:
 			o->topts.header_digest = true;

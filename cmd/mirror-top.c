@@ -27,6 +27,7 @@
 #include <mirror/dissect_run.h>
 #include "app/emu/stats.h"
 #include "iscsi/stats.h"
+#include "capture/thread.h"
 #include "app/top/top.h"
 #include "app/top/pair.h"
 
@@ -369,23 +370,10 @@ static void draw(struct app *a)
 	refresh();
 }
 
-/* A live capture runs in a thread of its own: with TPACKET_V3, libpcap
- * waits without a timeout while no packet arrives, so the capture's tick
- * cannot drive the screen of an idle link.  The thread decodes; the main
- * thread draws, reads the keys and, to quit, breaks the capture (which
- * libpcap allows from another thread). */
-struct live {
-	pthread_mutex_t mu;
-	struct app *a;
-	struct mirror_dissect_run_opts ro;
-	struct mirror_dissect_run_stats *st;
-	struct mirror_capture *cap; /* known from the first tick on */
-	uint64_t drops;
-	bool quit, ended;
-	int rc;
-};
-
-static struct live *the_live; /* while it runs: refresh_view locks it */
+/* A live capture runs in a thread of its own (lib/capture/thread.h): the
+ * thread decodes; the main thread draws, reads the keys and, to quit,
+ * breaks the capture. */
+static struct mirror_capture_thread *the_live; /* while it runs: refresh_view locks it */
 
 /* ---- reading the sources ---- */
 
@@ -471,9 +459,9 @@ static void refresh_view(struct app *a)
 		if (a->o->src == SRC_EMU)
 			rc = read_emu(a, c);
 		else if (the_live) {
-			pthread_mutex_lock(&the_live->mu);
+			mirror_capture_thread_lock(the_live);
 			mirror_top_from_capture(a->capture, c);
-			pthread_mutex_unlock(&the_live->mu);
+			mirror_capture_thread_unlock(the_live);
 		} else {
 			mirror_top_from_capture(a->capture, c);
 		}
@@ -645,114 +633,45 @@ static void replay_op(void *ctx, const struct mirror_dissect_op *op)
 		keys(a);
 }
 
-static void live_tick(void *ctx, struct mirror_capture *cap)
-{
-	struct live *l = ctx;
-
-	pthread_mutex_lock(&l->mu);
-	l->cap = cap;
-	l->drops = mirror_capture_drops(cap);
-	bool quit = l->quit;
-	pthread_mutex_unlock(&l->mu);
-	if (quit)
-		mirror_capture_break(cap);
-}
-
+/* under the capture thread's lock */
 static void live_op(void *ctx, const struct mirror_dissect_op *op)
 {
-	struct live *l = ctx;
+	struct app *a = ctx;
 
-	pthread_mutex_lock(&l->mu);
-	mirror_top_capture_add(l->a->capture, op);
-	pthread_mutex_unlock(&l->mu);
-}
-
-static void *live_main(void *ctx)
-{
-	struct live *l = ctx;
-	int rc = mirror_dissect_run(&l->ro, live_op, l, l->st);
-
-	pthread_mutex_lock(&l->mu);
-	l->rc = rc;
-	l->ended = true;
-	l->cap = NULL;
-	pthread_mutex_unlock(&l->mu);
-	return NULL;
+	mirror_top_capture_add(a->capture, op);
 }
 
 static void run_live(struct app *a, struct mirror_dissect_run_opts *ro,
 		     struct mirror_dissect_run_stats *st)
 {
-	struct live *l = calloc(1, sizeof(*l));
-	pthread_t th;
+	struct mirror_capture_thread *t;
+	char why[128];
 
-	if (!l) {
-		a->status = MIRROR_EXIT_OTHER;
-		return;
-	}
-	pthread_mutex_init(&l->mu, NULL);
-	l->a = a;
-	l->ro = *ro;
-	l->ro.tick = live_tick;
-	l->ro.tick_ctx = l;
-	l->ro.tick_ms = TICK_MS;
-	l->st = st;
-	if (pthread_create(&th, NULL, live_main, l) != 0) {
+	if (mirror_capture_thread_start(&t, ro, live_op, a, st, why, sizeof(why)) < 0) {
 		curses_off();
-		fprintf(stderr, PROG ": cannot start the capture thread\n");
+		fprintf(stderr, PROG ": %s\n", why);
 		a->status = MIRROR_EXIT_OTHER;
-		free(l);
 		return;
 	}
-	the_live = l;
+	the_live = t;
 	/* a capture that cannot open (no such interface, a bad filter, no
 	 * permission) fails at once: give it that moment before the first
 	 * screen */
-	for (unsigned i = 0; i < 30; i++) {
-		pthread_mutex_lock(&l->mu);
-		bool ended = l->ended;
-		pthread_mutex_unlock(&l->mu);
-		if (ended)
-			break;
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
-	}
+	mirror_capture_thread_wait(t, 300);
 	a->next_ms = now_ms();
-	for (;;) {
-		pthread_mutex_lock(&l->mu);
-		bool ended = l->ended;
-		a->drops = l->drops;
-		pthread_mutex_unlock(&l->mu);
-		if (ended || a->quit)
-			break;
+	while (!mirror_capture_thread_ended(t) && !a->quit) {
+		a->drops = mirror_capture_thread_drops(t);
 		wait_input(a, tick(a));
 	}
-	/* end the capture; a thread still waiting for its first packet is
-	 * left to the process's exit */
-	pthread_mutex_lock(&l->mu);
-	l->quit = true;
-	if (l->cap)
-		mirror_capture_break(l->cap);
-	pthread_mutex_unlock(&l->mu);
-	for (unsigned i = 0; i < 30; i++) {
-		pthread_mutex_lock(&l->mu);
-		bool ended = l->ended;
-		pthread_mutex_unlock(&l->mu);
-		if (ended) {
-			pthread_join(th, NULL);
-			the_live = NULL;
-			pthread_mutex_destroy(&l->mu);
-			a->live_rc = l->rc;
-			a->live_ended = true;
-			free(l);
-			return;
-		}
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
+	a->drops = mirror_capture_thread_drops(t);
+	/* a thread still waiting for its first packet is left to the
+	 * process's exit, with st (and stays the_live: it may still add) */
+	if (mirror_capture_thread_stop(t, 300, &a->live_rc)) {
+		the_live = NULL;
+		a->live_ended = true;
+	} else {
+		a->live_detached = true;
 	}
-	pthread_detach(th);
-	/* l and st stay with the thread until the process exits */
-	a->live_detached = true;
 }
 
 static void run_capture(struct app *a)

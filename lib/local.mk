@@ -18,7 +18,7 @@ lib_libmirror_la_SOURCES = \
 	lib/iscsi/pdu.h lib/iscsi/pdu.c lib/iscsi/text.c lib/iscsi/text.h lib/iscsi/target.h \
 	lib/iscsi/engine.h lib/iscsi/frame.c lib/iscsi/login.c lib/iscsi/auth.c lib/iscsi/session.c \
 	lib/iscsi/task.c lib/iscsi/respond.c lib/iscsi/target.c lib/iscsi/config.c \
-	lib/iscsi/lu_receiver.c lib/iscsi/stats.c lib/iscsi/stats.h \
+	lib/iscsi/lu_receiver.c lib/iscsi/stats.c lib/iscsi/stats.h lib/iscsi/chap_file.c lib/iscsi/chap_file.h \
 	\
 	lib/transport/transport.c lib/transport/priv.h lib/transport/iscsi.c \
 	lib/transport/sgio.c lib/transport/sgio.h lib/transport/sender.c \
@@ -26,7 +26,8 @@ lib_libmirror_la_SOURCES = \
 	lib/transport/commands.c lib/transport/url.c lib/transport/explain.c \
 	lib/transport/send_report.c lib/transport/send_write.c lib/transport/verify.c \
 	\
-	lib/capture/pcap.c lib/capture/tcp.c lib/capture/dissect_iscsi.c lib/capture/dissect_run.c
+	lib/capture/pcap.c lib/capture/tcp.c lib/capture/dissect_iscsi.c lib/capture/dissect_run.c \
+	lib/capture/thread.c lib/capture/thread.h
 lib_libmirror_la_LIBADD = $(JSONC_LIBS) $(SGUTILS_LIBS) $(ISCSI_LIBS) $(PCAP_LIBS) \
 	$(ISAL_LIBS) $(NETTLE_LIBS)
 lib_libmirror_la_LDFLAGS = -version-info $(MIRROR_LT_VERSION) -export-symbols-regex '^mirror_'

@@ -19,8 +19,8 @@ UNIT_TESTS = \
 	tests/unit/check_transport_sgio tests/unit/check_capture tests/unit/check_dissect \
 	tests/unit/check_histogram tests/unit/check_load tests/unit/check_top \
 	tests/unit/check_conform tests/unit/check_emu_server tests/unit/check_url \
-	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_state tests/unit/check_stats tests/unit/check_failover
-	tests/unit/check_raid5
+	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_state tests/unit/check_stats \
+	tests/unit/check_failover tests/unit/check_cli tests/unit/check_chap_file
 UNIT_TESTS += tests/unit/check_sbc tests/unit/check_top_pair tests/unit/check_pdu
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -77,6 +77,10 @@ tests_unit_check_stats_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_stats_LDADD = $(UNIT_LDADD)
 tests_unit_check_top_pair_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_top_pair_LDADD = $(UNIT_LDADD)
+tests_unit_check_cli_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_cli_LDADD = $(UNIT_LDADD)
+tests_unit_check_chap_file_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_chap_file_LDADD = $(UNIT_LDADD)
 tests_unit_check_raid5_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_raid5_LDADD = $(UNIT_LDADD)
 tests_unit_check_journal_CFLAGS = $(UNIT_CFLAGS)

@@ -125,6 +125,17 @@ const struct mirror_emu_server_stats *mirror_emu_server_stats(const struct mirro
  * caller's. */
 void mirror_emu_server_free(struct mirror_emu_server *s);
 
+/* ---- files and limits (limits.c) ---- */
+
+/* The bound port into path, written under a temporary name and renamed so
+ * that a test polling for the file never reads half a number.  0, or a
+ * negative errno with "PATH: reason" in why. */
+int mirror_emu_write_port_file(const char *path, unsigned port, char *why, size_t why_len);
+/* Every connection is a descriptor: raises the soft open-file limit
+ * toward the hard one if max_conns needs it, and logs a warning if it
+ * cannot. */
+void mirror_emu_check_fd_limit(unsigned max_conns);
+
 #ifdef __cplusplus
 }
 #endif

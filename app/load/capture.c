@@ -1,14 +1,9 @@
 /* mirror-load's capture of its own run: mirror_dissect_run over a live
  * capture in a thread of its own, its summary turned into the receiver's
  * cost per path (app/load/load.h).
- *
- * Why a thread: the load's engine keeps its own poll(2) loop, and libpcap
- * (TPACKET_V3) may wait without a timeout while the link is idle, so the
- * capture cannot share the loop.  The thread learns the capture's handle at
- * its first tick; to end, the main thread breaks it (pcap_breakloop is
- * safe from another thread).  A capture that never ticked (a handful of
- * packets, then silence) cannot be woken: its summary is read under the
- * lock and the thread is left to the process's exit. */
+ * The thread is lib/capture/thread.c's; a capture that never ticked (a
+ * handful of packets, then silence) cannot be woken: its summary is read
+ * under the thread's lock and the thread is left to the process's exit. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,6 +16,7 @@
 #include <mirror/url.h>
 
 #include "app/load/load.h"
+#include "capture/thread.h"
 
 #include "base/why.h"
 
@@ -37,18 +33,13 @@
 #define CAPTURE_BUFFER_BYTES (32u << 20)
 
 struct mirror_load_capture {
-	pthread_t thread;
-	pthread_mutex_t mu;
+	struct mirror_capture_thread *t;
 	struct mirror_dissect_run_opts ro;
 	struct mirror_dissect_run_stats st;
 	struct mirror_dissect_summary sum;
 	struct mirror_profile profile;
 	char filter[64];
-	struct mirror_capture *cap; /* from the first tick on */
 	uint64_t nongood;
-	uint64_t drops;
-	bool quit, ended;
-	int rc;
 };
 
 /* A capture whose thread could not be ended: kept reachable until exit. */
@@ -88,55 +79,14 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+/* under the capture thread's lock */
 static void on_op(void *ctx, const struct mirror_dissect_op *op)
 {
 	struct mirror_load_capture *c = ctx;
 
-	pthread_mutex_lock(&c->mu);
 	mirror_dissect_summary_add(&c->sum, op);
 	if (op->path != MIRROR_DISSECT_OTHER && op->have_status && op->status != 0)
 		c->nongood++;
-	pthread_mutex_unlock(&c->mu);
-}
-
-static void on_tick(void *ctx, struct mirror_capture *cap)
-{
-	struct mirror_load_capture *c = ctx;
-
-	pthread_mutex_lock(&c->mu);
-	c->cap = cap;
-	c->drops = mirror_capture_drops(cap);
-	bool quit = c->quit;
-	pthread_mutex_unlock(&c->mu);
-	if (quit)
-		mirror_capture_break(cap);
-}
-
-static void *capture_main(void *ctx)
-{
-	struct mirror_load_capture *c = ctx;
-	int rc = mirror_dissect_run(&c->ro, on_op, c, &c->st);
-
-	pthread_mutex_lock(&c->mu);
-	c->rc = rc;
-	c->ended = true;
-	c->cap = NULL;
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
-}
-
-static bool ended(struct mirror_load_capture *c)
-{
-	pthread_mutex_lock(&c->mu);
-	bool e = c->ended;
-	pthread_mutex_unlock(&c->mu);
-	return e;
-}
-
-static void destroy(struct mirror_load_capture *c)
-{
-	pthread_mutex_destroy(&c->mu);
-	free(c);
 }
 
 int mirror_load_capture_start(struct mirror_load_capture **out, const char *iface,
@@ -149,7 +99,6 @@ int mirror_load_capture_start(struct mirror_load_capture **out, const char *ifac
 	struct mirror_load_capture *c = calloc(1, sizeof(*c));
 	if (!c)
 		return mirror_fail(-ENOMEM, err, err_len, "out of memory");
-	pthread_mutex_init(&c->mu, NULL);
 	c->profile = *p;
 	mirror_dissect_summary_init(&c->sum, &c->profile);
 	if (!filter) {
@@ -161,22 +110,18 @@ int mirror_load_capture_start(struct mirror_load_capture **out, const char *ifac
 	c->ro.target_port = target_port;
 	c->ro.buffer_bytes = CAPTURE_BUFFER_BYTES;
 	c->ro.dissect.profile = &c->profile;
-	c->ro.tick = on_tick;
-	c->ro.tick_ctx = c;
-	c->ro.tick_ms = TICK_MS;
-	if (pthread_create(&c->thread, NULL, capture_main, c) != 0) {
-		destroy(c);
-		return mirror_fail(-EAGAIN, err, err_len, "cannot start the capture thread");
+	int rc = mirror_capture_thread_start(&c->t, &c->ro, on_op, c, &c->st, err, err_len);
+	if (rc < 0) {
+		free(c);
+		return rc;
 	}
 	/* a capture that cannot open fails at once */
-	for (unsigned t = 0; t < OPEN_WAIT_MS && !ended(c); t += STEP_MS)
-		sleep_ms(STEP_MS);
-	if (ended(c)) {
-		pthread_join(c->thread, NULL);
-		int rc = c->rc < 0 ? c->rc : -EIO;
+	if (mirror_capture_thread_wait(c->t, OPEN_WAIT_MS)) {
+		mirror_capture_thread_stop(c->t, 0, &rc);
+		rc = rc < 0 ? rc : -EIO;
 		mirror_fail(rc, err, err_len, "capture on %s: %s", iface,
 			    c->st.error[0] ? c->st.error : "ended at once");
-		destroy(c);
+		free(c);
 		return rc;
 	}
 	*out = c;
@@ -186,30 +131,25 @@ int mirror_load_capture_start(struct mirror_load_capture **out, const char *ifac
 int mirror_load_capture_stop(struct mirror_load_capture *c, struct mirror_load_emu_cost *cost,
 			     uint64_t *drops, char *err, size_t err_len)
 {
-	int rc = 0;
+	int rc = 0, run_rc = 0;
 
 	sleep_ms(TAIL_WAIT_MS);
-	pthread_mutex_lock(&c->mu);
-	c->quit = true;
-	if (c->cap)
-		mirror_capture_break(c->cap);
-	pthread_mutex_unlock(&c->mu);
-	for (unsigned t = 0; t < END_WAIT_MS && !ended(c); t += STEP_MS)
-		sleep_ms(STEP_MS);
-	pthread_mutex_lock(&c->mu);
+	*drops = mirror_capture_thread_drops(c->t);
+	bool done = mirror_capture_thread_stop(c->t, END_WAIT_MS, &run_rc);
+	/* not done: the thread still runs and may add to the summary; its
+	 * figures so far are read under its lock */
+	if (!done)
+		mirror_capture_thread_lock(c->t);
 	mirror_load_cost_from_summary(&c->sum, cost);
 	cost->check_conditions = c->nongood;
-	*drops = c->ended ? c->st.kernel_drops : c->drops;
-	bool done = c->ended;
-	if (done && c->rc < 0 && c->rc != -EIO)
-		rc = mirror_fail(c->rc, err, err_len, "capture: %s", c->st.error);
-	pthread_mutex_unlock(&c->mu);
-	if (done) {
-		pthread_join(c->thread, NULL);
-		destroy(c);
-	} else {
-		pthread_detach(c->thread);
+	if (!done) {
+		mirror_capture_thread_unlock(c->t);
 		abandoned = c;
+		return 0;
 	}
+	*drops = c->st.kernel_drops;
+	if (run_rc < 0 && run_rc != -EIO)
+		rc = mirror_fail(run_rc, err, err_len, "capture: %s", c->st.error);
+	free(c);
 	return rc;
 }

@@ -647,6 +647,102 @@ static void note_failures(struct engine *e, const int *results)
 			conn_failed(e, &e->conns[i]);
 }
 
+/* The run's clock: when it started, when it ends (never, for a count),
+ * and the progress line's pace. */
+struct run_clock {
+	uint64_t start, end;
+	uint64_t last_progress, progress_ns;
+};
+
+static unsigned busy_conns(const struct engine *e)
+{
+	unsigned busy = 0;
+	for (unsigned i = 0; i < e->cfg->connections; i++)
+		busy += e->conns[i].busy != 0;
+	return busy;
+}
+
+/* How long poll may sleep.  The transports' own limits (deadlines,
+ * sessions without a socket) are mirror_transport_poll_many's; these are
+ * the load's: the end, the rate, the progress line. */
+static int wait_ms(struct engine *e, const struct run_clock *k, uint64_t now)
+{
+	const struct mirror_load_config *cfg = e->cfg;
+	uint64_t wait = SWEEP_MS;
+
+	if (!e->stop && k->end != UINT64_MAX) {
+		uint64_t left = k->end > now ? (k->end - now + 999999u) / 1000000u : 0;
+		if (left < wait)
+			wait = left;
+	}
+	if (!e->stop && cfg->rate > 0) {
+		uint64_t w = (mirror_load_rate_wait(&e->rate, now) + 999999u) / 1000000u;
+		if (w < wait)
+			wait = w;
+	}
+	if (cfg->progress && wait > k->progress_ns / 1000000u)
+		wait = k->progress_ns / 1000000u;
+	return (int)wait;
+}
+
+/* Sends what each connection has room for; true if any is still alive. */
+static bool top_up_all(struct engine *e, uint64_t now)
+{
+	bool live = false;
+	for (unsigned i = 0; i < e->cfg->connections; i++) {
+		top_up(e, &e->conns[i], now);
+		live |= !e->conns[i].dead;
+	}
+	return live;
+}
+
+static bool any_outstanding(const struct engine *e)
+{
+	for (unsigned i = 0; i < e->cfg->connections; i++)
+		if (e->conns[i].outstanding > 0)
+			return true;
+	return false;
+}
+
+static void progress(struct engine *e, struct run_clock *k, uint64_t now)
+{
+	const struct mirror_load_config *cfg = e->cfg;
+
+	if (!cfg->progress || now - k->last_progress < k->progress_ns)
+		return;
+	k->last_progress = now;
+	e->r->elapsed_ns = now - k->start;
+	cfg->progress(cfg->progress_ctx, e->r);
+}
+
+/* One round: wait for the transports, count what completed, send more.
+ * false when the run is over. */
+static bool step(struct engine *e, struct mirror_transport_poller *poller,
+		 struct mirror_transport **ts, int *results, struct run_clock *k)
+{
+	const struct mirror_load_config *cfg = e->cfg;
+	unsigned busy = busy_conns(e);
+	uint64_t now = now_ns();
+
+	if (!busy && (e->stop || now >= k->end))
+		return false;
+	int rc = mirror_transport_poll_many(poller, ts, cfg->connections, wait_ms(e, k, now),
+					    results);
+	if (rc < 0) {
+		mirror_load_result_note(e->r, "poll: %s", mirror_strerror(rc));
+		return false;
+	}
+	note_failures(e, results);
+	now = now_ns();
+	if (!e->stop && (now >= k->end || (cfg->stop && *cfg->stop)))
+		e->stop = true;
+	/* every connection failed: what is left will not complete */
+	if (!top_up_all(e, now) && (!busy || !any_outstanding(e)))
+		return false;
+	progress(e, k, now);
+	return true;
+}
+
 static void loop(struct engine *e)
 {
 	const struct mirror_load_config *cfg = e->cfg;
@@ -654,76 +750,22 @@ static void loop(struct engine *e)
 	struct mirror_transport_poller *poller = mirror_transport_poller_new(n_conn);
 	struct mirror_transport **ts = calloc(n_conn, sizeof(*ts));
 	int *results = calloc(n_conn, sizeof(*results));
-	uint64_t start = now_ns();
-	uint64_t end = cfg->count ? UINT64_MAX : start + (uint64_t)(cfg->seconds * 1e9);
-	uint64_t last_progress = start;
-	uint64_t progress_ns = (uint64_t)(cfg->progress_ms ? cfg->progress_ms : 1000u) * 1000000u;
+	struct run_clock k = { .start = now_ns() };
 
+	k.end = cfg->count ? UINT64_MAX : k.start + (uint64_t)(cfg->seconds * 1e9);
+	k.last_progress = k.start;
+	k.progress_ns = (uint64_t)(cfg->progress_ms ? cfg->progress_ms : 1000u) * 1000000u;
 	if (!poller || !ts || !results) {
 		mirror_load_result_note(e->r, "out of memory");
-		goto out;
-	}
-	for (unsigned i = 0; i < n_conn; i++)
-		ts[i] = e->conns[i].t;
-	mirror_load_rate_init(&e->rate, cfg->rate, RATE_BURST, start);
-	for (unsigned i = 0; i < n_conn; i++)
-		top_up(e, &e->conns[i], start);
-	for (;;) {
-		unsigned busy = 0;
+	} else {
 		for (unsigned i = 0; i < n_conn; i++)
-			busy += e->conns[i].busy != 0;
-		uint64_t now = now_ns();
-		if (!busy && (e->stop || now >= end))
-			break;
-		/* the transports' own limits (deadlines, sessions without a
-		 * socket) are mirror_transport_poll_many's; these are the
-		 * load's: the end, the rate, the progress line */
-		int wait = SWEEP_MS;
-		if (!e->stop && end != UINT64_MAX) {
-			uint64_t left = end > now ? (end - now + 999999u) / 1000000u : 0;
-			if (left < (uint64_t)wait)
-				wait = (int)left;
-		}
-		if (!e->stop && cfg->rate > 0) {
-			uint64_t w = (mirror_load_rate_wait(&e->rate, now) + 999999u) / 1000000u;
-			if (w < (uint64_t)wait)
-				wait = (int)w;
-		}
-		if (cfg->progress && wait > (int)(progress_ns / 1000000u))
-			wait = (int)(progress_ns / 1000000u);
-		int rc = mirror_transport_poll_many(poller, ts, n_conn, wait, results);
-		if (rc < 0) {
-			mirror_load_result_note(e->r, "poll: %s", mirror_strerror(rc));
-			break;
-		}
-		note_failures(e, results);
-		now = now_ns();
-		if (!e->stop && (now >= end || (cfg->stop && *cfg->stop)))
-			e->stop = true;
-		bool live = false;
-		for (unsigned i = 0; i < n_conn; i++) {
-			struct conn *c = &e->conns[i];
-			top_up(e, c, now);
-			live |= !c->dead;
-		}
-		if (!live && !busy)
-			break;
-		if (!live) {
-			/* every connection failed: what is left will not complete */
-			bool any = false;
-			for (unsigned i = 0; i < n_conn; i++)
-				any |= e->conns[i].outstanding > 0;
-			if (!any)
-				break;
-		}
-		if (cfg->progress && now - last_progress >= progress_ns) {
-			last_progress = now;
-			e->r->elapsed_ns = now - start;
-			cfg->progress(cfg->progress_ctx, e->r);
-		}
+			ts[i] = e->conns[i].t;
+		mirror_load_rate_init(&e->rate, cfg->rate, RATE_BURST, k.start);
+		top_up_all(e, k.start);
+		while (step(e, poller, ts, results, &k))
+			;
 	}
-out:
-	e->r->elapsed_ns = now_ns() - start;
+	e->r->elapsed_ns = now_ns() - k.start;
 	mirror_transport_poller_free(poller);
 	free(ts);
 	free(results);

@@ -66,33 +66,39 @@ int mirror_exit_from_status(uint8_t status, const struct mirror_sense *s)
 	}
 }
 
+/* Library codes (negative errno, MIRROR_E_*) to sg3_utils statuses: the
+ * MIRROR_E_* codes stand for the sense a receiver would return (their ASC
+ * decides, as in mirror_exit_from_status); file errno values are 15 and
+ * a lost or refused connection is sg3_utils' transport error. */
+static const struct {
+	int code;
+	int status;
+} error_exits[] = {
+	{ 0, MIRROR_EXIT_OK },
+	{ MIRROR_E_INVALID_CDB, MIRROR_EXIT_ILLEGAL_REQ },
+	{ MIRROR_E_INVALID_PARAM, MIRROR_EXIT_INVALID_PARAM },
+	{ MIRROR_E_PARAM_LENGTH, MIRROR_EXIT_ILLEGAL_REQ },
+	{ MIRROR_E_LBA_RANGE, MIRROR_EXIT_LBA_OUT_OF_RANGE },
+	{ MIRROR_E_NOT_MIRROR, MIRROR_EXIT_INVALID_OP },
+	{ MIRROR_E_TRUNCATED, MIRROR_EXIT_MALFORMED },
+	{ -ETIMEDOUT, MIRROR_EXIT_TIMEOUT },
+	{ -ENOENT, MIRROR_EXIT_FILE_ERROR },
+	{ -EACCES, MIRROR_EXIT_FILE_ERROR },
+	{ -EISDIR, MIRROR_EXIT_FILE_ERROR },
+	{ -EIO, MIRROR_EXIT_FILE_ERROR },
+	{ -ECONNREFUSED, MIRROR_EXIT_TRANSPORT },
+	{ -ECONNRESET, MIRROR_EXIT_TRANSPORT },
+	{ -EHOSTUNREACH, MIRROR_EXIT_TRANSPORT },
+	{ -ENETUNREACH, MIRROR_EXIT_TRANSPORT },
+	{ -EPIPE, MIRROR_EXIT_TRANSPORT },
+};
+
 int mirror_exit_from_error(int code)
 {
-	switch (code) {
-	case 0:
-		return MIRROR_EXIT_OK;
-	case MIRROR_E_INVALID_CDB:
-		return MIRROR_EXIT_ILLEGAL_REQ;
-	case MIRROR_E_INVALID_PARAM:
-		return MIRROR_EXIT_INVALID_PARAM;
-	case MIRROR_E_PARAM_LENGTH:
-		return MIRROR_EXIT_ILLEGAL_REQ;
-	case MIRROR_E_LBA_RANGE:
-		return MIRROR_EXIT_LBA_OUT_OF_RANGE;
-	case MIRROR_E_NOT_MIRROR:
-		return MIRROR_EXIT_INVALID_OP;
-	case MIRROR_E_TRUNCATED:
-		return MIRROR_EXIT_MALFORMED;
-	case -ETIMEDOUT:
-		return MIRROR_EXIT_TIMEOUT;
-	case -ENOENT:
-	case -EACCES:
-	case -EISDIR:
-	case -EIO:
-		return MIRROR_EXIT_FILE_ERROR;
-	default:
-		return MIRROR_EXIT_OTHER;
-	}
+	for (size_t i = 0; i < sizeof(error_exits) / sizeof(error_exits[0]); i++)
+		if (error_exits[i].code == code)
+			return error_exits[i].status;
+	return MIRROR_EXIT_OTHER;
 }
 
 const char *mirror_exit_name(int status)

@@ -618,6 +618,10 @@ static const struct {
 	{ -ENOENT, 15 },
 	{ -EACCES, 15 },
 	{ -EIO, 15 },
+	{ -EISDIR, 15 },
+	{ -ECONNREFUSED, 35 },
+	{ -ECONNRESET, 35 },
+	{ -EPIPE, 35 },
 	{ -EINVAL, 99 },
 	{ MIRROR_E_NOSPACE, 99 },
 };

@@ -1,0 +1,135 @@
+/* The command-line pieces every command shares (cli.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app/cli/cli.h"
+
+bool mirror_cli_profile_option(int c, const char *arg, struct mirror_profile_options *po)
+{
+	switch (c) {
+	case 'p':
+		po->name = arg;
+		return true;
+	case 'O':
+	case MIRROR_CLI_OPT_OPCODES:
+		po->opcodes = arg;
+		return true;
+	case 'n':
+		po->nvram_size = arg;
+		return true;
+	case MIRROR_CLI_OPT_REGION_SPLIT:
+		po->region_split = arg;
+		return true;
+	case MIRROR_CLI_OPT_STRICT:
+		po->strict = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int out_of_range(const char *opt, const char *arg, const char *lo, const char *hi,
+			char *why, size_t why_len)
+{
+	snprintf(why, why_len, "%s: '%s' is outside %s..%s", opt, arg, lo, hi);
+	return -ERANGE;
+}
+
+int mirror_cli_count(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+		     char *why, size_t why_len)
+{
+	int rc = mirror_parse_count(arg, min, max, out);
+
+	if (rc == -ERANGE) {
+		char lo[24], hi[24];
+		snprintf(lo, sizeof(lo), "%llu", (unsigned long long)min);
+		snprintf(hi, sizeof(hi), "%llu", (unsigned long long)max);
+		return out_of_range(opt, arg, lo, hi, why, why_len);
+	}
+	if (rc < 0) {
+		snprintf(why, why_len, "%s: '%s' is not a count (decimal or 0x hex)", opt, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int mirror_cli_size(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+		    char *why, size_t why_len)
+{
+	uint64_t v;
+
+	if (mirror_parse_size(arg, &v) < 0) {
+		snprintf(why, why_len, "%s: '%s' is not a size (a count with K, M or G)", opt, arg);
+		return -EINVAL;
+	}
+	if (v < min || v > max) {
+		char lo[24], hi[24];
+		snprintf(lo, sizeof(lo), "%llu", (unsigned long long)min);
+		snprintf(hi, sizeof(hi), "%llu", (unsigned long long)max);
+		return out_of_range(opt, arg, lo, hi, why, why_len);
+	}
+	*out = v;
+	return 0;
+}
+
+int mirror_cli_double(const char *opt, const char *arg, double min, double max, double *out,
+		      char *why, size_t why_len)
+{
+	int rc = mirror_parse_double(arg, min, max, out);
+
+	if (rc == -ERANGE) {
+		char lo[32], hi[32];
+		snprintf(lo, sizeof(lo), "%g", min);
+		snprintf(hi, sizeof(hi), "%g", max);
+		return out_of_range(opt, arg, lo, hi, why, why_len);
+	}
+	if (rc < 0) {
+		snprintf(why, why_len, "%s: '%s' is not a number", opt, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int mirror_cli_count32(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
+		       char *why, size_t why_len)
+{
+	uint64_t v;
+	int rc = mirror_cli_count(opt, arg, min, max, &v, why, why_len);
+
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
+}
+
+int mirror_cli_size32(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
+		      char *why, size_t why_len)
+{
+	uint64_t v;
+	int rc = mirror_cli_size(opt, arg, min, max, &v, why, why_len);
+
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
+}
+
+void mirror_cli_json_print(FILE *out, struct json_object *o, bool pretty)
+{
+	int flags = (pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+		    JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, flags));
+}
+
+void mirror_cli_json_string(FILE *out, const char *s)
+{
+	struct json_object *o = json_object_new_string(s);
+
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						    JSON_C_TO_STRING_NOSLASHESCAPE), out);
+	json_object_put(o);
+}

@@ -1,0 +1,74 @@
+/* What every mirrortest command shares on its command line: the profile
+ * options, one number parser, one JSON printer, and the exit status of a
+ * library error (mirror_exit_from_error, <mirror/exit_status.h>).
+ *
+ * Short options mean the same in every command that has them:
+ *   -h --help  -V --version  -v --verbose  -q --quiet  -j --json
+ *   -p --profile  -O --opcodes  -n --nvram-size  -T --timeout
+ *   -s --size  -S --stats  -L --list-profiles
+ * (mirror-top keeps top(1)'s -n for --iterations: it has no
+ * --nvram-size.)  --region-split and --strict have no short form. */
+#ifndef MIRROR_APP_CLI_H
+#define MIRROR_APP_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <mirror/profile.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct json_object;
+
+/* getopt_long values of the long-only common options */
+enum { MIRROR_CLI_OPT_REGION_SPLIT = 0x1000, MIRROR_CLI_OPT_STRICT, MIRROR_CLI_OPT_OPCODES };
+
+/* The rows of struct option for the profile: --profile, --opcodes,
+ * --nvram-size, --region-split, --strict, and their short forms for
+ * getopt's string. */
+#define MIRROR_CLI_PROFILE_LONGOPTS                                                   \
+	{ "profile", required_argument, NULL, 'p' },                                  \
+	{ "opcodes", required_argument, NULL, 'O' },                                  \
+	{ "nvram-size", required_argument, NULL, 'n' },                               \
+	{ "region-split", required_argument, NULL, MIRROR_CLI_OPT_REGION_SPLIT },     \
+	{ "strict", no_argument, NULL, MIRROR_CLI_OPT_STRICT }
+#define MIRROR_CLI_PROFILE_SHORTOPTS "p:O:n:"
+/* Takes a getopt result that is one of the profile options into po:
+ * true if it was one. */
+bool mirror_cli_profile_option(int c, const char *arg, struct mirror_profile_options *po);
+
+/* Numbers on the command line.  opt is the option as the user wrote it
+ * ("--repeat"); the message in why names it and the text:
+ *   count:  decimal or 0x hex, no suffix, no sign ("--repeat: '1M' is not
+ *           a count (decimal or 0x hex)")
+ *   size:   a count with an optional K, M or G (binary) suffix
+ *   double: a decimal number
+ * 0, or -EINVAL (not that kind of number) / -ERANGE (outside min..max). */
+int mirror_cli_count(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+		     char *why, size_t why_len);
+int mirror_cli_size(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+		    char *why, size_t why_len);
+int mirror_cli_double(const char *opt, const char *arg, double min, double max, double *out,
+		      char *why, size_t why_len);
+/* The same into a uint32_t (max at most UINT32_MAX). */
+int mirror_cli_count32(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
+		       char *why, size_t why_len);
+int mirror_cli_size32(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
+		      char *why, size_t why_len);
+
+/* A JSON object on out and a newline: indented when pretty, on one line
+ * when not; "/" is never escaped ("traces/small.pcap", not
+ * "traces\/small.pcap").  Does not put o. */
+void mirror_cli_json_print(FILE *out, struct json_object *o, bool pretty);
+/* A C string as a JSON string literal, quotes included, the same way. */
+void mirror_cli_json_string(FILE *out, const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,181 @@
+/* The command line every command shares (app/cli): the number parsers'
+ * exact outcomes and messages, the profile options, the JSON printer's
+ * unescaped "/", and mirror_exit_from_error's table. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app/cli/cli.h"
+
+#include "testutil.h"
+
+static const struct {
+	const char *arg;
+	uint64_t min, max;
+	int rc;
+	uint64_t value;
+	const char *why;
+} counts[] = {
+	{ "1", 1, 10, 0, 1, "" },
+	{ "0x10", 0, 100, 0, 16, "" },
+	{ "010", 0, 100, 0, 10, "" }, /* never octal */
+	{ "1M", 1, UINT32_MAX, -EINVAL, 0, "--opt: '1M' is not a count (decimal or 0x hex)" },
+	{ "4K", 0, UINT32_MAX, -EINVAL, 0, "--opt: '4K' is not a count (decimal or 0x hex)" },
+	{ "-1", 0, 10, -EINVAL, 0, "--opt: '-1' is not a count (decimal or 0x hex)" },
+	{ "", 0, 10, -EINVAL, 0, "--opt: '' is not a count (decimal or 0x hex)" },
+	{ "0", 1, 10, -ERANGE, 0, "--opt: '0' is outside 1..10" },
+	{ "11", 1, 10, -ERANGE, 0, "--opt: '11' is outside 1..10" },
+	{ "99999999999999999999", 0, UINT64_MAX, -ERANGE, 0,
+	  "--opt: '99999999999999999999' is outside 0..18446744073709551615" },
+};
+
+START_TEST(count_outcomes)
+{
+	uint64_t v = 12345;
+	char why[160] = "";
+	int rc = mirror_cli_count("--opt", counts[_i].arg, counts[_i].min, counts[_i].max, &v, why,
+				  sizeof(why));
+
+	ck_assert_int_eq(rc, counts[_i].rc);
+	if (rc == 0)
+		ck_assert_uint_eq(v, counts[_i].value);
+	else
+		ck_assert_uint_eq(v, 12345); /* untouched */
+	ck_assert_str_eq(why, counts[_i].why);
+}
+END_TEST
+
+static const struct {
+	const char *arg;
+	uint64_t max;
+	int rc;
+	uint64_t value;
+	const char *why;
+} sizes[] = {
+	{ "4096", UINT64_MAX, 0, 4096, "" },
+	{ "64K", UINT64_MAX, 0, 65536, "" },
+	{ "2M", UINT64_MAX, 0, 2097152, "" },
+	{ "1G", UINT64_MAX, 0, 1073741824, "" },
+	{ "3Q", UINT64_MAX, -EINVAL, 0, "--size: '3Q' is not a size (a count with K, M or G)" },
+	{ "17M", 16777216, -ERANGE, 0, "--size: '17M' is outside 1..16777216" },
+	{ "0", 16777216, -ERANGE, 0, "--size: '0' is outside 1..16777216" },
+};
+
+START_TEST(size_outcomes)
+{
+	uint64_t v = 0;
+	uint32_t v32 = 7;
+	char why[160] = "";
+	int rc = mirror_cli_size("--size", sizes[_i].arg, 1, sizes[_i].max, &v, why, sizeof(why));
+
+	ck_assert_int_eq(rc, sizes[_i].rc);
+	ck_assert_str_eq(why, sizes[_i].why);
+	if (rc == 0)
+		ck_assert_uint_eq(v, sizes[_i].value);
+	if (sizes[_i].value <= UINT32_MAX) {
+		rc = mirror_cli_size32("--size", sizes[_i].arg, 1,
+				       sizes[_i].max > UINT32_MAX ? UINT32_MAX : (uint32_t)sizes[_i].max,
+				       &v32, why, sizeof(why));
+		ck_assert_int_eq(rc, sizes[_i].rc);
+		ck_assert_uint_eq(v32, rc == 0 ? sizes[_i].value : 7);
+	}
+}
+END_TEST
+
+START_TEST(count32_and_double)
+{
+	uint32_t v = 0;
+	double d = 0;
+	char why[160] = "";
+
+	ck_assert_int_eq(mirror_cli_count32("--repeat", "4294967295", 1, UINT32_MAX, &v, why,
+					    sizeof(why)), 0);
+	ck_assert_uint_eq(v, UINT32_MAX);
+	ck_assert_int_eq(mirror_cli_count32("--repeat", "4294967296", 1, UINT32_MAX, &v, why,
+					    sizeof(why)), -ERANGE);
+	ck_assert_str_eq(why, "--repeat: '4294967296' is outside 1..4294967295");
+	ck_assert_int_eq(mirror_cli_double("--rate", "2.5", 1e-9, 1e9, &d, why, sizeof(why)), 0);
+	ck_assert_double_eq(d, 2.5);
+	ck_assert_int_eq(mirror_cli_double("--rate", "fast", 1e-9, 1e9, &d, why, sizeof(why)),
+			 -EINVAL);
+	ck_assert_str_eq(why, "--rate: 'fast' is not a number");
+	ck_assert_int_eq(mirror_cli_double("--delay", "0", 0.1, 3600, &d, why, sizeof(why)), -ERANGE);
+	ck_assert_str_eq(why, "--delay: '0' is outside 0.1..3600");
+	ck_assert_double_eq(d, 2.5);
+}
+END_TEST
+
+START_TEST(profile_options)
+{
+	struct mirror_profile_options po = { 0 };
+
+	ck_assert(mirror_cli_profile_option('p', "v1-cdb16", &po));
+	ck_assert(mirror_cli_profile_option('O', "3c,a0,b0,c6,c8", &po));
+	ck_assert(mirror_cli_profile_option('n', "64M", &po));
+	ck_assert(mirror_cli_profile_option(MIRROR_CLI_OPT_REGION_SPLIT, "16M", &po));
+	ck_assert(mirror_cli_profile_option(MIRROR_CLI_OPT_STRICT, NULL, &po));
+	ck_assert(!mirror_cli_profile_option('s', "1", &po));
+	ck_assert_str_eq(po.name, "v1-cdb16");
+	ck_assert_str_eq(po.opcodes, "3c,a0,b0,c6,c8");
+	ck_assert_str_eq(po.nvram_size, "64M");
+	ck_assert_str_eq(po.region_split, "16M");
+	ck_assert(po.strict);
+	/* the rows parse: getopt_long would refuse a table without them */
+	static const struct option rows[] = { MIRROR_CLI_PROFILE_LONGOPTS, { NULL, 0, NULL, 0 } };
+	ck_assert_str_eq(rows[3].name, "region-split");
+	ck_assert_int_eq(rows[4].val, MIRROR_CLI_OPT_STRICT);
+}
+END_TEST
+
+static char *printed(void (*print)(FILE *, const void *), const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	print(f, arg);
+	fclose(f);
+	return buf;
+}
+
+static void print_obj_plain(FILE *f, const void *o)
+{
+	mirror_cli_json_print(f, (struct json_object *)o, false);
+}
+
+static void print_str(FILE *f, const void *s)
+{
+	mirror_cli_json_string(f, s);
+}
+
+START_TEST(json_slashes_unescaped)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "file", json_object_new_string("traces/small.pcap"));
+	char *text = printed(print_obj_plain, o);
+	ck_assert_str_eq(text, "{\"file\":\"traces/small.pcap\"}\n");
+	free(text);
+	json_object_put(o);
+	text = printed(print_str, "a/b \"q\"\n");
+	ck_assert_str_eq(text, "\"a/b \\\"q\\\"\\n\"");
+	free(text);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *t = tcase_create("cli");
+	tcase_add_loop_test(t, count_outcomes, 0, (int)(sizeof(counts) / sizeof(counts[0])));
+	tcase_add_loop_test(t, size_outcomes, 0, (int)(sizeof(sizes) / sizeof(sizes[0])));
+	tcase_add_test(t, count32_and_double);
+	tcase_add_test(t, profile_options);
+	tcase_add_test(t, json_slashes_unescaped);
+	suite_add_tcase(s, t);
+	return test_run_suite(s);
+}
