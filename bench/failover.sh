@@ -24,6 +24,10 @@ if [ ! -x "$build/cmd/mirror-failover" ] || [ ! -x "$build/cmd/mirror-pair" ]; t
 fi
 out=${OUT_DIR:-$(mktemp -d)}
 mkdir -p "$out"
+if [ -e "$out/pair" ]; then
+	echo "$out/pair exists (a pair of an earlier run): give an empty OUT_DIR" >&2
+	exit 1
+fi
 pair_pid=
 trap '[ -n "$pair_pid" ] && { kill -TERM "$pair_pid" 2>/dev/null; wait "$pair_pid" 2>/dev/null; }' EXIT
 trap 'exit 1' INT TERM HUP

@@ -88,6 +88,11 @@ void fo_report_text(FILE *f, const struct fo_run_result *r)
 			   " indeterminate; ",
 			t->trial, t->violations ? "FAIL" : "pass", t->fault[0] ? t->fault : "no fault",
 			t->acked, t->failed, t->indeterminate);
+		if (t->violations)
+			fprintf(f, "lost %" PRIu64 ", stale %" PRIu64 ", torn %" PRIu64
+				   ", misdirected %" PRIu64 ", phantom %" PRIu64 "; ",
+				t->counts[FO_V_LOST], t->counts[FO_V_STALE], t->counts[FO_V_TORN],
+				t->counts[FO_V_MISDIRECTED], t->counts[FO_V_PHANTOM]);
 		if (t->takeover_ms >= 0)
 			fprintf(f, "takeover %.1f ms", t->takeover_ms);
 		else
@@ -171,6 +176,11 @@ int fo_report_json(FILE *f, const struct fo_run_result *r)
 		json_object_object_add(x, "failed", u64(t->failed));
 		json_object_object_add(x, "indeterminate", u64(t->indeterminate));
 		json_object_object_add(x, "violations", u64(t->violations));
+		json_object_object_add(x, "lost", u64(t->counts[FO_V_LOST]));
+		json_object_object_add(x, "stale", u64(t->counts[FO_V_STALE]));
+		json_object_object_add(x, "torn", u64(t->counts[FO_V_TORN]));
+		json_object_object_add(x, "misdirected", u64(t->counts[FO_V_MISDIRECTED]));
+		json_object_object_add(x, "phantom", u64(t->counts[FO_V_PHANTOM]));
 		json_object_object_add(x, "takeover_ms", t->takeover_ms >= 0
 								 ? json_object_new_double(t->takeover_ms)
 								 : NULL);
