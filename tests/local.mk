@@ -106,6 +106,12 @@ SCRIPT_TESTS = \
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 endif
+# iscsi-test-cu's SCSI family against a pair host LUN and tgtd: expected
+# to fail until the pair passes as many tests as tgtd (it lacks persistent
+# reservations, RESERVE/RELEASE(6), WRITE SAME, ORWRITE, PRE-FETCH; the
+# README lists them); an XPASS then says to move it to SCRIPT_TESTS.
+SCRIPT_TESTS += tests/pair-iscsi-test-cu.test
+XFAIL_TESTS = tests/pair-iscsi-test-cu.test
 dist_check_SCRIPTS += $(SCRIPT_TESTS)
 TESTS += $(SCRIPT_TESTS)
 EXTRA_DIST += tests/mirror-top.test

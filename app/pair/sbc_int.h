@@ -104,7 +104,15 @@ int sbc_mode_sense10(struct sbc_ctx *x);
 int sbc_read_capacity10(struct sbc_ctx *x);  /* sbc_block.c */
 int sbc_read_capacity16(struct sbc_ctx *x);
 int sbc_read10(struct sbc_ctx *x);
+int sbc_read12(struct sbc_ctx *x);
 int sbc_read16(struct sbc_ctx *x);
+int sbc_write12(struct sbc_ctx *x);
+int sbc_write_verify10(struct sbc_ctx *x);
+int sbc_write_verify12(struct sbc_ctx *x);
+int sbc_write_verify16(struct sbc_ctx *x);
+int sbc_verify10(struct sbc_ctx *x);
+int sbc_verify12(struct sbc_ctx *x);
+int sbc_verify16(struct sbc_ctx *x);
 int sbc_write10(struct sbc_ctx *x);
 int sbc_write16(struct sbc_ctx *x);
 int sbc_sync10(struct sbc_ctx *x);
@@ -112,6 +120,7 @@ int sbc_sync16(struct sbc_ctx *x);
 int sbc_report_luns(struct sbc_ctx *x);      /* sbc_port.c */
 int sbc_request_sense(struct sbc_ctx *x);    /* sbc_ua.c */
 int sbc_rtpg(struct sbc_ctx *x);             /* alua.c */
+int sbc_rsoc(struct sbc_ctx *x);             /* sbc.c */
 
 /* ---- sbc_ua.c: the nexus table ---- */
 
