@@ -108,6 +108,19 @@ static const struct sbc_field z_verify16[] = {
 	{ 1, 3, 1, "reserved" },
 	{ 14, 7, 3, "reserved" },
 };
+/* (6): byte 1 bits 7-5 reserved, the rest of it is the LBA */
+static const struct sbc_field z_rw6[] = {
+	{ 1, 7, 3, "reserved" },
+};
+/* PRE-FETCH (SBC-3 5.9, 5.10): IMMED (byte 1 bit 1) is accepted */
+static const struct sbc_field z_prefetch10[] = {
+	{ 1, 7, 6, "reserved" },
+	{ 6, 7, 3, "reserved" },
+};
+static const struct sbc_field z_prefetch16[] = {
+	{ 1, 7, 6, "reserved" },
+	{ 14, 7, 3, "reserved" },
+};
 static const struct sbc_field z_read16[] = {
 	{ 1, 7, 3, "RDPROTECT (no protection information)" },
 	{ 14, 7, 3, "reserved" },
@@ -160,6 +173,10 @@ static const struct sbc_command commands[] = {
 	  "TEST UNIT READY" },
 	{ 0x03, -1, 6, SBC_IN, SBC_ALUA_ANY, SBC_UA_AS_DATA, true, Z(z_request_sense),
 	  sbc_request_sense, "REQUEST SENSE" },
+	{ 0x08, -1, 6, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_rw6), sbc_read6,
+	  "READ(6)" },
+	{ 0x0A, -1, 6, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_rw6), sbc_write6,
+	  "WRITE(6)" },
 	{ 0x12, -1, 6, SBC_IN, SBC_ALUA_ANY, SBC_UA_IGNORE, true, Z(z_inquiry), sbc_inquiry,
 	  "INQUIRY" },
 	{ 0x1A, -1, 6, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_mode_sense6),
@@ -174,6 +191,8 @@ static const struct sbc_command commands[] = {
 	  sbc_write_verify10, "WRITE AND VERIFY(10)" },
 	{ 0x2F, -1, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_verify10), sbc_verify10,
 	  "VERIFY(10)" },
+	{ 0x34, -1, 10, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_prefetch10),
+	  sbc_prefetch10, "PRE-FETCH(10)" },
 	{ 0x35, -1, 10, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_sync10), sbc_sync10,
 	  "SYNCHRONIZE CACHE(10)" },
 	{ 0x5A, -1, 10, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_mode_sense10),
@@ -186,6 +205,8 @@ static const struct sbc_command commands[] = {
 	  sbc_write_verify16, "WRITE AND VERIFY(16)" },
 	{ 0x8F, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_verify16), sbc_verify16,
 	  "VERIFY(16)" },
+	{ 0x90, -1, 16, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_prefetch16),
+	  sbc_prefetch16, "PRE-FETCH(16)" },
 	{ 0x91, -1, 16, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_sync16), sbc_sync16,
 	  "SYNCHRONIZE CACHE(16)" },
 	{ 0x9E, 0x10, 16, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_read_capacity16),

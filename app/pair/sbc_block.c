@@ -111,6 +111,51 @@ int sbc_read10(struct sbc_ctx *x)
 	return media(x, MIRROR_SBC_READ, get_be32(x->cdb + 2), get_be16(x->cdb + 7), 7);
 }
 
+/* (6) (SBC-3 5.10, 5.31): a 21-bit LBA in byte 1 bits 4-0 and bytes 2-3,
+ * TRANSFER LENGTH 0 meaning 256 blocks; no DPO or FUA (byte 1 bit 3 is
+ * part of the LBA). */
+static int rw6(struct sbc_ctx *x, enum mirror_sbc_kind kind)
+{
+	uint32_t lba = (uint32_t)(x->cdb[1] & 0x1f) << 16 | get_be16(x->cdb + 2);
+	uint32_t len = x->cdb[4] ? x->cdb[4] : 256u;
+
+	if (media(x, kind, lba, len, 4) < 0)
+		return -1;
+	x->v->fua = false;
+	return 0;
+}
+
+int sbc_read6(struct sbc_ctx *x)
+{
+	return rw6(x, MIRROR_SBC_READ);
+}
+
+int sbc_write6(struct sbc_ctx *x)
+{
+	return rw6(x, MIRROR_SBC_WRITE);
+}
+
+/* PRE-FETCH: nothing to load -- reads come from the array with the
+ * newest cached blocks over them whatever is prefetched -- so GOOD once
+ * the range is inside the medium (SBC-3 5.9: GOOD when the blocks are
+ * not all going to stay in the cache, CONDITION MET is never promised). */
+static int prefetch(struct sbc_ctx *x, uint64_t lba, uint32_t len)
+{
+	if (range_check(x, lba, len) < 0)
+		return -1;
+	return sbc_good(x);
+}
+
+int sbc_prefetch10(struct sbc_ctx *x)
+{
+	return prefetch(x, get_be32(x->cdb + 2), get_be16(x->cdb + 7));
+}
+
+int sbc_prefetch16(struct sbc_ctx *x)
+{
+	return prefetch(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10));
+}
+
 int sbc_read12(struct sbc_ctx *x)
 {
 	return media(x, MIRROR_SBC_READ, get_be32(x->cdb + 2), get_be32(x->cdb + 6), 6);

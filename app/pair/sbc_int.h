@@ -104,6 +104,10 @@ int sbc_mode_sense10(struct sbc_ctx *x);
 int sbc_read_capacity10(struct sbc_ctx *x);  /* sbc_block.c */
 int sbc_read_capacity16(struct sbc_ctx *x);
 int sbc_read10(struct sbc_ctx *x);
+int sbc_read6(struct sbc_ctx *x);
+int sbc_write6(struct sbc_ctx *x);
+int sbc_prefetch10(struct sbc_ctx *x);
+int sbc_prefetch16(struct sbc_ctx *x);
 int sbc_read12(struct sbc_ctx *x);
 int sbc_read16(struct sbc_ctx *x);
 int sbc_write12(struct sbc_ctx *x);
