@@ -108,7 +108,7 @@ SCRIPT_TESTS += tests/mirror-top.test
 endif
 # iscsi-test-cu's SCSI family against a pair host LUN and tgtd: expected
 # to fail until the pair passes as many tests as tgtd (it lacks persistent
-# reservations, RESERVE/RELEASE(6), WRITE SAME, ORWRITE; the
+# reservations, RESERVE/RELEASE(6), ORWRITE, GET LBA STATUS; the
 # README lists them); an XPASS then says to move it to SCRIPT_TESTS.
 SCRIPT_TESTS += tests/pair-iscsi-test-cu.test
 XFAIL_TESTS = tests/pair-iscsi-test-cu.test

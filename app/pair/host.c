@@ -282,7 +282,7 @@ static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_a
 		memset(act, 0, sizeof(*act));
 		act->kind = MIRROR_TGT_WANT_DATA;
 		act->offset = 0;
-		act->length = (uint32_t)t->v.blocks * MIRROR_BLOCK_SIZE;
+		act->length = t->v.data_len;
 		return;
 	case MIRROR_SBC_COMPARE:
 		memset(act, 0, sizeof(*act));
@@ -312,6 +312,19 @@ static void host_data(void *lu, struct mirror_tgt_cmd *cmd, const uint8_t *buf, 
 		return;
 	}
 	t->data = buf;
+	if (t->v.repeat) {
+		/* WRITE SAME: the one block, once per block of the range, in a
+		 * buffer of the task's own (freed at end()) */
+		size_t bytes = (size_t)t->v.blocks * MIRROR_BLOCK_SIZE;
+		t->rbuf = malloc(bytes);
+		if (!t->rbuf) {
+			mirror_tgt_action_check(act, MIRROR_SK_HARDWARE_ERROR, 0x55, 0x03);
+			return;
+		}
+		for (size_t o = 0; o < bytes; o += MIRROR_BLOCK_SIZE)
+			memcpy(t->rbuf + o, buf, MIRROR_BLOCK_SIZE);
+		t->data = t->rbuf;
+	}
 	t->pending = true;
 	t->in_call = true;
 	if (!write_begin(c, t))

@@ -121,6 +121,23 @@ static const struct sbc_field z_prefetch16[] = {
 	{ 1, 7, 6, "reserved" },
 	{ 14, 7, 3, "reserved" },
 };
+/* WRITE SAME (SBC-3 5.41, 5.42): no protection information, no ANCHOR
+ * or UNMAP (thin provisioning: LBPWS 0), the obsolete PBDATA/LBDATA, and
+ * NDOB (16; reserved in 10) are not supported. */
+static const struct sbc_field z_write_same10[] = {
+	{ 1, 7, 3, "WRPROTECT (no protection information)" },
+	{ 1, 4, 2, "ANCHOR/UNMAP (no logical block provisioning)" },
+	{ 1, 2, 2, "PBDATA/LBDATA (obsolete)" },
+	{ 1, 0, 1, "reserved" },
+	{ 6, 7, 3, "reserved" },
+};
+static const struct sbc_field z_write_same16[] = {
+	{ 1, 7, 3, "WRPROTECT (no protection information)" },
+	{ 1, 4, 2, "ANCHOR/UNMAP (no logical block provisioning)" },
+	{ 1, 2, 2, "PBDATA/LBDATA (obsolete)" },
+	{ 1, 0, 1, "NDOB (a data-out buffer is required)" },
+	{ 14, 7, 3, "reserved" },
+};
 static const struct sbc_field z_read16[] = {
 	{ 1, 7, 3, "RDPROTECT (no protection information)" },
 	{ 14, 7, 3, "reserved" },
@@ -195,6 +212,8 @@ static const struct sbc_command commands[] = {
 	  sbc_prefetch10, "PRE-FETCH(10)" },
 	{ 0x35, -1, 10, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_sync10), sbc_sync10,
 	  "SYNCHRONIZE CACHE(10)" },
+	{ 0x41, -1, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_same10),
+	  sbc_write_same10, "WRITE SAME(10)" },
 	{ 0x5A, -1, 10, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_mode_sense10),
 	  sbc_mode_sense10, "MODE SENSE(10)" },
 	{ 0x88, -1, 16, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_read16), sbc_read16,
@@ -209,6 +228,8 @@ static const struct sbc_command commands[] = {
 	  sbc_prefetch16, "PRE-FETCH(16)" },
 	{ 0x91, -1, 16, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_sync16), sbc_sync16,
 	  "SYNCHRONIZE CACHE(16)" },
+	{ 0x93, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_same16),
+	  sbc_write_same16, "WRITE SAME(16)" },
 	{ 0x9E, 0x10, 16, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_read_capacity16),
 	  sbc_read_capacity16, "READ CAPACITY(16)" },
 	{ 0xA0, -1, 12, SBC_IN, SBC_ALUA_ANY, SBC_UA_IGNORE, true, Z(z_report_luns),

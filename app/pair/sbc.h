@@ -7,7 +7,8 @@
  *            pages, READ CAPACITY, MODE SENSE, REPORT LUNS, REQUEST SENSE,
  *            TEST UNIT READY, REPORT TARGET PORT GROUPS, every error);
  *   READ     the controller sends blocks [lba, lba + blocks) and GOOD;
- *   WRITE    the controller takes blocks * 512 bytes of data-out and
+ *   WRITE    the controller takes data_len bytes of data-out (blocks *
+ *            512; WRITE SAME, repeat: one block for every block) and
  *            answers later (after mirroring: mirror_tgt_cmd_complete);
  *   SYNC     SYNCHRONIZE CACHE of [lba, lba + blocks);
  *   COMPARE  VERIFY with BYTCHK: the controller takes data_len bytes of
@@ -161,7 +162,9 @@ struct mirror_sbc_verdict {
 	bool fua;
 	bool all;
 	bool immed;
-	bool repeat; /* COMPARE: one block of data-out against every block */
+	/* COMPARE: one block of data-out against every block; WRITE: one
+	 * block of data-out written to every block (WRITE SAME) */
+	bool repeat;
 	/* RESPOND: status and, for CHECK CONDITION, fixed-format sense */
 	uint8_t status;
 	uint8_t sense[MIRROR_FIXED_SENSE_LEN];

@@ -156,6 +156,43 @@ int sbc_prefetch16(struct sbc_ctx *x)
 	return prefetch(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10));
 }
 
+/* WRITE SAME: one block of data-out written to every block of the range,
+ * a WRITE verdict with repeat.  NUMBER OF LOGICAL BLOCKS 0 ("to the end
+ * of the medium") is refused, as Block Limits' WSNZ says, and more than
+ * its MAXIMUM WRITE SAME LENGTH is INVALID FIELD IN CDB (SBC-3 6.5.3). */
+static int write_same(struct sbc_ctx *x, uint64_t lba, uint32_t n, unsigned len_byte)
+{
+	struct mirror_sbc_verdict *v = x->v;
+
+	if (n == 0 || n > MIRROR_SBC_MAX_TRANSFER)
+		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
+				   "%s: CDB byte %u: NUMBER OF LOGICAL BLOCKS %u: 1 to %u",
+				   x->cmd->name, len_byte, n, MIRROR_SBC_MAX_TRANSFER);
+	if (range_check(x, lba, n) < 0)
+		return -1;
+	if (x->dir != MIRROR_DIR_OUT || x->edtl < MIRROR_SBC_BLOCK_SIZE)
+		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
+				   "%s: one block of data-out expected, %u bytes", x->cmd->name,
+				   x->dir == MIRROR_DIR_OUT ? x->edtl : 0);
+	v->kind = MIRROR_SBC_WRITE;
+	v->status = MIRROR_STATUS_GOOD;
+	v->lba = lba;
+	v->blocks = n;
+	v->repeat = true;
+	v->data_len = MIRROR_SBC_BLOCK_SIZE;
+	return 0;
+}
+
+int sbc_write_same10(struct sbc_ctx *x)
+{
+	return write_same(x, get_be32(x->cdb + 2), get_be16(x->cdb + 7), 7);
+}
+
+int sbc_write_same16(struct sbc_ctx *x)
+{
+	return write_same(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10), 10);
+}
+
 int sbc_read12(struct sbc_ctx *x)
 {
 	return media(x, MIRROR_SBC_READ, get_be32(x->cdb + 2), get_be32(x->cdb + 6), 6);

@@ -109,6 +109,8 @@ int sbc_write6(struct sbc_ctx *x);
 int sbc_prefetch10(struct sbc_ctx *x);
 int sbc_prefetch16(struct sbc_ctx *x);
 int sbc_read12(struct sbc_ctx *x);
+int sbc_write_same10(struct sbc_ctx *x);
+int sbc_write_same16(struct sbc_ctx *x);
 int sbc_read16(struct sbc_ctx *x);
 int sbc_write12(struct sbc_ctx *x);
 int sbc_write_verify10(struct sbc_ctx *x);
