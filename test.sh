@@ -2,7 +2,7 @@
 # Quick start, command 2: install what is missing, build, and run the whole
 # test suite: make check with -Werror, again under AddressSanitizer and
 # UndefinedBehaviorSanitizer, bounded libFuzzer runs, an install check and
-# make distcheck.  Ends with "N passed, N failed, N skipped".
+# make distcheck (its unit tests and short scripts).  Ends with "N passed, N failed, N skipped".
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 . "$top/scripts/setup.sh"
@@ -51,4 +51,8 @@ step "install and pkg-config" "$top/tests/check-install.sh" "$build"
 step "bench/codec builds and runs" sh -c "make -C '$build' bench/codec >/dev/null && '$build'/bench/codec --iterations 2000 --no-valgrind"
 step "man pages lint (mandoc -Tlint)" sh -c "! mandoc -Tlint -W warning '$top'/man/*.[1-8] | grep ."
 quiet() { "$@" >/dev/null; }
-step "make distcheck" quiet make -C "$build" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror
+# the tarball's own build runs the unit tests and the short scripts only
+# (tests/local.mk, DISTCHECK_TESTS): everything ran twice above
+dist_tests=$(make -s -C "$build" print-distcheck-tests)
+step "make distcheck" quiet make -C "$build" -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
+	TESTS="$dist_tests"

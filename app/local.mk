@@ -9,6 +9,7 @@ app_libapp_la_SOURCES = \
 	app/load/load.h app/load/mix.c app/load/ring.c app/load/result.c app/load/report.c \
 	app/load/run.c app/load/capture.c \
 	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c \
+	app/top/pair.h app/top/pair.c \
 	\
 	app/pair/ctl.h app/pair/ctl.c app/pair/host.c app/pair/link.c app/pair/destage.c \
 	app/pair/failover.c app/pair/faults.c app/pair/report.c \
@@ -16,7 +17,9 @@ app_libapp_la_SOURCES = \
 	app/pair/state.h app/pair/state.c app/pair/launcher.h app/pair/launcher.c \
 	app/pair/sbc.h app/pair/sbc_int.h app/pair/sbc.c app/pair/sbc_block.c app/pair/sbc_field.c \
 	app/pair/sbc_inquiry.c app/pair/sbc_mode.c app/pair/sbc_port.c app/pair/sbc_ua.c app/pair/alua.c \
-	app/pair/raid5.h app/pair/raid5_int.h app/pair/raid5.c app/pair/raid5_super.c
+	app/pair/raid5.h app/pair/raid5_int.h app/pair/raid5.c app/pair/raid5_super.c \
+	app/failover/failover.h app/failover/stamp.c app/failover/history.c app/failover/check.c \
+	app/failover/run.h app/failover/run.c app/failover/scsi.c app/failover/pair.c app/failover/report.c
 
 app_libapp_la_CFLAGS = $(AM_CFLAGS) -pthread
 

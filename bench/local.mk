@@ -1,8 +1,9 @@
 # bench: benchmarks that print ratios against a named peer in the same run
 # (never timed assertions).  Built on demand (EXTRA_PROGRAMS), not installed.
-EXTRA_PROGRAMS += bench/codec bench/pcap_loop
+EXTRA_PROGRAMS += bench/codec bench/pcap_loop bench/stats_get
 bench_codec_LDADD = lib/libmirror.la
 bench_pcap_loop_LDADD = $(PCAP_LIBS)
+bench_stats_get_LDADD = app/libapp.la lib/libmirror.la $(JSONC_LIBS)
 
 bench: bench/codec$(EXEEXT)
 	$(top_builddir)/bench/codec
@@ -12,6 +13,9 @@ bench-top: cmd/mirror-top$(EXEEXT) cmd/mirror-load$(EXEEXT) cmd/mirror-emu$(EXEE
 	$(SHELL) $(top_srcdir)/bench/top.sh $(abs_top_builddir)
 bench-conform: cmd/mirror-conform$(EXEEXT) cmd/mirror-emu$(EXEEXT)
 	$(SHELL) $(top_srcdir)/bench/conform.sh $(top_builddir)
-.PHONY: bench bench-emu bench-top bench-conform
+bench-pair: cmd/mirror-load$(EXEEXT) cmd/mirror-pair$(EXEEXT) cmd/mirror-ctl$(EXEEXT) bench/stats_get$(EXEEXT)
+	$(SHELL) $(top_srcdir)/bench/pair.sh $(abs_top_builddir)
+.PHONY: bench bench-emu bench-top bench-conform bench-pair
 
-EXTRA_DIST += bench/local.mk bench/emu.sh bench/top.sh bench/conform.sh bench/dissect.sh
+EXTRA_DIST += bench/local.mk bench/emu.sh bench/top.sh bench/conform.sh bench/dissect.sh \
+	bench/pair.sh bench/failover.sh

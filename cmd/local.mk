@@ -4,6 +4,7 @@ CMD_LDADD = app/libapp.la lib/libmirror.la $(JSONC_LIBS)
 
 bin_PROGRAMS += cmd/mirror-decode cmd/mirror-send cmd/mirror-emu cmd/mirror-dissect \
 	cmd/mirror-conform cmd/mirror-load cmd/mirror-ctl cmd/mirror-pair
+bin_PROGRAMS += cmd/mirror-failover
 cmd_mirror_decode_LDADD = $(CMD_LDADD)
 cmd_mirror_send_LDADD = $(CMD_LDADD)
 cmd_mirror_emu_LDADD = $(CMD_LDADD)
@@ -17,6 +18,7 @@ cmd_mirror_ctl_LDFLAGS = -pthread
 cmd_mirror_ctl_LDADD = $(CMD_LDADD)
 cmd_mirror_pair_LDFLAGS = -pthread
 cmd_mirror_pair_LDADD = $(CMD_LDADD)
+cmd_mirror_failover_LDADD = $(CMD_LDADD)
 
 # mirror-top draws with ncursesw: built when configure found it.
 if HAVE_NCURSESW

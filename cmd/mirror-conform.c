@@ -13,6 +13,7 @@
 #include <mirror/mirror.h>
 
 #include "conform.h"
+#include "sender.h"
 
 #define PROG "mirror-conform"
 #define TIMEOUT_DEFAULT 30u
@@ -64,6 +65,8 @@ static const char usage_text[] =
 	"  -v, --verbose           print every CDB sent and its answer (twice: more)\n"
 	"  -V, --version           print the version and exit\n"
 	"  -h, --help              print this help and exit\n"
+	"      --check-sender ...  check a prototype's sending side instead\n"
+	"                          (--check-sender --help)\n"
 	"\n"
 	"The output ends with \"N passed, N failed, N skipped\" alone on a line.\n"
 	"Exit status: 0 every case passed (skips allowed), 1 a case failed or a\n"
@@ -206,6 +209,10 @@ int main(int argc, char **argv)
 	int rc;
 	FILE *out = stdout;
 
+	/* the sending side is a mode of its own (conformance/sender.h) */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--check-sender") == 0)
+			return conf_sender_main(argc, argv);
 	memset(&o, 0, sizeof(o));
 	if ((rc = parse_args(argc, argv, &o)) != 0)
 		return rc;

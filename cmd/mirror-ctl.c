@@ -41,6 +41,18 @@ static const char usage_text[] =
 	"      --fence-cmd CMD         fence the partner with CMD (sh -c; $MIRROR_FENCE_PID)\n"
 	"                              instead of SIGKILL through a pidfd\n"
 	"      --no-mirror             acknowledge without mirroring (benchmark only)\n"
+	"      --path auto|large       mirror path: Fig. 7's choice (default) or every op\n"
+	"                              on the large path (benchmark only)\n"
+	"      --partner-mirror URL    the partner's mirror port (default: from its\n"
+	"                              heartbeat on the array)\n"
+	"      --standalone            no partner controller on the array: the one at\n"
+	"                              --partner-mirror (mirror-conform --check-sender)\n"
+	"                              is alive while the link is; a lost link is error\n"
+	"                              recovery (Fig. 7 block 708)\n"
+	"      --recovery-hold MS      standalone: error recovery lasts this long after\n"
+	"                              the partner confirmed our table (default 1000)\n"
+	"      --max-transfer BLOCKS   host writes up to BLOCKS (default 2048: 1 MiB;\n"
+	"                              more, up to 65535, shows the 1 MiB split)\n"
 	"      --deviate NAME          a deliberate bug (repeatable; --list-deviations)\n"
 	"      --inject RULE           a fault of the mirror port's receiver, as\n"
 	"                              mirror-emu --inject (e.g. delay-status:200)\n"
@@ -60,7 +72,8 @@ static const char usage_text[] =
 
 enum {
 	O_HOST = 256, O_MIRROR, O_SPLIT, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
-	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT
+	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT, O_PATH,
+	O_PARTNER, O_STANDALONE, O_RHOLD, O_MAXXFER
 };
 
 static const struct option long_opts[] = {
@@ -80,12 +93,17 @@ static const struct option long_opts[] = {
 	{ "queue-depth", required_argument, NULL, O_QD },
 	{ "fence-cmd", required_argument, NULL, O_FENCE },
 	{ "no-mirror", no_argument, NULL, O_NOMIRROR },
+	{ "path", required_argument, NULL, O_PATH },
 	{ "deviate", required_argument, NULL, O_DEVIATE },
 	{ "fault", required_argument, NULL, O_FAULT },
 	{ "inject", required_argument, NULL, O_INJECT },
 	{ "stats-socket", required_argument, NULL, O_STATS },
 	{ "control-socket", required_argument, NULL, O_CONTROL },
 	{ "list-deviations", no_argument, NULL, O_LISTDEV },
+	{ "partner-mirror", required_argument, NULL, O_PARTNER },
+	{ "standalone", no_argument, NULL, O_STANDALONE },
+	{ "recovery-hold", required_argument, NULL, O_RHOLD },
+	{ "max-transfer", required_argument, NULL, O_MAXXFER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
@@ -116,7 +134,7 @@ static int ms_option(const char *name, const char *arg, uint64_t lo, uint64_t hi
 static void list_deviations(void)
 {
 	for (unsigned d = 0; d < DEV_COUNT_; d++)
-		printf("%-20s %s\n", pair_deviation_name(d), pair_deviation_text(d));
+		printf("%-28s %s\n", pair_deviation_name(d), pair_deviation_text(d));
 }
 
 int main(int argc, char **argv)
@@ -187,6 +205,16 @@ int main(int argc, char **argv)
 		case O_NOMIRROR:
 			cfg.no_mirror = true;
 			break;
+		case O_PATH:
+			/* forced small is left out: it would ignore Fig. 7's blocks
+			 * 708 and 712, which exist for correctness */
+			if (strcmp(optarg, "auto") == 0)
+				cfg.path_policy = MIRROR_POLICY_AUTO;
+			else if (strcmp(optarg, "large") == 0)
+				cfg.path_policy = MIRROR_POLICY_LARGE;
+			else
+				return syntax_error("--path '%s': want auto or large", optarg);
+			break;
 		case O_DEVIATE: {
 			int d = pair_deviation_parse(optarg);
 			if (d < 0)
@@ -211,6 +239,24 @@ int main(int argc, char **argv)
 			break;
 		case O_CONTROL:
 			cfg.control_path = optarg;
+			break;
+		case O_PARTNER:
+			if (strncmp(optarg, "iscsi://", 8) != 0)
+				return syntax_error("--partner-mirror '%s': want iscsi://HOST:PORT/IQN/LUN",
+						    optarg);
+			cfg.partner_mirror = optarg;
+			break;
+		case O_STANDALONE:
+			cfg.standalone = true;
+			break;
+		case O_RHOLD:
+			if (ms_option("recovery-hold", optarg, 0, 600000, &cfg.recovery_hold_ms) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		case O_MAXXFER:
+			if (mirror_parse_count(optarg, 8, 65535, &qd) < 0)
+				return syntax_error("--max-transfer '%s': want 8..65535 blocks", optarg);
+			cfg.max_transfer = (uint32_t)qd;
 			break;
 		case O_LISTDEV:
 			list_deviations();
@@ -241,6 +287,8 @@ int main(int argc, char **argv)
 	cfg.role = id[0] == 'b';
 	if (mirror_profile_from_options(&po, &cfg.profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
+	if (cfg.standalone && !cfg.partner_mirror)
+		return syntax_error("--standalone needs --partner-mirror URL");
 	if (cfg.dead_ms <= cfg.heartbeat_ms)
 		return syntax_error("--dead %u must be longer than --heartbeat %u", cfg.dead_ms,
 				    cfg.heartbeat_ms);

@@ -23,6 +23,7 @@
 #include "app/emu/stats.h"
 #include <mirror/receiver.h>
 #include "iscsi/target.h"
+#include "iscsi/stats.h"
 
 #define PROG "mirror-emu"
 /* RFC 7143 4.2.7.1: an iSCSI name is at most 223 bytes. */
@@ -575,7 +576,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 static int run_query(const struct opts *o)
 {
 	struct json_object *stats;
-	char err[256];
+	struct mirror_stats st;
+	char err[256], why[200];
 	int rc = mirror_stats_query(o->query, &stats, err, sizeof(err));
 
 	if (rc < 0) {
@@ -584,11 +586,11 @@ static int run_query(const struct opts *o)
 	}
 	if (o->json)
 		puts(json_object_to_json_string_ext(stats, JSON_C_TO_STRING_PLAIN));
-	else if (mirror_stats_print_table(stdout, stats) < 0)
-		rc = -EINVAL;
+	else if ((rc = mirror_stats_parse(stats, &st, why, sizeof(why))) == 0)
+		mirror_stats_print_table(stdout, &st);
 	json_object_put(stats);
 	if (rc < 0) {
-		fprintf(stderr, PROG ": --query %s: not mirror-emu's counters\n", o->query);
+		fprintf(stderr, PROG ": --query %s: not mirror-emu's counters: %s\n", o->query, why);
 		return MIRROR_EXIT_OTHER;
 	}
 	return MIRROR_EXIT_OK;

@@ -336,11 +336,11 @@ struct run {
 	uint64_t drops;
 };
 
-static int query(const char *sock, struct json_object **out)
+static int query(const char *sock, struct mirror_stats *out)
 {
-	char err[256];
+	char err[512];
 
-	if (mirror_stats_query(sock, out, err, sizeof(err)) < 0) {
+	if (mirror_stats_read(sock, out, err, sizeof(err)) < 0) {
 		fprintf(stderr, PROG ": --stats %s: %s\n", sock, err);
 		return -1;
 	}
@@ -350,7 +350,7 @@ static int query(const char *sock, struct json_object **out)
 /* 0, or an exit status when the run could not start. */
 static int do_run(const struct opts *o, const struct mirror_load_config *cfg, struct run *run)
 {
-	struct json_object *before = NULL, *after = NULL;
+	static struct mirror_stats before, after;
 	struct progress_ctx pc = { run->label };
 	struct mirror_load_config c = *cfg;
 	char err[512], why[256];
@@ -370,7 +370,6 @@ static int do_run(const struct opts *o, const struct mirror_load_config *cfg, st
 						    sizeof(err));
 		if (crc < 0) {
 			fprintf(stderr, PROG ": %s\n", err);
-			json_object_put(before);
 			return crc == -EINVAL ? MIRROR_EXIT_SYNTAX : MIRROR_EXIT_OTHER;
 		}
 	}
@@ -396,7 +395,7 @@ static int do_run(const struct opts *o, const struct mirror_load_config *cfg, st
 			ret = MIRROR_EXIT_OTHER;
 			goto out;
 		}
-		if (mirror_load_emu_delta(before, after, &run->emu, why, sizeof(why)) < 0) {
+		if (mirror_load_emu_delta(&before, &after, &run->emu, why, sizeof(why)) < 0) {
 			fprintf(stderr, PROG ": --stats %s: %s\n", o->stats, why);
 			ret = MIRROR_EXIT_OTHER;
 			goto out;
@@ -404,8 +403,6 @@ static int do_run(const struct opts *o, const struct mirror_load_config *cfg, st
 		run->have_emu = true;
 	}
 out:
-	json_object_put(before);
-	json_object_put(after);
 	return ret;
 }
 

@@ -20,8 +20,8 @@
 static const char usage_text[] =
 	"Usage: mirror-pair --dir DIR [OPTIONS]        start a pair, stay in the foreground\n"
 	"       mirror-pair --dir DIR COMMAND [a|b]    tell a running pair:\n"
-	"           kill a|b, freeze a|b, thaw a|b, restart a|b, cut-link, heal-link,\n"
-	"           status, stop\n"
+	"           kill a|b, freeze a|b, thaw a|b, restart a|b, stats a|b (the\n"
+	"           controller's counters, JSON), cut-link, heal-link, status, stop\n"
 	"An emulated active-active RAID controller pair (mirror-ctl(1) x 2) on free\n"
 	"loopback ports over a fresh RAID-5 disk array in DIR.  Once both controllers\n"
 	"serve writes it writes the state file (--state, default DIR/state.json); SIGTERM\n"
@@ -37,7 +37,8 @@ static const char usage_text[] =
 	"  -p, --profile NAME          wire profile; -O, --opcodes LIST; -n, --nvram-size\n"
 	"                              SIZE; --region-split ADDR (as mirror-ctl(1))\n"
 	"      --heartbeat MS, --dead MS, --link-timeout MS, --destage-delay MS,\n"
-	"      --transition-time S, --queue-depth N, --fence-cmd CMD, --no-mirror\n"
+	"      --transition-time S, --queue-depth N, --fence-cmd CMD, --no-mirror,\n"
+	"      --path auto|large\n"
 	"                              passed to both controllers (mirror-ctl(1))\n"
 	"      --deviate NAME[@a|@b]   a deliberate bug, in both controllers or one\n"
 	"      --list-deviations       list them and exit\n"
@@ -56,7 +57,7 @@ static const char usage_text[] =
 enum {
 	O_STATE = 256, O_REUSE, O_LUNSIZE, O_DISKS, O_CHUNK, O_SPLIT, O_HB, O_DEAD, O_LINK,
 	O_DESTAGE, O_TRANS, O_QD, O_FENCE, O_NOMIRROR, O_DEVIATE, O_LISTDEV, O_FAULT, O_CTL,
-	O_INJECT
+	O_INJECT, O_PATH
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +80,7 @@ static const struct option long_opts[] = {
 	{ "queue-depth", required_argument, NULL, O_QD },
 	{ "fence-cmd", required_argument, NULL, O_FENCE },
 	{ "no-mirror", no_argument, NULL, O_NOMIRROR },
+	{ "path", required_argument, NULL, O_PATH },
 	{ "deviate", required_argument, NULL, O_DEVIATE },
 	{ "list-deviations", no_argument, NULL, O_LISTDEV },
 	{ "fault", required_argument, NULL, O_FAULT },
@@ -210,6 +212,13 @@ int main(int argc, char **argv)
 			if (pass(&l, "--no-mirror", NULL) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
+		case O_PATH:
+			/* checked here too: a typo fails before anything starts */
+			if (strcmp(optarg, "auto") && strcmp(optarg, "large"))
+				return syntax_error("--path '%s': want auto or large", optarg);
+			if (pass(&l, "--path", optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
 		case O_DEVIATE: {
 			int which;
 			if (split_at(optarg, &which) < 0 || pair_deviation_parse(optarg) < 0)
@@ -268,17 +277,17 @@ int main(int argc, char **argv)
 	if (!l.dir)
 		return syntax_error("--dir DIR is required");
 	if (optind < argc) {
-		static const char *const verbs[] = { "kill", "freeze", "thaw", "restart", "cut-link",
-						     "heal-link", "status", "stop" };
+		static const char *const verbs[] = { "kill", "freeze", "thaw", "restart", "stats",
+						     "cut-link", "heal-link", "status", "stop" };
 		char cmd[64];
 		unsigned k;
 		for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
 			if (strcmp(argv[optind], verbs[k]) == 0)
 				break;
 		if (k == sizeof(verbs) / sizeof(verbs[0]))
-			return syntax_error("unknown command '%s' (kill, freeze, thaw, restart, cut-link, "
-					    "heal-link, status, stop)", argv[optind]);
-		bool needs_id = k < 4;
+			return syntax_error("unknown command '%s' (kill, freeze, thaw, restart, stats, "
+					    "cut-link, heal-link, status, stop)", argv[optind]);
+		bool needs_id = k < 5;
 		if (needs_id && (optind + 1 >= argc || (strcmp(argv[optind + 1], "a") &&
 							strcmp(argv[optind + 1], "b"))))
 			return syntax_error("%s: which controller, a or b?", verbs[k]);
@@ -286,7 +295,7 @@ int main(int argc, char **argv)
 			return syntax_error("unexpected argument '%s'", argv[optind + (needs_id ? 2 : 1)]);
 		snprintf(cmd, sizeof(cmd), "%s%s%s", verbs[k], needs_id ? " " : "",
 			 needs_id ? argv[optind + 1] : "");
-		return pair_launch_command(l.dir, cmd, json || k == 6);
+		return pair_launch_command(l.dir, cmd, json || k == 7);
 	}
 	return pair_launch_run(&l);
 }

@@ -26,7 +26,9 @@
 #include <mirror/mirror.h>
 #include <mirror/dissect_run.h>
 #include "app/emu/stats.h"
+#include "iscsi/stats.h"
 #include "app/top/top.h"
+#include "app/top/pair.h"
 
 #define PROG "mirror-top"
 #define LINES_MAX 64
@@ -35,11 +37,12 @@
  * room for a burst while the screen is drawn. */
 #define CAPTURE_BUFFER_BYTES (32u << 20)
 
-enum source_kind { SRC_NONE = 0, SRC_EMU, SRC_REPLAY, SRC_LIVE };
+enum source_kind { SRC_NONE = 0, SRC_EMU, SRC_REPLAY, SRC_LIVE, SRC_PAIR };
 
 struct opts {
 	enum source_kind src;
 	const char *emu, *file, *iface, *filter;
+	const char *pair;  /* mirror-pair's state file */
 	double speed;
 	uint16_t port;
 	unsigned delay_ms;
@@ -53,6 +56,7 @@ struct app {
 	const struct opts *o;
 	struct mirror_top_model model;
 	struct mirror_top_capture *capture; /* replay and live */
+	struct mirror_top_pair *pair;       /* --pair */
 	bool live;                          /* a live capture runs */
 	uint64_t drops;                     /* its kernel drops so far */
 	bool live_ended, live_detached;
@@ -72,11 +76,15 @@ struct app {
 
 static const char usage_text[] =
 	"Usage: " PROG " [OPTIONS] --emu SOCKET | -r FILE [--speed X] | -i IFACE [-f FILTER]\n"
+	"       " PROG " [OPTIONS] --pair STATEFILE\n"
 	"A live view of the mirror link per path: ops/s, MB/s, interrupts/op, bytes/op,\n"
 	"savings against all-large, latency, errors by sense, sequence gaps, a 60-second\n"
 	"history and the latest spec findings.\n"
 	"\n"
 	"  -e, --emu SOCKET        mirror-emu's stats socket (--stats-socket)\n"
+	"      --pair STATEFILE    both controllers of a pair (mirror-pair's state file):\n"
+	"                          host ops/s, mirror ops by path, NVRAM, destage\n"
+	"                          backlog, ALUA states, takeover events\n"
 	"  -r, --read FILE         replay a capture file (pcap or pcapng)\n"
 	"  -x, --speed X           replay speed factor (default 1; 0: as fast as it reads)\n"
 	"  -i, --interface IFACE   live capture on IFACE (libpcap; needs CAP_NET_RAW)\n"
@@ -99,9 +107,10 @@ static const char usage_text[] =
 
 static int parse_args(struct opts *o, int argc, char **argv)
 {
-	enum { OPT_OPCODES = 256 };
+	enum { OPT_OPCODES = 256, OPT_PAIR };
 	static const struct option longopts[] = {
 		{ "emu", required_argument, NULL, 'e' },
+		{ "pair", required_argument, NULL, OPT_PAIR },
 		{ "read", required_argument, NULL, 'r' },
 		{ "speed", required_argument, NULL, 'x' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -129,6 +138,11 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case 'e':
 			o->emu = optarg;
 			o->src = SRC_EMU;
+			nsrc++;
+			break;
+		case OPT_PAIR:
+			o->pair = optarg;
+			o->src = SRC_PAIR;
 			nsrc++;
 			break;
 		case 'r':
@@ -188,8 +202,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	if (optind < argc)
 		return syntax_error("unexpected operand '%s'", argv[optind]);
 	if (nsrc != 1)
-		return syntax_error("%s", nsrc ? "one source: --emu, -r or -i, not several"
-					       : "no source: --emu SOCKET, -r FILE or -i IFACE");
+		return syntax_error("%s", nsrc ? "one source: --emu, --pair, -r or -i, not several"
+					       : "no source: --emu SOCKET, --pair STATEFILE, -r FILE or -i IFACE");
 	if (o->filter && o->src != SRC_LIVE)
 		return syntax_error("%s", "--filter belongs to a live capture (-i)");
 	if (o->speed != 1.0 && o->src != SRC_REPLAY)
@@ -283,12 +297,49 @@ static void state_text(struct app *a)
 		snprintf(a->state, sizeof(a->state), "%s", what);
 }
 
+static void put_lines(struct app *a, const struct mirror_top_line *lines, unsigned n, int rows)
+{
+	erase();
+	for (unsigned i = 0; i < n && (int)i < rows; i++) {
+		attr_t at = attr_of(a, lines[i].kind);
+		attron(at);
+		mvaddstr((int)i, 0, lines[i].text);
+		attroff(at);
+	}
+	refresh();
+}
+
+/* The pair view: batch snapshots as the other sources', or the screen. */
+static void draw_pair(struct app *a, struct mirror_top_line *lines)
+{
+	char source[600];
+	int rows = 0, cols = 0;
+
+	snprintf(source, sizeof(source), "%s  %s", a->source, a->state);
+	if (a->o->batch) {
+		unsigned n = mirror_top_pair_screen(a->pair, source, 0, lines, LINES_MAX);
+		for (unsigned i = 0; i < n; i++)
+			puts(lines[i].text);
+		putchar('\n');
+		fflush(stdout);
+		return;
+	}
+	getmaxyx(stdscr, rows, cols);
+	unsigned n = mirror_top_pair_screen(a->pair, source, cols > 0 ? (unsigned)cols : 80, lines,
+					    LINES_MAX);
+	put_lines(a, lines, n, rows);
+}
+
 static void draw(struct app *a)
 {
 	static struct mirror_top_line lines[LINES_MAX];
 	struct mirror_top_screen_opts so = { 0 };
 
 	state_text(a);
+	if (a->o->src == SRC_PAIR) {
+		draw_pair(a, lines);
+		return;
+	}
 	so.source = a->source;
 	so.state = a->state;
 	so.ascii = a->o->ascii;
@@ -340,19 +391,65 @@ static struct live *the_live; /* while it runs: refresh_view locks it */
 
 static int read_emu(struct app *a, struct mirror_top_counters *c)
 {
-	struct json_object *j = NULL;
+	static struct mirror_stats s;
 	char err[256];
 
-	int rc = mirror_stats_query(a->o->emu, &j, err, sizeof(err));
+	int rc = mirror_stats_read(a->o->emu, &s, err, sizeof(err));
 	if (rc == 0)
-		rc = mirror_top_from_stats(j, c, err, sizeof(err));
-	json_object_put(j);
+		mirror_top_from_stats(&s, c);
 	if (rc < 0) {
 		snprintf(a->error, sizeof(a->error), "%s", err);
 		return rc;
 	}
 	a->error[0] = '\0';
 	return 0;
+}
+
+/* The pair: the state file names each controller's stats socket (read
+ * again every time: a restarted controller keeps its socket path but the
+ * state file may move on).  A controller whose socket does not answer is
+ * shown down, not an error: a killed controller is a state worth seeing.
+ * -ENOENT/-EINVAL when the state file cannot be read. */
+static int read_pair(struct app *a)
+{
+	struct json_object *st = json_object_from_file(a->o->pair), *ctls = NULL;
+	int up = 0;
+
+	if (!st || !json_object_object_get_ex(st, "controllers", &ctls)) {
+		snprintf(a->error, sizeof(a->error), "%s: %s", a->o->pair,
+			 st ? "no \"controllers\" object" : "cannot read it as JSON");
+		json_object_put(st);
+		return st ? -EINVAL : -ENOENT;
+	}
+	a->error[0] = '\0';
+	for (unsigned id = 0; id < 2; id++) {
+		static const char *const ids[2] = { "a", "b" };
+		struct mirror_top_ctl c;
+		struct json_object *ctl, *sock, *j = NULL;
+		char err[256];
+		int rc = -EINVAL;
+
+		memset(&c, 0, sizeof(c));
+		if (!json_object_object_get_ex(ctls, ids[id], &ctl) ||
+		    !json_object_object_get_ex(ctl, "stats_socket", &sock))
+			snprintf(err, sizeof(err), "no controllers.%s.stats_socket in the state file",
+				 ids[id]);
+		else if ((rc = mirror_stats_query(json_object_get_string(sock), &j, err,
+						  sizeof(err))) == 0)
+			rc = mirror_top_ctl_from_stats(j, &c, err, sizeof(err));
+		json_object_put(j);
+		if (rc < 0) {
+			c.up = false;
+			snprintf(c.error, sizeof(c.error), "%s", err);
+		} else {
+			up++;
+		}
+		mirror_top_pair_update(a->pair, id, now_ms(), &c);
+	}
+	json_object_put(st);
+	if (!up)
+		snprintf(a->error, sizeof(a->error), "neither controller answers");
+	return up ? 0 : -ECONNREFUSED;
 }
 
 /* One refresh: a new reading (unless paused), then the screen or a
@@ -365,7 +462,11 @@ static void refresh_view(struct app *a)
 		snprintf(a->error, sizeof(a->error), "out of memory");
 		return;
 	}
-	if (!a->model.paused) {
+	if (a->o->src == SRC_PAIR) {
+		/* what it could not read is on the screen */
+		if (!a->model.paused)
+			read_pair(a);
+	} else if (!a->model.paused) {
 		int rc = 0;
 		if (a->o->src == SRC_EMU)
 			rc = read_emu(a, c);
@@ -483,6 +584,22 @@ static void run_emu(struct app *a)
 		curses_off();
 		fprintf(stderr, PROG ": --emu %s: %s\n", a->o->emu, a->error);
 		a->status = MIRROR_EXIT_TRANSPORT;
+		return;
+	}
+	while (!a->quit)
+		wait_input(a, tick(a));
+}
+
+static void run_pair(struct app *a)
+{
+	a->next_ms = now_ms();
+	/* a state file that is not there is the caller's mistake; controllers
+	 * that are down are shown */
+	int rc = read_pair(a);
+	if (rc == -ENOENT || rc == -EINVAL) {
+		curses_off();
+		fprintf(stderr, PROG ": --pair %s\n", a->error);
+		a->status = MIRROR_EXIT_FILE_ERROR;
 		return;
 	}
 	while (!a->quit)
@@ -748,6 +865,16 @@ int main(int argc, char **argv)
 	case SRC_EMU:
 		snprintf(a->source, sizeof(a->source), "emu %s", o.emu);
 		break;
+	case SRC_PAIR:
+		snprintf(a->source, sizeof(a->source), "pair %s", o.pair);
+		a->pair = calloc(1, sizeof(*a->pair));
+		if (!a->pair) {
+			free(a);
+			fprintf(stderr, PROG ": out of memory\n");
+			return MIRROR_EXIT_OTHER;
+		}
+		mirror_top_pair_init(a->pair);
+		break;
 	case SRC_REPLAY:
 		snprintf(a->source, sizeof(a->source), "replay %s x%g", o.file, o.speed);
 		break;
@@ -780,11 +907,14 @@ int main(int argc, char **argv)
 	}
 	if (o.src == SRC_EMU)
 		run_emu(a);
+	else if (o.src == SRC_PAIR)
+		run_pair(a);
 	else
 		run_capture(a);
 	curses_off();
 	ret = a->status;
 	free(a->capture);
+	free(a->pair);
 	free(a);
 	return ret;
 }

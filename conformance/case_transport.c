@@ -18,6 +18,7 @@
 #include <mirror/dissect_run.h>
 #include <mirror/url.h>
 #include "app/emu/stats.h"
+#include "iscsi/stats.h"
 
 #include "conform.h"
 
@@ -198,24 +199,21 @@ static enum conf_verdict send_four(struct conf_ctx *c)
  * exactly its minimum per operation. */
 static int stats_of(struct conf_ctx *c, const char *kind, int64_t *ops, int64_t *interrupts)
 {
-	struct json_object *o = NULL, *kinds, *k, *x;
-	char err[256];
+	static struct mirror_stats s;
+	char err[512];
 
-	if (mirror_stats_query(c->emu_stats, &o, err, sizeof(err)) < 0) {
-		conf_fail(c, "mirror-emu stats socket %s: %s", c->emu_stats, err);
+	if (mirror_stats_read(c->emu_stats, &s, err, sizeof(err)) < 0) {
+		conf_fail(c, "mirror-emu stats socket %s", err);
 		return -1;
 	}
-	if (!json_object_object_get_ex(o, "kinds", &kinds) ||
-	    !json_object_object_get_ex(kinds, kind, &k) ||
-	    !json_object_object_get_ex(k, "ops", &x)) {
-		json_object_put(o);
-		conf_fail(c, "mirror-emu stats socket %s: no kinds.%s.ops", c->emu_stats, kind);
-		return -1;
-	}
-	*ops = json_object_get_int64(x);
-	*interrupts = json_object_object_get_ex(k, "interrupts", &x) ? json_object_get_int64(x) : -1;
-	json_object_put(o);
-	return 0;
+	for (unsigned i = 0; i < MIRROR_RX_KINDS; i++)
+		if (s.have_kind[i] && !strcmp(mirror_stats_kind_name(i), kind)) {
+			*ops = (int64_t)s.kind[i].ops;
+			*interrupts = (int64_t)s.kind[i].interrupts;
+			return 0;
+		}
+	conf_fail(c, "mirror-emu stats socket %s: no kinds.%s", c->emu_stats, kind);
+	return -1;
 }
 
 static enum conf_verdict minima_from_stats(struct conf_ctx *c, const char *no_capture)

@@ -7,7 +7,9 @@ conformance_libconform_la_SOURCES = \
 	conformance/filter.c conformance/report.c conformance/helpers.c \
 	conformance/case_small.c conformance/case_large.c conformance/case_table.c \
 	conformance/case_nvram.c conformance/case_errors.c conformance/case_sequence.c \
-	conformance/case_concurrency.c conformance/case_transport.c conformance/iscsi_abort.c
+	conformance/case_concurrency.c conformance/case_transport.c conformance/iscsi_abort.c \
+	conformance/sender.h conformance/sender_rx.c conformance/sender_cases.c \
+	conformance/sender_main.c
 conformance_libconform_la_CFLAGS = $(AM_CFLAGS) -pthread
 
 EXTRA_DIST += conformance/local.mk conformance/README.md conformance/deviations.tsv \

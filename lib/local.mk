@@ -18,7 +18,7 @@ lib_libmirror_la_SOURCES = \
 	lib/iscsi/pdu.h lib/iscsi/pdu.c lib/iscsi/text.c lib/iscsi/text.h lib/iscsi/target.h \
 	lib/iscsi/engine.h lib/iscsi/frame.c lib/iscsi/login.c lib/iscsi/auth.c lib/iscsi/session.c \
 	lib/iscsi/task.c lib/iscsi/respond.c lib/iscsi/target.c lib/iscsi/config.c \
-	lib/iscsi/lu_receiver.c \
+	lib/iscsi/lu_receiver.c lib/iscsi/stats.c lib/iscsi/stats.h \
 	\
 	lib/transport/transport.c lib/transport/priv.h lib/transport/iscsi.c \
 	lib/transport/sgio.c lib/transport/sgio.h lib/transport/sender.c \

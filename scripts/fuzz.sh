@@ -24,7 +24,7 @@ builddir=${2:-$srcdir/_build/fuzz}
 CLANG=${CLANG:-clang}
 
 targets=(fuzz_small_cdb fuzz_notify_cdb fuzz_metadata fuzz_table_update fuzz_readback
-	fuzz_sense fuzz_hex fuzz_iscsi_target fuzz_capture fuzz_sbc)
+	fuzz_sense fuzz_hex fuzz_iscsi_target fuzz_capture fuzz_history fuzz_sbc)
 # FUZZ_TARGETS="fuzz_a fuzz_b" runs only those.
 if [ -n "${FUZZ_TARGETS:-}" ]; then read -r -a targets <<<"$FUZZ_TARGETS"; fi
 
@@ -310,6 +310,21 @@ seed_capture() {
 		printf '\x01\x5f'; nop_in; tur_rsp
 	} >"$d/stream"
 	rm -rf "$tmp"
+}
+
+seed_history() {
+	local d=$1
+	{
+		printf 'mirror-failover-history 1 run=0123456789abcdef luns=2 blocks=64\n'
+		printf 'path 0 lun=0 url=iscsi://127.0.0.1:3260/iqn.x:y/0\n'
+		printf 'path 1 lun=1 url=iscsi://127.0.0.1:3260/iqn.x:y/1\n'
+		printf 'trial 1 t=1\n'
+		printf 'invoke 1 t=2 lun=0 lba=3 n=2 path=0 trial=1\nok 1 t=3\n'
+		printf 'invoke 2 t=4 lun=1 lba=3 n=1 path=1 trial=1\nfault 1 t=5 action=kill:a\n'
+		printf 'indeterminate 2 t=6 why=connection\n'
+		printf 'invoke 3 t=7 lun=0 lba=3 n=1 path=0 trial=1\nfail 3 t=8 sense=02/04/0a\n'
+		printf 'invoke 4 t=9 lun=0 lba=4 n=1 path=0 trial=1\nok 4 t=10\n'
+	} >"$d/three-outcomes"
 }
 
 # tests/fuzz/fuzz_sbc.c: byte 0 the capacity, then records of selector

@@ -4,7 +4,7 @@
  * across a takeover, ALUA states before and after.  Prints TAP lines.
  *
  *   pair_probe URL STEP...
- *   STEP: cmd=HEXCDB[,in=N][,out=FILE][,expect=S[/K/ASC/ASCQ]][,name=TEXT]
+ *   STEP: cmd=HEXCDB[,in=N[,save=FILE]][,out=FILE][,expect=S[/K/ASC/ASCQ]][,name=TEXT]
  *         rtpg=TPG:STATE[,name=TEXT]    (REPORT TARGET PORT GROUPS; STATE
  *                                         in hex, byte 0 & 0Fh of the
  *                                         group's descriptor)
@@ -81,6 +81,22 @@ static const char *field(const char *step, const char *key)
 	return NULL;
 }
 
+/* A field's value up to the next comma. */
+static const char *value(const char *step, const char *key, char *buf, size_t len)
+{
+	const char *v = field(step, key);
+	size_t k;
+
+	if (!v)
+		return NULL;
+	k = strcspn(v, ",");
+	if (k >= len)
+		k = len - 1;
+	memcpy(buf, v, k);
+	buf[k] = '\0';
+	return buf;
+}
+
 static void name_of(const char *step, const char *dflt, char *out, size_t len)
 {
 	const char *n = field(step, "name");
@@ -118,7 +134,10 @@ static int run_cmd(struct mirror_transport *t, const char *step, uint64_t retry_
 {
 	struct mirror_cmd c;
 	uint8_t din[65536], dout[65536];
-	const char *cdb = field(step, "cmd"), *in = field(step, "in"), *out = field(step, "out");
+	char outbuf[512], savebuf[512];
+	const char *cdb = field(step, "cmd"), *in = field(step, "in");
+	const char *out = value(step, "out", outbuf, sizeof(outbuf));
+	const char *save = value(step, "save", savebuf, sizeof(savebuf));
 	char name[128], got[128];
 	uint64_t end = now_ms() + retry_ms;
 	int n;
@@ -148,6 +167,13 @@ static int run_cmd(struct mirror_transport *t, const char *step, uint64_t retry_
 		mirror_transport_run(t, &c);
 		bool ok = outcome_is(&c, field(step, "expect"), got, sizeof(got));
 		if (ok || now_ms() >= end) {
+			if (save && in) {
+				int fd = open(save, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+				if (fd < 0 || write(fd, din, c.data_in_got) != (ssize_t)c.data_in_got)
+					ok = false;
+				if (fd >= 0)
+					close(fd);
+			}
 			check(ok, name, "%s, want %s", got, field(step, "expect") ? field(step, "expect") : "0");
 			return 0;
 		}

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "app/emu/stats.h"
+#include "iscsi/stats.h"
 
 #define STATS_REPLY_MAX (1u << 20)
 
@@ -71,81 +72,78 @@ out:
 	return rc;
 }
 
-static int64_t geti(struct json_object *o, const char *k)
+int mirror_stats_read(const char *path, struct mirror_stats *s, char *err, size_t err_len)
 {
-	struct json_object *v;
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+	struct json_object *o;
+	char why[200];
+	int rc = mirror_stats_query(path, &o, err, err_len);
+
+	memset(s, 0, sizeof(*s));
+	if (rc < 0)
+		return rc;
+	rc = mirror_stats_parse(o, s, why, sizeof(why));
+	json_object_put(o);
+	if (rc < 0)
+		snprintf(err, err_len, "%s: %s", path, why);
+	return rc;
 }
 
+/* One path's row, per GOOD operation: bytes and interrupts are summed
+ * over the operations that completed GOOD, errors are counted apart. */
 struct path_row {
-	int64_t ops, imin, imax, interrupts;
+	uint64_t good;
 	double cdb, md, data, iscsi, total;
 };
 
-static int path_row(struct json_object *kinds, const char *name, struct path_row *r)
+static void path_row(const struct mirror_stats_kind *k, struct path_row *r)
 {
-	struct json_object *k, *b;
 	memset(r, 0, sizeof(*r));
-	if (!json_object_object_get_ex(kinds, name, &k) || !json_object_object_get_ex(k, "bytes", &b))
-		return -EINVAL;
-	/* bytes and interrupts are summed over the operations that
-	 * completed GOOD: errors are counted apart */
-	int64_t good = geti(k, "ops") - geti(k, "errors");
-	r->ops = geti(k, "ops");
-	r->imin = geti(k, "interrupts_min");
-	r->imax = geti(k, "interrupts_max");
-	r->interrupts = geti(k, "interrupts");
-	if (good > 0) {
-		r->cdb = (double)geti(b, "cdb") / (double)good;
-		r->md = (double)geti(b, "metadata") / (double)good;
-		r->data = (double)geti(b, "data") / (double)good;
-		r->iscsi = (double)geti(b, "iscsi") / (double)good;
-		r->total = (double)geti(b, "total") / (double)good;
-	}
-	return (int)good;
+	r->good = k->ops > k->errors ? k->ops - k->errors : 0;
+	if (!r->good)
+		return;
+	double g = (double)r->good;
+	r->cdb = (double)k->cdb / g;
+	r->md = (double)k->metadata / g;
+	r->data = (double)k->data / g;
+	r->iscsi = (double)k->iscsi / g;
+	r->total = (double)k->total / g;
 }
 
-int mirror_stats_print_table(FILE *out, struct json_object *stats)
+void mirror_stats_print_table(FILE *out, const struct mirror_stats *st)
 {
-	struct json_object *kinds;
-	struct path_row s, l;
+	static const enum mirror_rx_kind paths[] = { MIRROR_RX_KIND_SMALL, MIRROR_RX_KIND_LARGE };
+	struct path_row row[2];
 
-	if (!json_object_object_get_ex(stats, "kinds", &kinds))
-		return -EINVAL;
-	int gs = path_row(kinds, "small", &s), gl = path_row(kinds, "large", &l);
-	if (gs < 0 || gl < 0)
-		return -EINVAL;
 	fprintf(out, "%-6s %7s  %-18s %7s %9s %9s %7s %9s\n", "path", "ops", "interrupts/op",
 		"cdb", "metadata", "data", "iscsi", "total");
 	fprintf(out, "%-6s %7s  %-18s %7s %9s %9s %7s %9s\n", "", "", "min / mean / max",
 		"B/op", "B/op", "B/op", "B/op", "B/op");
-	const struct {
-		const char *name;
-		const struct path_row *r;
-		int good;
-	} rows[] = { { "small", &s, gs }, { "large", &l, gl } };
 	for (size_t i = 0; i < 2; i++) {
-		const struct path_row *r = rows[i].r;
+		const struct mirror_stats_kind *k = &st->kind[paths[i]];
+		const struct path_row *r = &row[i];
 		char ints[32] = "-";
-		if (rows[i].good > 0)
-			snprintf(ints, sizeof(ints), "%lld / %.2f / %lld", (long long)r->imin,
-				 (double)r->interrupts / rows[i].good, (long long)r->imax);
-		fprintf(out, "%-6s %7lld  %-18s %7.0f %9.0f %9.0f %7.0f %9.0f\n", rows[i].name,
-			(long long)r->ops, ints, r->cdb, r->md, r->data, r->iscsi, r->total);
+		path_row(k, &row[i]);
+		if (r->good > 0)
+			snprintf(ints, sizeof(ints), "%llu / %.2f / %llu",
+				 (unsigned long long)k->interrupts_min,
+				 (double)k->interrupts / (double)r->good,
+				 (unsigned long long)k->interrupts_max);
+		fprintf(out, "%-6s %7llu  %-18s %7.0f %9.0f %9.0f %7.0f %9.0f\n",
+			mirror_stats_kind_name(paths[i]), (unsigned long long)k->ops, ints, r->cdb, r->md,
+			r->data, r->iscsi, r->total);
 	}
-	if (gs > 0 && gl > 0) {
+	const struct mirror_stats_kind *s = &st->kind[paths[0]], *l = &st->kind[paths[1]];
+	if (row[0].good > 0 && row[1].good > 0) {
 		/* per operation, so different mixes of sizes compare: the
 		 * overhead is everything but the user data */
-		double ds = s.total - s.data, dl = l.total - l.data;
+		double ds = row[0].total - row[0].data, dl = row[1].total - row[1].data;
 		fprintf(out, "small path per op: %.2f fewer interrupts, %.0f fewer overhead bytes (%.0f vs %.0f)\n",
-			(double)l.interrupts / gl - (double)s.interrupts / gs, dl - ds, ds, dl);
+			(double)l->interrupts / (double)row[1].good -
+				(double)s->interrupts / (double)row[0].good,
+			dl - ds, ds, dl);
 	}
-	int64_t errs = 0;
-	json_object_object_foreach(kinds, key, val)
-	{
-		(void)key;
-		errs += geti(val, "errors");
-	}
-	fprintf(out, "errors: %lld\n", (long long)errs);
-	return 0;
+	uint64_t errs = 0;
+	for (unsigned i = 0; i < MIRROR_RX_KINDS; i++)
+		errs += st->kind[i].errors;
+	fprintf(out, "errors: %llu\n", (unsigned long long)errs);
 }

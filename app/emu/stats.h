@@ -11,16 +11,21 @@ extern "C" {
 #endif
 
 struct json_object;
+struct mirror_stats;
 
 /* Connects to the unix socket at path and parses the one line of JSON the
  * emulator answers with (mirror_tgt_stats_json).  0 and *out (caller
  * puts it), or a negative code and a message in err. */
 int mirror_stats_query(const char *path, struct json_object **out, char *err, size_t err_len);
 
+/* The same, parsed (iscsi/stats.h): -EINVAL with the key in err when the
+ * answer is not mirror-emu's counters. */
+int mirror_stats_read(const char *path, struct mirror_stats *s, char *err, size_t err_len);
+
 /* The table: per path (small, large) operations, interrupts per operation
  * (min / mean / max) and bytes per operation by category, then what the
- * small path saved per operation.  -EINVAL if the object lacks the keys. */
-int mirror_stats_print_table(FILE *out, struct json_object *stats);
+ * small path saved per operation. */
+void mirror_stats_print_table(FILE *out, const struct mirror_stats *s);
 
 #ifdef __cplusplus
 }

@@ -68,7 +68,7 @@ void mirror_load_cost_from_summary(const struct mirror_dissect_summary *s,
 	for (unsigned p = 0; p < 2; p++) {
 		/* enum mirror_path and enum mirror_dissect_path agree on 0 and 1 */
 		const struct mirror_path_summary *ps = &s->path[p];
-		struct mirror_load_emu_path *e = &cost->path[p];
+		struct mirror_stats_kind *e = &cost->path[p];
 		e->ops = ps->complete; /* the costs are those of complete ops */
 		e->interrupts = ps->interrupts;
 		e->cdb = ps->bytes.cdb;

@@ -17,6 +17,7 @@
 
 #include <mirror/dissect_run.h>
 #include "base/histogram.h"
+#include "iscsi/stats.h"
 #include <mirror/path.h>
 #include <mirror/profile.h>
 #include <mirror/transport.h>
@@ -176,18 +177,17 @@ void mirror_load_result_merge(struct mirror_load_result *dst, const struct mirro
 
 /* ---- the receiver's cost from mirror-emu's counters ---- */
 
-struct mirror_load_emu_path {
-	uint64_t ops, interrupts;
-	uint64_t cdb, metadata, data, iscsi, total;
-};
+/* A path's cost is counted as mirror-emu counts it (iscsi/stats.h), so a
+ * capture's cost and the emulator's read the same way. */
 struct mirror_load_emu_cost {
-	struct mirror_load_emu_path path[2]; /* by enum mirror_path */
+	struct mirror_stats_kind path[2]; /* by enum mirror_path */
 	uint64_t check_conditions;
 	uint64_t seq_gaps, seq_repeats;
 };
-/* after - before of two mirror_stats_query answers (before may be NULL:
- * from zero).  -EINVAL with the missing key in why. */
-int mirror_load_emu_delta(struct json_object *before, struct json_object *after,
+/* after - before of two readings of mirror-emu's counters
+ * (mirror_stats_read; before may be NULL: from zero).  -EINVAL with the
+ * missing key in why. */
+int mirror_load_emu_delta(const struct mirror_stats *before, const struct mirror_stats *after,
 			  struct mirror_load_emu_cost *out, char *why, size_t why_len);
 
 /* ---- the receiver's cost from a capture of the run ---- */

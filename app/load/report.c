@@ -44,7 +44,7 @@ static double ratio(double num, double den)
 }
 
 /* The receiver's overhead: every byte but the user data. */
-static uint64_t emu_overhead(const struct mirror_load_emu_path *p)
+static uint64_t emu_overhead(const struct mirror_stats_kind *p)
 {
 	return p->cdb + p->metadata + p->iscsi;
 }
@@ -64,7 +64,7 @@ static void print_receiver(FILE *out, const char *title, const struct mirror_loa
 	fprintf(out, "%-8s %9s %13s %8s %9s %9s %8s %9s\n", "path", "ops", "interrupts/op",
 		"cdb B/op", "meta B/op", "data B/op", "iscsi B/op", "total B/op");
 	for (unsigned p = 0; p < 2; p++) {
-		const struct mirror_load_emu_path *e = &c->path[p];
+		const struct mirror_stats_kind *e = &c->path[p];
 		double n = (double)e->ops;
 		if (!e->ops)
 			continue;
@@ -146,7 +146,7 @@ static struct json_object *cost_json(const struct mirror_load_emu_cost *c)
 	struct json_object *rx = json_object_new_object();
 
 	for (unsigned p = 0; p < 2; p++) {
-		const struct mirror_load_emu_path *e = &c->path[p];
+		const struct mirror_stats_kind *e = &c->path[p];
 		struct json_object *o = json_object_new_object();
 		struct json_object *b = json_object_new_object();
 		double n = (double)e->ops;

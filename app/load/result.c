@@ -153,87 +153,40 @@ void mirror_load_result_merge(struct mirror_load_result *dst, const struct mirro
 
 /* ---- mirror-emu's counters ---- */
 
-/* The unsigned integer at obj.k1.k2...; -EINVAL if absent. */
-static int get_u64(struct json_object *obj, const char *const *path, unsigned n, uint64_t *out)
+/* a counter that went backwards: the emulator restarted in between and
+ * counts from zero */
+static uint64_t since(uint64_t before, uint64_t after)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (!obj || !json_object_object_get_ex(obj, path[i], &obj))
-			return -EINVAL;
-	if (!json_object_is_type(obj, json_type_int))
-		return -EINVAL;
-	*out = (uint64_t)json_object_get_int64(obj);
-	return 0;
+	return after >= before ? after - before : after;
 }
 
-/* The counters of one path, as a table of (JSON key, field). */
-struct emu_field {
-	const char *key; /* under kinds.<path>. or kinds.<path>.bytes. */
-	bool in_bytes;
-	size_t offset;
-};
-static const struct emu_field emu_fields[] = {
-	{ "ops", false, offsetof(struct mirror_load_emu_path, ops) },
-	{ "interrupts", false, offsetof(struct mirror_load_emu_path, interrupts) },
-	{ "cdb", true, offsetof(struct mirror_load_emu_path, cdb) },
-	{ "metadata", true, offsetof(struct mirror_load_emu_path, metadata) },
-	{ "data", true, offsetof(struct mirror_load_emu_path, data) },
-	{ "iscsi", true, offsetof(struct mirror_load_emu_path, iscsi) },
-	{ "total", true, offsetof(struct mirror_load_emu_path, total) },
-};
-
-static int delta_one(struct json_object *before, struct json_object *after, const char *const *path,
-		     unsigned n, uint64_t *out, char *why, size_t why_len)
-{
-	uint64_t a, b = 0;
-
-	if (get_u64(after, path, n, &a) < 0 || (before && get_u64(before, path, n, &b) < 0))
-		return mirror_fail(-EINVAL, why, why_len,
-				   "mirror-emu's counters lack %s%s%s%s%s (not a mirror-emu stats socket?)",
-				   path[0], n > 1 ? "." : "", n > 1 ? path[1] : "", n > 2 ? "." : "",
-				   n > 2 ? path[2] : "");
-	/* an emulator restarted in between counts from zero */
-	*out = a >= b ? a - b : a;
-	return 0;
-}
-
-int mirror_load_emu_delta(struct json_object *before, struct json_object *after,
+int mirror_load_emu_delta(const struct mirror_stats *before, const struct mirror_stats *after,
 			  struct mirror_load_emu_cost *out, char *why, size_t why_len)
 {
+	static const struct mirror_stats zero;
+
 	memset(out, 0, sizeof(*out));
+	if (!before)
+		before = &zero;
+	if (!after->have_sequence || (before != &zero && !before->have_sequence))
+		return mirror_fail(-EINVAL, why, why_len,
+				   "mirror-emu's counters lack sequence (not a mirror-emu stats socket?)");
 	for (unsigned p = 0; p < 2; p++) {
-		const char *pname = p == MIRROR_PATH_SMALL ? "small" : "large";
-		for (size_t i = 0; i < sizeof(emu_fields) / sizeof(emu_fields[0]); i++) {
-			const struct emu_field *f = &emu_fields[i];
-			const char *path[4] = { "kinds", pname, f->in_bytes ? "bytes" : f->key, f->key };
-			uint64_t *dst = (uint64_t *)((char *)&out->path[p] + f->offset);
-			int rc = f->in_bytes ? delta_one(before, after, path, 4, dst, why, why_len)
-					     : delta_one(before, after, path, 3, dst, why, why_len);
-			if (rc < 0)
-				return rc;
-		}
+		enum mirror_rx_kind k = mirror_stats_path_kind(p);
+		const struct mirror_stats_kind *a = &after->kind[k], *b = &before->kind[k];
+		out->path[p] = (struct mirror_stats_kind){
+			.ops = since(b->ops, a->ops), .errors = since(b->errors, a->errors),
+			.interrupts = since(b->interrupts, a->interrupts),
+			/* extremes of the whole life: a difference means nothing */
+			.interrupts_min = a->interrupts_min, .interrupts_max = a->interrupts_max,
+			.cdb = since(b->cdb, a->cdb), .metadata = since(b->metadata, a->metadata),
+			.data = since(b->data, a->data), .iscsi = since(b->iscsi, a->iscsi),
+			.total = since(b->total, a->total),
+		};
 	}
-	static const char *const gaps[] = { "sequence", "gaps" };
-	static const char *const repeats[] = { "sequence", "repeats" };
-	if (delta_one(before, after, gaps, 2, &out->seq_gaps, why, why_len) < 0 ||
-	    delta_one(before, after, repeats, 2, &out->seq_repeats, why, why_len) < 0)
-		return -EINVAL;
-	/* check_conditions: an object of counts by sense; sum them */
-	struct json_object *cc;
-	for (int side = 0; side < 2; side++) {
-		struct json_object *root = side ? before : after;
-		if (!root || !json_object_object_get_ex(root, "check_conditions", &cc))
-			continue;
-		uint64_t sum = 0;
-		json_object_object_foreach(cc, k, v) {
-			(void)k;
-			if (json_object_is_type(v, json_type_int))
-				sum += (uint64_t)json_object_get_int64(v);
-		}
-		if (side == 0)
-			out->check_conditions = sum;
-		else
-			out->check_conditions = out->check_conditions >= sum
-							? out->check_conditions - sum : 0;
-	}
+	out->seq_gaps = since(before->seq_gaps, after->seq_gaps);
+	out->seq_repeats = since(before->seq_repeats, after->seq_repeats);
+	uint64_t cb = mirror_stats_check_conditions(before), ca = mirror_stats_check_conditions(after);
+	out->check_conditions = ca >= cb ? ca - cb : 0;
 	return 0;
 }

@@ -33,6 +33,7 @@ void ctl_config_init(struct ctl_config *c)
 	c->destage_delay_ms = 50;
 	c->transition_secs = 2;
 	c->queue_depth = 64;
+	c->recovery_hold_ms = 1000;
 	c->log_level = MIRROR_LOG_INFO;
 }
 
@@ -190,6 +191,7 @@ static int open_luns(struct ctl *c, char *why, size_t why_len)
 		lc.local_tpg = lc.local_rel_port = (uint16_t)(c->cfg.role + 1);
 		lc.remote_tpg = lc.remote_rel_port = (uint16_t)(2 - c->cfg.role);
 		lc.transition_secs = c->cfg.transition_secs;
+		lc.max_transfer = c->cfg.max_transfer;
 		lc.local_state = MIRROR_ALUA_STANDBY;
 		lc.remote_state = MIRROR_ALUA_STANDBY;
 		int rc = mirror_sbc_lu_init(&c->lu[i], &lc, why, why_len);
@@ -250,7 +252,10 @@ int ctl_open(struct ctl *c, const struct ctl_config *cfg, char *why, size_t why_
 			      mirror_region_start(&cfg->profile, cfg->role)) / 4096u + 64u);
 	if (rc < 0)
 		return mirror_fail(rc, why, why_len, "cache: out of memory");
-	c->scratch = malloc(MIRROR_OP_DATA_OUT_MAX);
+	/* destage copies a whole entry here: a host write up to max_transfer */
+	c->scratch = malloc((size_t)cfg->max_transfer * MIRROR_BLOCK_SIZE > MIRROR_OP_DATA_OUT_MAX
+				    ? (size_t)cfg->max_transfer * MIRROR_BLOCK_SIZE
+				    : MIRROR_OP_DATA_OUT_MAX);
 	if (!c->scratch)
 		return mirror_fail(-ENOMEM, why, why_len, "out of memory");
 

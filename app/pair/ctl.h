@@ -42,6 +42,16 @@ enum pair_deviation {
 	DEV_REPLAY_STALE,          /* takeover replays the newest copies first */
 	DEV_REPLAY_INVALID,        /* takeover replays ranges that are not valid */
 	DEV_NO_FENCING,            /* takeover without fencing the partner */
+	/* the sending side (mirror-conform --check-sender, one per case) */
+	DEV_SENDER_ALWAYS_LARGE,   /* Fig. 7 700: every op on the large path */
+	DEV_SENDER_IGNORE_HIGH_BITS, /* Fig. 7 716: small although the high bits differ */
+	DEV_SENDER_IGNORE_TABLE,   /* Fig. 7 712: small before the table is confirmed */
+	DEV_SENDER_SMALL_IN_RECOVERY, /* Fig. 7 708: small in error recovery */
+	DEV_SENDER_NO_SPLIT,       /* a write over 1 MiB in one op */
+	DEV_SENDER_SEQ_GAP,        /* a sequence number skipped after each write */
+	DEV_SENDER_WRONG_OPCODE,   /* the partner's small opcode */
+	DEV_SENDER_CLEAR_CONTROL,  /* byte 11's NACA and LINK bits cleared */
+	DEV_ACK_ON_CHECK,          /* a CHECK CONDITION taken as GOOD */
 	DEV_COUNT_
 };
 const char *pair_deviation_name(unsigned d);
@@ -81,7 +91,21 @@ struct ctl_config {
 	unsigned transition_secs; /* RTPG's implicit transition time */
 	unsigned queue_depth;     /* mirror link */
 	const char *fence_cmd;    /* NULL: SIGKILL through a pidfd */
+	/* standalone: no partner controller on the array; the partner is
+	 * whatever answers at partner_mirror (mirror-conform --check-sender):
+	 * its login is its liveness, a lost link is its failure (error
+	 * recovery, Fig. 7 block 708, for recovery_hold_ms after it is back
+	 * and has confirmed our table) */
+	const char *partner_mirror; /* NULL: the partner's heartbeat names its port */
+	bool standalone;
+	unsigned recovery_hold_ms;
+	/* host writes up to this many blocks (0: MIRROR_SBC_MAX_TRANSFER, 1
+	 * MiB); more shows the splitter at work (Fig. 3) */
+	uint32_t max_transfer;
 	bool no_mirror;           /* benchmark: acknowledge without mirroring */
+	/* benchmark: MIRROR_POLICY_LARGE sends every op on the large path,
+	 * to measure what Fig. 7's small path buys (auto is the default) */
+	enum mirror_path_policy path_policy;
 	bool deviate[DEV_COUNT_];
 	struct pair_fault fault;
 	/* faults of the mirror port's receiver (mirror-emu --inject) */
@@ -102,6 +126,7 @@ struct ctl_link {
 	struct mirror_transport *t;
 	int watched_fd;
 	bool partner_initialized; /* Fig. 7 block 712: our table confirmed */
+	uint64_t initialized_ms;  /* when it was */
 	bool table_sent;
 	uint32_t table_version;
 	uint32_t next_sequence;   /* large path, consecutive per sender */

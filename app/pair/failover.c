@@ -110,8 +110,34 @@ static int go_alone(struct ctl *c, const char *why)
 
 void failover_link_down(struct ctl *c, const char *why)
 {
+	if (c->cfg.standalone && !c->error_recovery) {
+		/* standalone, the link is all we know of the partner: losing
+		 * it is the partner's failure (Fig. 7 block 708) */
+		c->error_recovery = true;
+		mirror_log(MIRROR_LOG_WARN, "partner lost (%s): error recovery mode", why);
+	}
 	if (c->mode == MODE_WHOLE)
 		go_alone(c, why);
+}
+
+/* Standalone (--standalone): no partner controller on the array, no disk
+ * heartbeat to read, nothing to take over.  The partner is alive as far as
+ * the link goes: mirroring starts when the link is up (until our table is
+ * confirmed on the large path, block 712), and error recovery (block 708)
+ * ends recovery_hold_ms after the partner is back and confirmed our table,
+ * the time a real pair spends on failback. */
+static void standalone_tick(struct ctl *c, uint64_t now)
+{
+	c->partner.alive = true;
+	c->partner.dead = false;
+	if (c->mode == MODE_ALONE && link_ready(c))
+		ctl_set_mode(c, MODE_WHOLE);
+	if (c->error_recovery && link_ready(c) && c->link.partner_initialized &&
+	    now - c->link.initialized_ms >= c->cfg.recovery_hold_ms) {
+		c->error_recovery = false;
+		mirror_log(MIRROR_LOG_INFO, "partner back for %u ms: out of error recovery",
+			   c->cfg.recovery_hold_ms);
+	}
 }
 
 /* ---- fencing ---- */
@@ -427,6 +453,10 @@ void failover_tick(struct ctl *c, uint64_t now)
 	struct ctl_partner *p = &c->partner;
 
 	write_heartbeat(c, my_status(c));
+	if (c->cfg.standalone) {
+		standalone_tick(c, now);
+		return;
+	}
 	read_partner(c, now);
 	if (c->mode == MODE_REJOINING) {
 		rejoin_check(c, now);
@@ -466,6 +496,12 @@ int failover_startup(struct ctl *c)
 	bool partner_up = false;
 
 	c->partner.pidfd = -1;
+	if (c->cfg.standalone) {
+		c->partner.alive = true; /* as far as the link goes */
+		ctl_set_mode(c, MODE_ALONE);
+		write_heartbeat(c, my_status(c));
+		return 0;
+	}
 	if (pair_state_read_heartbeat(c->state, 1u - c->cfg.role, &h) == 0 &&
 	    h.status != PAIR_CTL_STOPPED && h.status != PAIR_CTL_DOWN &&
 	    ctl_now_ms() - h.mono_ms < c->cfg.dead_ms)

@@ -36,6 +36,32 @@ static const struct {
 	[DEV_NO_FENCING] = { "no-fencing",
 			     "a takeover does not fence the partner: a frozen partner that wakes "
 			     "up destages stale writes" },
+	[DEV_SENDER_ALWAYS_LARGE] = { "sender-always-large",
+				      "every mirror operation on the large path, even one or two "
+				      "S/G elements (Fig. 7 block 700)" },
+	[DEV_SENDER_IGNORE_HIGH_BITS] = { "sender-ignore-high-bits",
+					  "the small path although the two descriptors' high bits "
+					  "differ: element 2 lands 32 MiB off (Fig. 7 block 716)" },
+	[DEV_SENDER_IGNORE_TABLE] = { "sender-ignore-table-confirm",
+				      "the small path before the partner confirmed our array "
+				      "table (Fig. 7 block 712)" },
+	[DEV_SENDER_SMALL_IN_RECOVERY] = { "sender-small-in-recovery",
+					   "the small path in error recovery mode (Fig. 7 block "
+					   "708)" },
+	[DEV_SENDER_NO_SPLIT] = { "sender-no-split",
+				  "a write over 1 MiB goes in one large operation (Fig. 3: "
+				  "pieces of 1 MiB or less)" },
+	[DEV_SENDER_SEQ_GAP] = { "sender-seq-gap",
+				 "a sequence number is skipped after every write mirrored on the "
+				 "large path" },
+	[DEV_SENDER_WRONG_OPCODE] = { "sender-wrong-opcode",
+				      "small writes carry the partner's opcode (A sends 0xB0)" },
+	[DEV_SENDER_CLEAR_CONTROL] = { "sender-clear-control-byte",
+				       "small CDBs get byte 11's NACA and LINK bits cleared, as a "
+				       "stack that scrubs the CONTROL byte: the LBA is wrong" },
+	[DEV_ACK_ON_CHECK] = { "ack-on-check-condition",
+			       "a CHECK CONDITION from the partner counts as its GOOD: the host "
+			       "is acknowledged and the link stays up" },
 };
 
 const char *pair_deviation_name(unsigned d)

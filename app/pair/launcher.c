@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -593,7 +594,18 @@ int pair_launch_run(const struct pair_launch *l)
 		char *slash = strrchr(self, '/');
 		if (slash)
 			*slash = '\0';
-		snprintf(s.ctl_path, sizeof(s.ctl_path), "%.4000s/mirror-ctl", slash ? self : ".");
+		/* In a build tree libtool runs us from .libs/ through a wrapper
+		 * that sets the library path: the state file's restart command
+		 * must name the wrapper, which runs from any shell. */
+		size_t len = strlen(self);
+		if (slash && len >= 6 && strcmp(self + len - 6, "/.libs") == 0) {
+			self[len - 6] = '\0';
+			snprintf(s.ctl_path, sizeof(s.ctl_path), "%.4000s/mirror-ctl", self);
+			if (access(s.ctl_path, X_OK) < 0)
+				snprintf(s.ctl_path, sizeof(s.ctl_path), "%.4000s/.libs/mirror-ctl", self);
+		} else {
+			snprintf(s.ctl_path, sizeof(s.ctl_path), "%.4000s/mirror-ctl", slash ? self : ".");
+		}
 	}
 	if (access(s.ctl_path, X_OK) < 0) {
 		fprintf(stderr, PROG ": %s: %s (--ctl PATH names mirror-ctl)\n", s.ctl_path,
@@ -682,6 +694,49 @@ out:
 	return ret;
 }
 
+/* "stats a|b": the controller's own stats socket answers, not the
+ * supervisor, bounded by a timeout: a frozen controller must not hang the
+ * caller. */
+static int controller_stats(const char *dir, char id)
+{
+	struct sockaddr_un su;
+	struct timeval tv = { .tv_sec = 2 };
+	static char buf[1 << 20];
+	ssize_t n, got = 0;
+	int fd;
+
+	memset(&su, 0, sizeof(su));
+	su.sun_family = AF_UNIX;
+	if ((size_t)snprintf(su.sun_path, sizeof(su.sun_path), "%s/ctl-%c.stats", dir, id) >=
+	    sizeof(su.sun_path)) {
+		fprintf(stderr, PROG ": %s/ctl-%c.stats: path too long\n", dir, id);
+		return MIRROR_EXIT_SYNTAX;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0) {
+		fprintf(stderr, PROG ": controller %c is not running in %s (%s: %s)\n", id, dir,
+			su.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return MIRROR_EXIT_FILE_ERROR;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (got < (ssize_t)sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = '\0';
+	struct json_object *o = json_tokener_parse(buf);
+	if (!o) {
+		fprintf(stderr, PROG ": controller %c's stats are not JSON (%s)\n", id,
+			got ? "cut short" : "no answer within 2 s: frozen?");
+		return MIRROR_EXIT_OTHER;
+	}
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return MIRROR_EXIT_OK;
+}
+
 int pair_launch_command(const char *dir, const char *command, bool json)
 {
 	struct sockaddr_un su;
@@ -689,6 +744,8 @@ int pair_launch_command(const char *dir, const char *command, bool json)
 	ssize_t n, got = 0;
 	int fd;
 
+	if (strncmp(command, "stats ", 6) == 0)
+		return controller_stats(dir, command[6]);
 	memset(&su, 0, sizeof(su));
 	su.sun_family = AF_UNIX;
 	if ((size_t)snprintf(su.sun_path, sizeof(su.sun_path), "%s/pair.ctl", dir) >= sizeof(su.sun_path)) {
@@ -702,7 +759,13 @@ int pair_launch_command(const char *dir, const char *command, bool json)
 			close(fd);
 		return MIRROR_EXIT_FILE_ERROR;
 	}
-	if (write(fd, command, strlen(command)) < 0 || write(fd, "\n", 1) < 0) {
+	/* one send, the newline with it: the supervisor answers and closes
+	 * after its first read, and a second write would meet a closed socket
+	 * (SIGPIPE killed this command after the kill it asked for was done) */
+	int len = snprintf(buf, sizeof(buf), "%s\n", command);
+	if (len < 0 || (size_t)len >= sizeof(buf) ||
+	    send(fd, buf, (size_t)len, MSG_NOSIGNAL) != (ssize_t)len) {
+		fprintf(stderr, PROG ": cannot send '%s' to the supervisor in %s\n", command, dir);
 		close(fd);
 		return MIRROR_EXIT_OTHER;
 	}

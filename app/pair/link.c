@@ -87,6 +87,12 @@ static void *connector(void *arg)
 /* The partner's mirror port: from the heartbeat sector it publishes. */
 static bool partner_url(struct ctl *c, char *url, size_t len)
 {
+	if (c->cfg.partner_mirror) {
+		/* given (--partner-mirror): a partner that is no controller of
+		 * this pair, e.g. mirror-conform playing one */
+		snprintf(url, len, "%s", c->cfg.partner_mirror);
+		return true;
+	}
 	if (!c->partner.hb.mirror_port)
 		return false;
 	snprintf(url, len, "iscsi://127.0.0.1:%u/%s:pair-%c-mirror/0", c->partner.hb.mirror_port,
@@ -286,6 +292,8 @@ static void mirror_done(struct ctl *c, struct link_op *op)
 	struct pair_entry *e = pair_cache_get(&c->cache, op->entry);
 	bool ok = op->cmd.result == 0 && op->cmd.status == MIRROR_STATUS_GOOD;
 
+	if (c->cfg.deviate[DEV_ACK_ON_CHECK] && op->cmd.result == 0)
+		ok = true; /* the deviation: any answer will do */
 	if (!e || e->state != E_MIRRORING)
 		return; /* made safe another way meanwhile (failover.c) */
 	if (!ok) {
@@ -326,8 +334,10 @@ static void op_done(struct mirror_cmd *cmd)
 		mirror_done(c, op);
 		break;
 	case LOP_TABLE:
-		if (ok && op->session == c->link.session)
+		if (ok && op->session == c->link.session) {
 			c->link.partner_initialized = true;
+			c->link.initialized_ms = ctl_now_ms();
+		}
 		else if (cmd->result == 0 && !ok)
 			mirror_log(MIRROR_LOG_WARN, "the partner refused our array table (status 0x%02x)",
 				   cmd->status);
@@ -383,9 +393,11 @@ int link_mirror(struct ctl *c, struct pair_entry *e)
 	w.volume = (uint8_t)e->lun;
 	w.array_number = (uint8_t)e->lun;
 	w.array_serial = get_be64(c->layout.array_serial);
-	st.recovery = c->error_recovery;
-	st.partner_initialized = c->link.partner_initialized;
-	rc = mirror_split_init(&sp, &c->cfg.profile, &w, &st, MIRROR_POLICY_AUTO,
+	const bool *dev = c->cfg.deviate;
+	st.recovery = c->error_recovery && !dev[DEV_SENDER_SMALL_IN_RECOVERY];
+	st.partner_initialized = c->link.partner_initialized || dev[DEV_SENDER_IGNORE_TABLE];
+	rc = mirror_split_init(&sp, &c->cfg.profile, &w, &st,
+			       dev[DEV_SENDER_ALWAYS_LARGE] ? MIRROR_POLICY_LARGE : c->cfg.path_policy,
 			       c->link.next_sequence, why, sizeof(why));
 	if (rc < 0) {
 		mirror_log(MIRROR_LOG_ERROR, "cannot mirror LUN %u LBA %llu: %s", e->lun,
@@ -397,20 +409,47 @@ int link_mirror(struct ctl *c, struct pair_entry *e)
 		return -ENOMEM;
 	pair_cache_copy(&c->cache, e, data);
 	unsigned n = 0;
+	bool large_any = false;
 	while (mirror_split_next(&sp, &mop) == 1) {
 		struct link_op *op = calloc(1, sizeof(*op));
 		struct mirror_op_wire wire;
+		/* the deviations of the sending side (mirror-conform
+		 * --check-sender proves each is caught) */
+		if (dev[DEV_SENDER_IGNORE_HIGH_BITS] && mop.path == MIRROR_PATH_LARGE &&
+		    mop.why.reason == MIRROR_REASON_HIGH_BITS_DIFFER) {
+			/* element 2 keeps element 1's high bits (the 12-byte
+			 * CDB's one field): its data lands 32 MiB off */
+			const uint32_t span = MIRROR_BLOCK_SIZE << 16;
+			for (unsigned i = 1; i < mop.sg_count; i++)
+				mop.sg[i].nvram_addr = mop.sg[0].nvram_addr / span * span +
+						       mop.sg[i].nvram_addr % span;
+			mop.path = MIRROR_PATH_SMALL;
+			sp.next_sequence--; /* a small op carries none */
+		}
+		bool whole = dev[DEV_SENDER_NO_SPLIT] && mop.path == MIRROR_PATH_LARGE &&
+			     mop.data_offset == 0 && w.bytes > (uint64_t)mop.blocks * MIRROR_BLOCK_SIZE;
+		size_t cap = MIRROR_METADATA_BYTES +
+			     (whole ? w.bytes : (size_t)mop.blocks * MIRROR_BLOCK_SIZE);
 		if (op)
-			op->buf = malloc(MIRROR_METADATA_BYTES + (size_t)mop.blocks * MIRROR_BLOCK_SIZE);
+			op->buf = malloc(cap);
 		if (!op || !op->buf ||
-		    mirror_op_build(&c->cfg.profile, &mop, &w, data, op->buf,
-				    MIRROR_METADATA_BYTES + (size_t)mop.blocks * MIRROR_BLOCK_SIZE,
-				    &wire) < 0) {
+		    mirror_op_build(&c->cfg.profile, &mop, &w, data, op->buf, cap, &wire) < 0) {
 			if (op)
 				op_free(op);
 			free(data);
 			return -ENOMEM;
 		}
+		if (whole) {
+			/* one op: all the data, its number of blocks (bytes 12-15) */
+			memcpy(op->buf + MIRROR_METADATA_BYTES, data, w.bytes);
+			put_be32(op->buf + 12, (uint32_t)(w.bytes / MIRROR_BLOCK_SIZE));
+			wire.data_out_len = MIRROR_METADATA_BYTES + w.bytes;
+		}
+		if (mop.path == MIRROR_PATH_SMALL && dev[DEV_SENDER_WRONG_OPCODE])
+			wire.cdb[0] = mirror_small_opcode_for_region(&c->cfg.profile, 1u - c->cfg.role);
+		if (mop.path == MIRROR_PATH_SMALL && dev[DEV_SENDER_CLEAR_CONTROL] && wire.cdb_len == 12)
+			wire.cdb[11] &= (uint8_t)~0x05u; /* NACA (bit 2), LINK (bit 0) */
+		large_any |= mop.path == MIRROR_PATH_LARGE;
 		memcpy(op->cmd.cdb, wire.cdb, wire.cdb_len);
 		op->cmd.cdb_len = wire.cdb_len;
 		op->cmd.dir = MIRROR_DIR_OUT;
@@ -424,8 +463,10 @@ int link_mirror(struct ctl *c, struct pair_entry *e)
 			c->link.reasons[mop.why.reason]++;
 		enqueue(c, op);
 		n++;
+		if (whole)
+			break;
 	}
-	c->link.next_sequence = sp.next_sequence;
+	c->link.next_sequence = sp.next_sequence + (dev[DEV_SENDER_SEQ_GAP] && large_any);
 	free(data);
 	e->ops_left = (uint8_t)n;
 	pump_queue(c);

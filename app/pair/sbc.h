@@ -59,7 +59,8 @@ extern "C" {
 #endif
 
 #define MIRROR_SBC_BLOCK_SIZE 512u
-/* Block Limits VPD (SBC-3 6.5.3): MAXIMUM TRANSFER LENGTH, 1 MiB, and the
+/* Block Limits VPD (SBC-3 6.5.3): MAXIMUM TRANSFER LENGTH, 1 MiB (one
+ * large mirror operation carries at most MIRROR_LARGE_MAX_BLOCKS), and the
  * OPTIMAL TRANSFER LENGTH GRANULARITY (4 KiB). */
 #define MIRROR_SBC_MAX_TRANSFER 2048u
 #define MIRROR_SBC_OPTIMAL_GRANULARITY 8u
@@ -115,6 +116,9 @@ struct mirror_sbc_lu_config {
 	unsigned transition_secs;
 	/* The states the logical unit starts in (no unit attention). */
 	enum mirror_alua_state local_state, remote_state;
+	/* Block Limits' MAXIMUM TRANSFER LENGTH in blocks; 0: the default
+	 * MIRROR_SBC_MAX_TRANSFER (mirror-ctl --max-transfer) */
+	uint32_t max_transfer;
 };
 
 /* Unit attentions pending for a nexus (a bit set). */

@@ -77,13 +77,14 @@ static int media(struct sbc_ctx *x, enum mirror_sbc_kind kind, uint64_t lba, uin
 {
 	struct mirror_sbc_verdict *v = x->v;
 	uint32_t bytes;
+	uint32_t max = sbc_max_transfer(x->lu);
 
 	/* Block Limits' MAXIMUM TRANSFER LENGTH (SBC-3 6.5.3): more is
 	 * INVALID FIELD IN CDB. */
-	if (len > MIRROR_SBC_MAX_TRANSFER)
+	if (len > max)
 		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
 				   "%s: CDB byte %u: TRANSFER LENGTH %u is over the maximum of %u blocks",
-				   x->cmd->name, len_byte, len, MIRROR_SBC_MAX_TRANSFER);
+				   x->cmd->name, len_byte, len, max);
 	if (range_check(x, lba, len) < 0)
 		return -1;
 	/* SBC-3: a TRANSFER LENGTH of 0 transfers nothing and is no error. */
@@ -163,11 +164,12 @@ int sbc_prefetch16(struct sbc_ctx *x)
 static int write_same(struct sbc_ctx *x, uint64_t lba, uint32_t n, unsigned len_byte)
 {
 	struct mirror_sbc_verdict *v = x->v;
+	uint32_t max = sbc_max_transfer(x->lu);
 
-	if (n == 0 || n > MIRROR_SBC_MAX_TRANSFER)
+	if (n == 0 || n > max)
 		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
 				   "%s: CDB byte %u: NUMBER OF LOGICAL BLOCKS %u: 1 to %u",
-				   x->cmd->name, len_byte, n, MIRROR_SBC_MAX_TRANSFER);
+				   x->cmd->name, len_byte, n, max);
 	if (range_check(x, lba, n) < 0)
 		return -1;
 	if (x->dir != MIRROR_DIR_OUT || x->edtl < MIRROR_SBC_BLOCK_SIZE)
@@ -243,10 +245,10 @@ static int verify(struct sbc_ctx *x, uint64_t lba, uint32_t len, unsigned len_by
 	if (bytchk == 2)
 		return sbc_invalid(x, 0x24, 0x00, 1, 2, "%s: CDB byte 1 bit 2: BYTCHK 10b is reserved",
 				   x->cmd->name);
-	if (len > MIRROR_SBC_MAX_TRANSFER)
+	if (len > sbc_max_transfer(x->lu))
 		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
 				   "%s: CDB byte %u: VERIFICATION LENGTH %u is over the maximum of %u blocks",
-				   x->cmd->name, len_byte, len, MIRROR_SBC_MAX_TRANSFER);
+				   x->cmd->name, len_byte, len, sbc_max_transfer(x->lu));
 	if (range_check(x, lba, len) < 0)
 		return -1;
 	if (len == 0 || bytchk == 0)

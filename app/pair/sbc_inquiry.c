@@ -89,12 +89,11 @@ static uint32_t vpd_devid(const struct mirror_sbc_lu *lu, uint8_t *out)
  * supported: 0. */
 static uint32_t vpd_block_limits(const struct mirror_sbc_lu *lu, uint8_t *out)
 {
-	(void)lu;
 	memset(out + 4, 0, 0x3C);
 	out[4] = 0x01;
 	put_be16(out + 6, MIRROR_SBC_OPTIMAL_GRANULARITY);
-	put_be32(out + 8, MIRROR_SBC_MAX_TRANSFER);
-	put_be64(out + 36, MIRROR_SBC_MAX_TRANSFER);
+	put_be32(out + 8, sbc_max_transfer(lu));
+	put_be64(out + 36, sbc_max_transfer(lu));
 	return vpd_header(out, 0xB0, 0x3C);
 }
 

@@ -91,6 +91,13 @@ void sbc_sense_bytes(uint8_t *buf, uint8_t key, uint8_t asc, uint8_t ascq);
  * 4.4.1). */
 void sbc_put_ascii(uint8_t *dst, const char *src, unsigned width);
 
+/* Block Limits' MAXIMUM TRANSFER LENGTH and MAXIMUM WRITE SAME LENGTH:
+ * the configured one, else MIRROR_SBC_MAX_TRANSFER. */
+static inline uint32_t sbc_max_transfer(const struct mirror_sbc_lu *lu)
+{
+	return lu && lu->cfg.max_transfer ? lu->cfg.max_transfer : MIRROR_SBC_MAX_TRANSFER;
+}
+
 static inline uint32_t sbc_min32(uint64_t a, uint64_t b)
 {
 	return (uint32_t)(a < b ? a : b);

@@ -187,9 +187,12 @@ int pair_state_write_layout(struct pair_state *s, const struct pair_layout *l)
 int pair_state_read_heartbeat(struct pair_state *s, unsigned ctl, struct pair_heartbeat *h)
 {
 	uint8_t b[PAIR_STATE_SECTOR];
-	int rc = read_sector(s, 1 + (ctl & 1), b, MAGIC_HB);
+	int rc;
 
 	memset(h, 0, sizeof(*h));
+	if (ctl > 1)
+		return -EINVAL;
+	rc = read_sector(s, 1 + ctl, b, MAGIC_HB);
 	if (rc < 0)
 		return rc;
 	h->pid = get_be32(b + 4);
@@ -207,6 +210,8 @@ int pair_state_write_heartbeat(struct pair_state *s, unsigned ctl, const struct 
 {
 	uint8_t b[PAIR_STATE_SECTOR];
 
+	if (ctl > 1)
+		return -EINVAL;
 	memset(b, 0, sizeof(b));
 	put_be32(b, MAGIC_HB);
 	put_be32(b + 4, h->pid);
@@ -217,5 +222,5 @@ int pair_state_write_heartbeat(struct pair_state *s, unsigned ctl, const struct 
 	put_be16(b + 36, h->host_port);
 	put_be16(b + 38, h->mirror_port);
 	put_be64(b + 40, h->mirror_epoch);
-	return write_sector(s, 1 + (ctl & 1), b);
+	return write_sector(s, 1 + ctl, b);
 }

@@ -11,76 +11,30 @@
 
 #include <mirror/sense.h>
 #include "app/top/top.h"
+#include "iscsi/stats.h"
 
 #include "base/why.h"
 
-/* kinds.<path>.<key> or kinds.<path>.bytes.<key>, into a field. */
-static const struct {
-	const char *key;
-	bool in_bytes;
-	size_t offset;
-} stats_fields[] = {
-	{ "ops", false, offsetof(struct mirror_top_path_counters, ops) },
-	{ "errors", false, offsetof(struct mirror_top_path_counters, errors) },
-	{ "interrupts", false, offsetof(struct mirror_top_path_counters, interrupts) },
-	{ "cdb", true, offsetof(struct mirror_top_path_counters, cdb) },
-	{ "metadata", true, offsetof(struct mirror_top_path_counters, metadata) },
-	{ "data", true, offsetof(struct mirror_top_path_counters, data) },
-	{ "iscsi", true, offsetof(struct mirror_top_path_counters, iscsi) },
-	{ "total", true, offsetof(struct mirror_top_path_counters, total) },
-};
-
-static int get(struct json_object *o, const char *k, uint64_t *out)
+void mirror_top_from_stats(const struct mirror_stats *s, struct mirror_top_counters *c)
 {
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
-		return -EINVAL;
-	*out = (uint64_t)json_object_get_int64(v);
-	return 0;
-}
-
-int mirror_top_from_stats(struct json_object *stats, struct mirror_top_counters *c, char *why,
-			  size_t why_len)
-{
-	static const char *const paths[MIRROR_TOP_PATHS] = { "small", "large" };
-	struct json_object *kinds, *k, *b, *o;
-
 	memset(c, 0, sizeof(*c));
-	if (!stats || !json_object_object_get_ex(stats, "kinds", &kinds))
-		return mirror_fail(-EINVAL, why, why_len, "mirror-emu's counters lack kinds");
 	for (unsigned p = 0; p < MIRROR_TOP_PATHS; p++) {
-		if (!json_object_object_get_ex(kinds, paths[p], &k) ||
-		    !json_object_object_get_ex(k, "bytes", &b))
-			return mirror_fail(-EINVAL, why, why_len, "mirror-emu's counters lack kinds.%s",
-					   paths[p]);
-		for (size_t i = 0; i < sizeof(stats_fields) / sizeof(stats_fields[0]); i++) {
-			uint64_t *dst = (uint64_t *)((char *)&c->path[p] + stats_fields[i].offset);
-			if (get(stats_fields[i].in_bytes ? b : k, stats_fields[i].key, dst) < 0)
-				return mirror_fail(-EINVAL, why, why_len,
-						   "mirror-emu's counters lack kinds.%s.%s%s", paths[p],
-						   stats_fields[i].in_bytes ? "bytes." : "",
-						   stats_fields[i].key);
-		}
-		/* the emulator accounts every op it answered */
-		c->path[p].complete = c->path[p].ops;
+		const struct mirror_stats_kind *k = &s->kind[mirror_stats_path_kind(p)];
+		c->path[p] = (struct mirror_top_path_counters){
+			.ops = k->ops, .errors = k->errors,
+			/* the emulator accounts every op it answered */
+			.complete = k->ops,
+			.interrupts = k->interrupts, .cdb = k->cdb, .metadata = k->metadata,
+			.data = k->data, .iscsi = k->iscsi, .total = k->total,
+		};
 	}
-	if (json_object_object_get_ex(kinds, "other", &k))
-		get(k, "ops", &c->other_ops);
-	if (json_object_object_get_ex(stats, "sequence", &o)) {
-		get(o, "gaps", &c->seq_gaps);
-		get(o, "repeats", &c->seq_repeats);
+	c->other_ops = s->kind[MIRROR_RX_KIND_OTHER].ops;
+	c->seq_gaps = s->seq_gaps;
+	c->seq_repeats = s->seq_repeats;
+	for (unsigned i = 0; i < s->nsense && c->nsense < MIRROR_TOP_SENSE_MAX; i++, c->nsense++) {
+		snprintf(c->sense[i].name, sizeof(c->sense[i].name), "%s", s->sense[i].name);
+		c->sense[i].n = s->sense[i].n;
 	}
-	if (json_object_object_get_ex(stats, "check_conditions", &o)) {
-		json_object_object_foreach(o, key, v) {
-			if (c->nsense == MIRROR_TOP_SENSE_MAX || !json_object_is_type(v, json_type_int))
-				continue;
-			snprintf(c->sense[c->nsense].name, sizeof(c->sense[0].name), "%s", key);
-			c->sense[c->nsense].n = (uint64_t)json_object_get_int64(v);
-			c->nsense++;
-		}
-	}
-	return 0;
 }
 
 void mirror_top_capture_init(struct mirror_top_capture *cap, const struct mirror_profile *p)

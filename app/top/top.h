@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-struct json_object;
+struct mirror_stats;
 
 #define MIRROR_TOP_PATHS 2        /* small, large (enum mirror_path) */
 #define MIRROR_TOP_HISTORY 60     /* seconds of sparkline */
@@ -153,10 +153,8 @@ void mirror_top_totals_line(const struct mirror_top_model *m, char *buf, size_t 
 
 /* ---- sources ---- */
 
-/* mirror-emu's counters (mirror_stats_query's answer).  -EINVAL with the
- * missing key in why. */
-int mirror_top_from_stats(struct json_object *stats, struct mirror_top_counters *c, char *why,
-			  size_t why_len);
+/* mirror-emu's counters (mirror_stats_read). */
+void mirror_top_from_stats(const struct mirror_stats *s, struct mirror_top_counters *c);
 
 /* A capture: operations from mirror_dissect_run added one by one. */
 struct mirror_top_capture {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/bytes.h"
 
@@ -111,6 +112,47 @@ static inline void cur_copy(struct cursor *c, void *dst, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		d[i] = q ? q[i] : 0;
+}
+
+/* A record ended by a stop byte (iSCSI text keys end in NUL, RFC 7143
+ * 6.1): a pointer to the bytes before it, their count in *n, and the stop
+ * byte consumed too.  NULL and nothing consumed when no stop byte follows:
+ * the caller decides whether that is an error or a record cut at a PDU
+ * boundary. */
+static inline const uint8_t *cur_take_until(struct cursor *c, uint8_t stop, size_t *n)
+{
+	size_t left = cur_left(c);
+	const uint8_t *q = left ? c->p + c->off : NULL;
+	const uint8_t *end = q ? memchr(q, stop, left) : NULL;
+
+	if (!end)
+		return NULL;
+	*n = (size_t)(end - q);
+	c->off += *n + 1;
+	return q;
+}
+
+/* Copies n bytes at off into dst (zeros and the flag when short). */
+static inline void cur_copy_at(struct cursor *c, size_t off, void *dst, size_t n)
+{
+	const uint8_t *q = cur_take_at(c, off, n);
+	uint8_t *d = dst;
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = q ? q[i] : 0;
+}
+
+/* n bytes at off are all zero (reserved fields); false when short. */
+static inline bool cur_zero_at(struct cursor *c, size_t off, size_t n)
+{
+	const uint8_t *q = cur_take_at(c, off, n);
+
+	if (!q)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (q[i])
+			return false;
+	return true;
 }
 
 #endif

@@ -12,21 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <isa-l/crc.h>
-
 #include <mirror/dissect.h>
 #include <mirror/error.h>
 #include <mirror/path.h>
 #include <mirror/sense.h>
 
 #include "base/bytes.h"
+#include "base/cursor.h"
 #include "iscsi/pdu.h"
 #include "iscsi/text.h"
 
-#define BHS_LEN 48u
-#define DIGEST_LEN 4u
-/* RFC 7143 13.12: during login the data segment is at most 8192 bytes. */
-#define LOGIN_DSL_MAX 8192u
 /* Sanity bound of TotalAHSLength for a SCSI Command (RFC 7143 11.3.4:
  * an extended CDB of up to 260 - 16 bytes plus a bidirectional read length). */
 #define AHS_WORDS_MAX 68u
@@ -38,7 +33,7 @@ enum mode { M_SYNC = 0, M_HUNT };
 struct task {
 	struct task *next;
 	uint32_t itt;
-	uint8_t cdb[16];
+	uint8_t cdb[PDU_CMD_CDB_LEN];
 	unsigned cdb_len;
 	uint8_t opcode;
 	bool rd, wr;
@@ -71,7 +66,7 @@ struct dirstate {
 	bool hdr_ok;           /* its header digest was checked */
 	bool damaged;          /* a gap inside the buffered PDU */
 	uint64_t tcpip;        /* apportioned to the buffered PDU so far */
-	uint8_t hw[BHS_LEN + DIGEST_LEN]; /* hunt window: bytes not yet tried */
+	uint8_t hw[PDU_BHS_LEN + PDU_DIGEST_LEN]; /* hunt window: bytes not yet tried */
 	size_t hw_len;
 	bool hd, dd;
 	uint32_t bound;
@@ -121,25 +116,22 @@ const char *mirror_dissect_path_name(enum mirror_dissect_path p)
 	}
 }
 
-static uint32_t pad4(uint32_t n)
+/* How the direction frames its PDUs (pdu_header_len, pdu_wire_len). */
+static struct pdu_digests dir_digests(const struct dirstate *d)
 {
-	return (n + 3u) & ~3u;
+	struct pdu_digests dg = { d->hd, d->dd };
+	return dg;
 }
 
-/* RFC 7143 12.1: CRC32C, ISA-L's crc32_iscsi with the pre/post inversion
- * (as lib/iscsi/target.c), stored least significant byte first. */
-static uint32_t crc32c(const uint8_t *p, size_t n)
+/* A digest (RFC 7143 12.1, CRC32C stored least significant byte first)
+ * over the n bytes at off, stored right after them; false when the bytes
+ * are not all in the cursor. */
+static bool digest_ok_at(struct cursor *c, size_t off, size_t n)
 {
-	return crc32_iscsi((unsigned char *)p, (int)n, 0xffffffffu) ^ 0xffffffffu;
-}
+	const uint8_t *p = cur_take_at(c, off, n);
+	uint32_t want = cur_le32_at(c, off + n);
 
-
-static bool zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
+	return cur_ok(c) && mirror_pdu_crc32c(p, n) == want;
 }
 
 /* ---- plausibility of a BHS (untrusted input; RFC 7143 11) ---- */
@@ -149,18 +141,31 @@ static bool zero(const uint8_t *p, size_t n)
  * PDUs may carry. */
 static uint32_t dsl_bound(const struct dirstate *d)
 {
-	return d->bound > LOGIN_DSL_MAX ? d->bound : LOGIN_DSL_MAX;
+	return d->bound > PDU_LOGIN_DSL_MAX ? d->bound : PDU_LOGIN_DSL_MAX;
 }
 
+/* b holds at least a whole BHS.  Reserved fields and flag combinations
+ * that RFC 7143 forbids tell a real header from payload bytes that look
+ * like one (the hunt after a loss relies on it). */
 static bool bhs_plausible(const struct dirstate *d, enum mirror_dissect_dir dir,
 			  const uint8_t *b)
 {
-	uint8_t op = b[0] & 0x3f, f1 = b[1];
-	uint32_t ahs = b[4], dsl = get_be24(b + 5);
+	struct cursor c;
 
-	if (b[0] & 0x80) /* reserved bit (11.2.1.1) */
+	cur_init(&c, b, PDU_BHS_LEN);
+	uint8_t b0 = cur_u8_at(&c, 0), op = b0 & PDU_B0_OPCODE_MASK;
+	uint8_t f1 = cur_u8_at(&c, PDU_FLAGS);
+	uint8_t b2 = cur_u8_at(&c, PDU_OPCODE_SPECIFIC), b3 = cur_u8_at(&c, PDU_OPCODE_SPECIFIC + 1);
+	uint32_t ahs = cur_u8_at(&c, PDU_TOTAL_AHS_LEN), dsl = cur_be24_at(&c, PDU_DATA_SEGMENT_LEN);
+	bool b23_zero = b2 == 0 && b3 == 0;
+	unsigned login_csg = (f1 & PDU_LOGIN_CSG_MASK) >> PDU_LOGIN_CSG_SHIFT;
+	unsigned login_nsg = f1 & PDU_LOGIN_NSG_MASK;
+
+	if (!cur_ok(&c))
 		return false;
-	if (dir == MIRROR_DISSECT_T2I && (b[0] & 0x40)) /* I bit: initiator only */
+	if (b0 & PDU_B0_RESERVED) /* 11.2.1.1 */
+		return false;
+	if (dir == MIRROR_DISSECT_T2I && (b0 & PDU_B0_IMMEDIATE)) /* I bit: initiator only */
 		return false;
 	if (dsl > dsl_bound(d))
 		return false;
@@ -169,75 +174,77 @@ static bool bhs_plausible(const struct dirstate *d, enum mirror_dissect_dir dir,
 	if (dir == MIRROR_DISSECT_I2T) {
 		switch (op) {
 		case OP_NOP_OUT: /* 11.18: F = 1, bytes 2-3 reserved */
-			return f1 == 0x80 && b[2] == 0 && b[3] == 0 && zero(b + 32, 16);
+			return f1 == PDU_F && b23_zero &&
+			       cur_zero_at(&c, PDU_NOP_OUT_RSVD, PDU_NOP_OUT_RSVD_LEN);
 		case OP_SCSI_CMD: /* 11.3: bits 4-3 of byte 1 and bytes 2-3 reserved */
-			return (f1 & 0x18) == 0 && b[2] == 0 && b[3] == 0 && ahs <= AHS_WORDS_MAX &&
-			       ((f1 & 0x80) || (f1 & 0x20));
+			return (f1 & PDU_CMD_FLAGS_RSVD) == 0 && b23_zero && ahs <= AHS_WORDS_MAX &&
+			       ((f1 & PDU_F) || (f1 & PDU_CMD_W));
 		case OP_TMF_REQ: /* 11.5: F = 1, function 1..8 */
-			return (f1 & 0x80) && (f1 & 0x7f) >= 1 && (f1 & 0x7f) <= 8 && b[2] == 0 &&
-			       b[3] == 0 && dsl == 0;
-		case OP_LOGIN_REQ: /* 11.12: I = 1, bits 5-4 of byte 1 reserved */
-			return (b[0] & 0x40) && (f1 & 0x30) == 0 && dsl <= LOGIN_DSL_MAX &&
-			       (f1 & 0x0c) != 0x08 && (f1 & 0x03) != 0x02;
-		case OP_TEXT_REQ: /* 11.10 */
-			return (f1 & 0x3f) == 0 && b[2] == 0 && b[3] == 0;
-		case OP_DATA_OUT: /* 11.7: only F in byte 1; reserved fields */
-			return (f1 & 0x7f) == 0 && b[2] == 0 && b[3] == 0 && zero(b + 24, 4) &&
-			       zero(b + 32, 4) && zero(b + 44, 4) && dsl > 0;
+			return (f1 & PDU_F) && (f1 & PDU_TMF_FUNCTION_MASK) >= TMF_ABORT_TASK &&
+			       (f1 & PDU_TMF_FUNCTION_MASK) <= TMF_TASK_REASSIGN && b23_zero && dsl == 0;
+		case OP_LOGIN_REQ: /* 11.12: I = 1, bits 5-4 of byte 1 reserved, no stage 2 */
+			return (b0 & PDU_B0_IMMEDIATE) && (f1 & PDU_LOGIN_FLAGS_RSVD) == 0 &&
+			       dsl <= PDU_LOGIN_DSL_MAX && login_csg != LOGIN_STAGE_RESERVED &&
+			       login_nsg != LOGIN_STAGE_RESERVED;
+		case OP_TEXT_REQ: /* 11.10: only F and C in byte 1 */
+			return (f1 & (uint8_t)~(PDU_F | PDU_TEXT_C)) == 0 && b23_zero;
+		case OP_DATA_OUT:
+			/* 11.7: only F in byte 1; reserved where Data-In has
+			 * StatSN, MaxCmdSN and the residual count */
+			return (f1 & (uint8_t)~PDU_F) == 0 && b23_zero &&
+			       cur_be32_at(&c, PDU_DIN_STATSN) == 0 &&
+			       cur_be32_at(&c, PDU_DIN_MAXCMDSN) == 0 &&
+			       cur_be32_at(&c, PDU_DIN_RESIDUAL) == 0 && dsl > 0;
 		case OP_LOGOUT_REQ: /* 11.14: F = 1, reason 0..3 */
-			return (f1 & 0x80) && (f1 & 0x7f) <= 3 && b[2] == 0 && b[3] == 0 && dsl == 0;
+			return (f1 & PDU_F) && (f1 & PDU_LOGOUT_REASON_MASK) <= 3 && b23_zero &&
+			       dsl == 0;
 		case OP_SNACK: /* 11.16: F = 1, type 0..3 */
-			return (f1 & 0x80) && (f1 & 0x70) == 0 && (f1 & 0x0f) <= 3 && b[2] == 0 &&
-			       b[3] == 0 && dsl == 0;
+			return (f1 & PDU_F) && (f1 & PDU_SNACK_FLAGS_RSVD) == 0 &&
+			       (f1 & PDU_SNACK_TYPE_MASK) <= PDU_SNACK_TYPE_MAX && b23_zero && dsl == 0;
 		default:
 			return false;
 		}
 	}
 	switch (op) {
 	case OP_NOP_IN: /* 11.19 */
-		return f1 == 0x80 && b[2] == 0 && b[3] == 0 && zero(b + 36, 12);
+		return f1 == PDU_F && b23_zero && cur_zero_at(&c, PDU_NOP_IN_RSVD, PDU_NOP_IN_RSVD_LEN);
 	case OP_SCSI_RSP: /* 11.4: F = 1, bits 6-5 and 0 reserved, response 0/1 */
-		return (f1 & 0x80) && (f1 & 0x61) == 0 && b[2] <= 1 && zero(b + 20, 4);
-	case OP_TMF_RSP: /* 11.6 */
-		return f1 == 0x80 && b[2] <= 6 && b[3] == 0 && dsl == 0;
+		return (f1 & PDU_F) && (f1 & PDU_RSP_FLAGS_RSVD) == 0 && b2 <= 1 &&
+		       cur_be32_at(&c, PDU_RSP_SNACK_TAG) == 0;
+	case OP_TMF_RSP: /* 11.6: response 0..6 */
+		return f1 == PDU_F && b2 <= 6 && b3 == 0 && dsl == 0;
 	case OP_LOGIN_RSP: /* 11.13 */
-		return (f1 & 0x30) == 0 && dsl <= LOGIN_DSL_MAX;
+		return (f1 & PDU_LOGIN_FLAGS_RSVD) == 0 && dsl <= PDU_LOGIN_DSL_MAX;
 	case OP_TEXT_RSP: /* 11.11 */
-		return (f1 & 0x3f) == 0 && b[2] == 0 && b[3] == 0;
-	case OP_DATA_IN: /* 11.7: bits 5-3 reserved; S needs F */
-		return (f1 & 0x38) == 0 && b[2] == 0 && (!(f1 & 0x01) || (f1 & 0x80)) &&
-		       (!(f1 & 0x06) || (f1 & 0x01)) && dsl > 0;
-	case OP_LOGOUT_RSP: /* 11.15 */
-		return f1 == 0x80 && b[2] <= 3 && b[3] == 0 && dsl == 0;
+		return (f1 & (uint8_t)~(PDU_F | PDU_TEXT_C)) == 0 && b23_zero;
+	case OP_DATA_IN: /* 11.7: bits 5-3 reserved; S needs F, O and U need S */
+		return (f1 & PDU_DIN_FLAGS_RSVD) == 0 && b2 == 0 &&
+		       (!(f1 & PDU_DATA_STATUS) || (f1 & PDU_F)) &&
+		       (!(f1 & (PDU_DATA_OVERFLOW | PDU_DATA_UNDERFLOW)) || (f1 & PDU_DATA_STATUS)) &&
+		       dsl > 0;
+	case OP_LOGOUT_RSP: /* 11.15: response 0..3 */
+		return f1 == PDU_F && b2 <= 3 && b3 == 0 && dsl == 0;
 	case OP_R2T: /* 11.8: no data segment, desired length > 0 */
-		return f1 == 0x80 && b[2] == 0 && b[3] == 0 && dsl == 0 && get_be32(b + 44) > 0;
+		return f1 == PDU_F && b23_zero && dsl == 0 && cur_be32_at(&c, PDU_R2T_LENGTH) > 0;
 	case OP_ASYNC_MSG: /* 11.9 */
-		return f1 == 0x80 && b[2] == 0 && b[3] == 0;
-	case OP_REJECT: /* 11.17 */
-		return f1 == 0x80 && b[3] == 0 && dsl >= BHS_LEN;
+		return f1 == PDU_F && b23_zero;
+	case OP_REJECT: /* 11.17: the rejected header is the data segment */
+		return f1 == PDU_F && b3 == 0 && dsl >= PDU_BHS_LEN;
 	default:
 		return false;
 	}
 }
 
-static size_t pdu_hdr_len(const struct dirstate *d, const uint8_t *b)
+/* The header part of the PDU at b (whose BHS is in) checked against its
+ * digest when the direction has one; hl bytes of b are readable. */
+static bool hdr_digest_ok(const struct dirstate *d, const uint8_t *b, size_t hl)
 {
-	return BHS_LEN + (size_t)b[4] * 4u + (d->hd ? DIGEST_LEN : 0);
-}
+	struct cursor c;
 
-static size_t pdu_total(const struct dirstate *d, const uint8_t *b)
-{
-	uint32_t dsl = get_be24(b + 5);
-
-	return pdu_hdr_len(d, b) + pad4(dsl) + (d->dd && dsl ? DIGEST_LEN : 0);
-}
-
-static bool hdr_digest_ok(const struct dirstate *d, const uint8_t *b)
-{
 	if (!d->hd)
 		return true;
-	size_t n = BHS_LEN + (size_t)b[4] * 4u;
-	return crc32c(b, n) == get_le32(b + n);
+	cur_init(&c, b, hl);
+	return digest_ok_at(&c, 0, PDU_BHS_LEN + pdu_ahs_bytes(b));
 }
 
 /* ---- digests of a connection whose login is not in the capture ----
@@ -247,8 +254,8 @@ static bool hdr_digest_ok(const struct dirstate *d, const uint8_t *b)
 
 static bool probe_applies(const uint8_t *b)
 {
-	uint8_t op = b[0] & 0x3f;
-	return op != 0x03 && op != 0x23;
+	uint8_t op = pdu_opcode(b);
+	return op != OP_LOGIN_REQ && op != OP_LOGIN_RSP;
 }
 
 /* p[0..n) starts with a plausible BHS.  Decides what the bytes at hand
@@ -259,25 +266,34 @@ static bool probe_applies(const uint8_t *b)
 static void digest_probe(struct mirror_dissect_conn *c, const struct dirstate *ds,
 			 const uint8_t *p, size_t n)
 {
+	struct cursor cu;
+
 	if ((!c->probe_hd && !c->probe_dd) || !probe_applies(p))
 		return;
-	size_t h = BHS_LEN + (size_t)p[4] * 4u;
+	cur_init(&cu, p, n);
+	size_t h = PDU_BHS_LEN + pdu_ahs_bytes(p);
 	if (c->probe_hd) {
-		if (n < h + DIGEST_LEN)
+		if (!cur_has_at(&cu, h, PDU_DIGEST_LEN))
 			return;
-		bool on = crc32c(p, h) == get_le32(p + h);
+		bool on = digest_ok_at(&cu, 0, h);
 		c->probe_hd = false;
 		c->d[0].hd = c->d[1].hd = on; /* one key for both directions (13.1) */
 		c->st.digests_probed = true;
 	}
-	uint32_t dsl = get_be24(p + 5);
-	size_t hl = pdu_hdr_len(ds, p), pl = pad4(dsl);
-	if (c->probe_dd && dsl && n >= hl + pl + DIGEST_LEN) {
-		bool on = crc32c(p + hl, pl) == get_le32(p + hl + pl);
+	uint32_t dsl = pdu_dsl(p);
+	size_t hl = pdu_header_len(p, dir_digests(ds)), pl = pdu_pad4(dsl);
+	if (c->probe_dd && dsl && cur_has_at(&cu, hl, pl + PDU_DIGEST_LEN)) {
+		bool on = digest_ok_at(&cu, hl, pl);
 		c->probe_dd = false;
 		c->d[0].dd = c->d[1].dd = on;
 		c->st.digests_probed = true;
 	}
+}
+
+/* The bytes a hunt needs to try a position: a BHS and its digest. */
+static size_t hunt_need(const struct dirstate *ds)
+{
+	return PDU_BHS_LEN + (ds->hd ? PDU_DIGEST_LEN : 0);
 }
 
 /* A candidate while hunting: a plausible BHS without AHS whose header
@@ -285,7 +301,7 @@ static void digest_probe(struct mirror_dissect_conn *c, const struct dirstate *d
 static bool hunt_candidate(const struct dirstate *d, enum mirror_dissect_dir dir,
 			   const uint8_t *b)
 {
-	return b[4] == 0 && bhs_plausible(d, dir, b) && hdr_digest_ok(d, b);
+	return pdu_ahs_bytes(b) == 0 && bhs_plausible(d, dir, b) && hdr_digest_ok(d, b, hunt_need(d));
 }
 
 /* ---- tasks ---- */
@@ -523,8 +539,13 @@ static unsigned cdb_len_of(const struct mirror_profile *p, uint8_t op)
 
 /* ---- PDUs ---- */
 
+/* One framed PDU.  Its fields are read through the cursor, which spans
+ * the whole PDU (BHS, AHS, digests, padded data): the handlers index the
+ * header by the names of iscsi/pdu.h. */
 struct pdu {
-	const uint8_t *b; /* the BHS; AHS follows */
+	struct cursor c;
+	uint8_t flags;    /* byte 1 */
+	uint32_t itt;
 	const uint8_t *data;
 	uint32_t dsl;
 	uint32_t hdr_bytes; /* BHS + AHS + digests + padding */
@@ -545,9 +566,9 @@ static bool pdu_mark(struct task *t, const struct pdu *u)
 	return !u->damaged && !u->bad_digest;
 }
 
-static void on_command(struct mirror_dissect_conn *c, const struct pdu *u)
+static void on_command(struct mirror_dissect_conn *c, struct pdu *u)
 {
-	uint32_t itt = get_be32(u->b + 16);
+	uint32_t itt = u->itt;
 	struct task *old = task_find(c, itt);
 
 	c->st.commands++;
@@ -566,12 +587,12 @@ static void on_command(struct mirror_dissect_conn *c, const struct pdu *u)
 		return;
 	}
 	t->itt = itt;
-	t->opcode = u->b[32];
+	cur_copy_at(&u->c, PDU_CMD_CDB, t->cdb, PDU_CMD_CDB_LEN);
+	t->opcode = t->cdb[0];
 	t->cdb_len = cdb_len_of(&c->profile, t->opcode);
-	memcpy(t->cdb, u->b + 32, 16);
-	t->rd = u->b[1] & 0x40;
-	t->wr = u->b[1] & 0x20;
-	t->edtl = get_be32(u->b + 20);
+	t->rd = u->flags & PDU_CMD_R;
+	t->wr = u->flags & PDU_CMD_W;
+	t->edtl = cur_be32_at(&u->c, PDU_CMD_EDTL);
 	t->t_cmd = u->ts;
 	t->pkt_cmd = u->pkt;
 	/* wire-profile.md: the mirror commands are data-out; a data-in 0x3C
@@ -604,17 +625,17 @@ static void on_command(struct mirror_dissect_conn *c, const struct pdu *u)
 	c->st.open_tasks++;
 }
 
-static void on_data_out(struct mirror_dissect_conn *c, const struct pdu *u)
+static void on_data_out(struct mirror_dissect_conn *c, struct pdu *u)
 {
-	struct task *t = task_find(c, get_be32(u->b + 16));
+	struct task *t = task_find(c, u->itt);
 
 	if (!t) {
 		c->st.orphan_pdus++;
 		return;
 	}
-	/* A sequence's first PDU: TTT 0xffffffff is unsolicited data
-	 * (11.7.4), any other value answers an R2T. */
-	if (!t->seq_open && get_be32(u->b + 20) != 0xffffffffu)
+	/* A sequence's first PDU: the reserved TTT 0xffffffff is
+	 * unsolicited data (11.7.4), any other value answers an R2T. */
+	if (!t->seq_open && cur_be32_at(&u->c, PDU_DATA_TTT) != PDU_RSVD_TAG)
 		t->solicited_seqs++;
 	t->seq_open = true;
 	t->seq_hdr += u->hdr_bytes;
@@ -623,14 +644,14 @@ static void on_data_out(struct mirror_dissect_conn *c, const struct pdu *u)
 	t->dataout_pdus++;
 	t->dataout_bytes += u->dsl;
 	if (pdu_mark(t, u))
-		md_copy(t, get_be32(u->b + 40), u->data, u->dsl);
-	if (u->b[1] & 0x80) /* F: the last PDU of the sequence (11.7.1) */
+		md_copy(t, cur_be32_at(&u->c, PDU_DATA_OFFSET), u->data, u->dsl);
+	if (u->flags & PDU_F) /* the last PDU of the sequence (11.7.1) */
 		seq_flush(t);
 }
 
-static void on_r2t(struct mirror_dissect_conn *c, const struct pdu *u)
+static void on_r2t(struct mirror_dissect_conn *c, struct pdu *u)
 {
-	struct task *t = task_find(c, get_be32(u->b + 16));
+	struct task *t = task_find(c, u->itt);
 
 	if (!t) {
 		c->st.orphan_pdus++;
@@ -641,24 +662,27 @@ static void on_r2t(struct mirror_dissect_conn *c, const struct pdu *u)
 	mirror_cost_add(&t->acc, &e);
 }
 
-static void on_response(struct mirror_dissect_conn *c, const struct pdu *u)
+static void on_response(struct mirror_dissect_conn *c, struct pdu *u)
 {
-	struct task *t = task_find(c, get_be32(u->b + 16));
+	struct task *t = task_find(c, u->itt);
 
 	if (!t) {
 		c->st.orphan_pdus++;
 		return;
 	}
 	t->have_status = true;
-	t->response = u->b[2];
-	t->status = u->b[3];
-	if (u->b[1] & 0x02) /* U: residual underflow (11.4.5.1) */
-		t->residual_under = get_be32(u->b + 44);
+	t->response = cur_u8_at(&u->c, PDU_RSP_RESPONSE);
+	t->status = cur_u8_at(&u->c, PDU_RSP_STATUS);
+	if (u->flags & PDU_RSP_UNDERFLOW) /* residual underflow (11.4.5.1) */
+		t->residual_under = cur_be32_at(&u->c, PDU_RSP_RESIDUAL);
 	/* 11.4.7: SenseLength (2 bytes), then the sense data. */
-	if (pdu_mark(t, u) && u->dsl >= 2) {
-		uint32_t sl = get_be16(u->data);
+	if (pdu_mark(t, u) && u->dsl) {
+		struct cursor d;
+		cur_init(&d, u->data, u->dsl);
+		uint16_t sl = cur_be16(&d);
+		const uint8_t *sense = cur_take(&d, sl);
 		struct mirror_sense sn;
-		if (sl > 0 && sl <= u->dsl - 2 && mirror_sense_parse(u->data + 2, sl, &sn) == 0) {
+		if (cur_ok(&d) && sl > 0 && mirror_sense_parse(sense, sl, &sn) == 0) {
 			t->have_sense = true;
 			t->sense_key = sn.key;
 			t->asc = sn.asc;
@@ -671,9 +695,9 @@ static void on_response(struct mirror_dissect_conn *c, const struct pdu *u)
 	task_end(c, t, u->ts);
 }
 
-static void on_data_in(struct mirror_dissect_conn *c, const struct pdu *u)
+static void on_data_in(struct mirror_dissect_conn *c, struct pdu *u)
 {
-	struct task *t = task_find(c, get_be32(u->b + 16));
+	struct task *t = task_find(c, u->itt);
 
 	if (!t) {
 		c->st.orphan_pdus++;
@@ -682,11 +706,11 @@ static void on_data_in(struct mirror_dissect_conn *c, const struct pdu *u)
 	t->datain_pdus++;
 	t->datain_bytes += u->dsl;
 	(void)pdu_mark(t, u);
-	if (u->b[1] & 0x01) { /* S: status in the last Data-In (11.7.3) */
+	if (u->flags & PDU_DATA_STATUS) { /* S: status in the last Data-In (11.7.3) */
 		t->have_status = true;
-		t->status = u->b[3];
-		if (u->b[1] & 0x02) /* U, as in a response (11.7.5) */
-			t->residual_under = get_be32(u->b + 44);
+		t->status = cur_u8_at(&u->c, PDU_DIN_STATUS);
+		if (u->flags & PDU_DATA_UNDERFLOW) /* U, as in a response (11.7.5) */
+			t->residual_under = cur_be32_at(&u->c, PDU_DIN_RESIDUAL);
 		seq_flush(t);
 		struct mirror_event e = { MIRROR_EV_STATUS, u->hdr_bytes, 0, u->tcpip };
 		mirror_cost_add(&t->acc, &e);
@@ -737,56 +761,66 @@ static void login_text(struct mirror_dissect_conn *c, enum mirror_dissect_dir di
 		       const uint8_t *p, size_t n, bool more)
 {
 	struct login_tail *lt = &c->login_tail[dir];
-	size_t i = 0;
+	struct cursor cu;
+	const uint8_t *rec;
+	size_t l;
+	bool cut;
 
+	cur_init(&cu, p, n);
 	if (lt->len || lt->overflow) {
-		const uint8_t *nul = memchr(p, 0, n);
-		size_t l = nul ? (size_t)(nul - p) : n;
+		rec = cur_take_until(&cu, '\0', &l);
+		cut = !rec;
+		if (cut) { /* no NUL in this PDU: all of it continues the record */
+			l = cur_left(&cu);
+			rec = cur_take(&cu, l);
+		}
 		if (!lt->overflow && lt->len + l <= sizeof(lt->rec)) {
-			memcpy(lt->rec + lt->len, p, l);
+			memcpy(lt->rec + lt->len, rec, l);
 			lt->len += l;
 		} else {
 			lt->overflow = true; /* longer than any key we read */
 		}
-		if (!nul && more)
+		if (cut && more)
 			return; /* still cut: it goes on in the next PDU */
 		if (!lt->overflow)
 			login_key(c, dir, lt->rec, lt->len);
 		lt->len = 0;
 		lt->overflow = false;
-		i = l + 1;
 	}
-	while (i < n) {
-		const uint8_t *nul = memchr(p + i, 0, n - i);
-		size_t l = nul ? (size_t)(nul - (p + i)) : n - i;
-		if (!nul && more) {
-			if (l <= sizeof(lt->rec)) {
-				memcpy(lt->rec, p + i, l);
-				lt->len = l;
-			} else {
-				lt->overflow = true;
+	while (cur_left(&cu)) {
+		rec = cur_take_until(&cu, '\0', &l);
+		if (!rec) { /* the last record has no NUL */
+			l = cur_left(&cu);
+			rec = cur_take(&cu, l);
+			if (more) {
+				if (l <= sizeof(lt->rec)) {
+					memcpy(lt->rec, rec, l);
+					lt->len = l;
+				} else {
+					lt->overflow = true;
+				}
+				return;
 			}
-			return;
 		}
 		if (l)
-			login_key(c, dir, p + i, l);
-		i += l + 1;
+			login_key(c, dir, rec, l);
 	}
 }
 
 static void on_login(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
-		     const struct pdu *u, bool usable)
+		     struct pdu *u, bool usable)
 {
 	if (usable) {
-		login_text(c, dir, u->data, u->dsl, u->b[1] & 0x40);
+		login_text(c, dir, u->data, u->dsl, u->flags & PDU_LOGIN_C);
 	} else {
 		c->login_tail[dir].len = 0; /* a damaged PDU: what was cut is lost */
 		c->login_tail[dir].overflow = false;
 	}
 	/* 11.13: the final response has T = 1, NSG = 3 (FullFeaturePhase) and
 	 * status class 0; the digests start with the next PDU (13.1). */
-	if (dir == MIRROR_DISSECT_T2I && (u->b[1] & 0x80) && (u->b[1] & 0x03) == 3 &&
-	    u->b[36] == 0) {
+	if (dir == MIRROR_DISSECT_T2I && (u->flags & PDU_LOGIN_T) &&
+	    (u->flags & PDU_LOGIN_NSG_MASK) == LOGIN_STAGE_FULL_FEATURE &&
+	    cur_u8_at(&u->c, PDU_LOGIN_STATUS_CLASS) == 0) {
 		c->st.logins++;
 		c->probe_hd = c->probe_dd = false;
 		for (int i = 0; i < 2; i++) {
@@ -804,12 +838,17 @@ static void process_pdu(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 {
 	struct dirstate *ds = &c->d[dir];
 	struct pdu u;
-	size_t hl = pdu_hdr_len(ds, b);
+	size_t hl = pdu_header_len(b, dir_digests(ds));
 
 	c->st.pdus[dir]++;
-	u.b = b;
-	u.dsl = get_be24(b + 5);
-	u.data = b + hl;
+	cur_init(&u.c, b, total);
+	uint8_t op = cur_u8_at(&u.c, 0) & PDU_B0_OPCODE_MASK;
+	u.flags = cur_u8_at(&u.c, PDU_FLAGS);
+	u.itt = cur_be32_at(&u.c, PDU_ITT);
+	u.dsl = cur_be24_at(&u.c, PDU_DATA_SEGMENT_LEN);
+	u.data = cur_take_at(&u.c, hl, u.dsl);
+	if (!cur_ok(&u.c))
+		return; /* not whole: framing computed total from this header */
 	u.hdr_bytes = (uint32_t)(total - u.dsl);
 	u.tcpip = (uint32_t)tcpip;
 	u.damaged = damaged;
@@ -817,13 +856,11 @@ static void process_pdu(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 	u.ts = ch->ts;
 	u.bad_digest = false;
 	if (ds->dd && u.dsl && !damaged) {
-		uint32_t pl = pad4(u.dsl);
-		if (crc32c(u.data, pl) != get_le32(u.data + pl)) {
+		if (!digest_ok_at(&u.c, hl, pdu_pad4(u.dsl))) {
 			c->st.data_digest_errors++;
 			u.bad_digest = true;
 		}
 	}
-	uint8_t op = b[0] & 0x3f;
 	if (dir == MIRROR_DISSECT_I2T) {
 		switch (op) {
 		case OP_SCSI_CMD:
@@ -868,11 +905,6 @@ static uint64_t share(const struct chunk *ch, size_t a, size_t b)
 	return (uint64_t)ch->tcpip * b / ch->len - (uint64_t)ch->tcpip * a / ch->len;
 }
 
-static size_t hunt_need(const struct dirstate *ds)
-{
-	return BHS_LEN + (ds->hd ? DIGEST_LEN : 0);
-}
-
 static void reset_pdu(struct dirstate *ds)
 {
 	ds->have = 0;
@@ -903,7 +935,7 @@ static bool reserve(struct mirror_dissect_conn *c, struct dirstate *ds, size_t w
 	if (want <= ds->cap)
 		return true;
 	/* the largest PDU the bound allows: BHS, AHS, digests, padded data */
-	size_t lim = BHS_LEN + AHS_WORDS_MAX * 4u + 2 * DIGEST_LEN + pad4(dsl_bound(ds));
+	size_t lim = PDU_BHS_LEN + AHS_WORDS_MAX * 4u + 2 * PDU_DIGEST_LEN + pdu_pad4(dsl_bound(ds));
 	size_t ncap = ds->cap ? ds->cap : 4096;
 	while (ncap < want)
 		ncap *= 2;
@@ -929,20 +961,20 @@ static void settle(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 	struct dirstate *ds = &c->d[dir];
 
 	for (;;) {
-		if (ds->have < BHS_LEN)
+		if (ds->have < PDU_BHS_LEN)
 			return;
 		if (!ds->total) {
 			if (!bhs_plausible(ds, dir, ds->buf)) {
 				c->st.bad_headers[dir]++;
 				goto fail;
 			}
-			ds->hdr_len = pdu_hdr_len(ds, ds->buf);
-			ds->total = pdu_total(ds, ds->buf);
+			ds->hdr_len = pdu_header_len(ds->buf, dir_digests(ds));
+			ds->total = (size_t)pdu_wire_len(ds->buf, dir_digests(ds));
 		}
 		if (!ds->hdr_ok) {
 			if (ds->have < ds->hdr_len)
 				return;
-			if (!hdr_digest_ok(ds, ds->buf)) {
+			if (!hdr_digest_ok(ds, ds->buf, ds->hdr_len)) {
 				c->st.header_digest_errors++;
 				goto fail;
 			}
@@ -987,7 +1019,7 @@ static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 {
 	struct dirstate *ds = &c->d[dir];
 
-	if (ds->have == 0 && n >= BHS_LEN) {
+	if (ds->have == 0 && n >= PDU_BHS_LEN) {
 		if (!bhs_plausible(ds, dir, p)) {
 			c->st.bad_headers[dir]++;
 			go_hunt(c, dir);
@@ -995,8 +1027,9 @@ static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 			return 1;
 		}
 		digest_probe(c, ds, p, n);
-		size_t hl = pdu_hdr_len(ds, p), tot = pdu_total(ds, p);
-		if (n >= hl && !hdr_digest_ok(ds, p)) {
+		size_t hl = pdu_header_len(p, dir_digests(ds));
+		size_t tot = (size_t)pdu_wire_len(p, dir_digests(ds));
+		if (n >= hl && !hdr_digest_ok(ds, p, hl)) {
 			c->st.header_digest_errors++;
 			go_hunt(c, dir);
 			c->st.skipped_bytes[dir]++;
@@ -1007,7 +1040,7 @@ static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 			return tot;
 		}
 	}
-	size_t want = ds->have < BHS_LEN ? BHS_LEN : ds->have < ds->hdr_len ? ds->hdr_len : ds->total;
+	size_t want = ds->have < PDU_BHS_LEN ? PDU_BHS_LEN : ds->have < ds->hdr_len ? ds->hdr_len : ds->total;
 	if (!reserve(c, ds, want)) {
 		c->nomem = true;
 		go_hunt(c, dir);

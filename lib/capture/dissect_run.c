@@ -19,6 +19,8 @@
 #include <mirror/path.h>
 #include <mirror/sense.h>
 
+#include "iscsi/pdu.h"
+
 struct stream {
 	uint64_t id;
 	struct mirror_dissect_conn *conn;
@@ -26,14 +28,18 @@ struct stream {
 	bool oriented;                /* dir0 is known */
 };
 
-/* RFC 7143 10: opcodes only an initiator sends, and only a target sends. */
+/* The side that sends the PDU whose first byte is byte0 (pdu.h), or -1.
+ * A SNACK does not orient a stream: an initiator sends one only after a
+ * loss, so first bytes that look like one more likely come from the middle
+ * of a PDU. */
 static int pdu_side(uint8_t byte0)
 {
-	switch (byte0 & 0x3f) {
-	case 0x00: case 0x01: case 0x02: case 0x03: case 0x04: case 0x05: case 0x06:
+	uint8_t op = byte0 & PDU_B0_OPCODE_MASK;
+
+	switch (op == OP_SNACK ? PDU_FROM_NONE : pdu_opcode_sender(op)) {
+	case PDU_FROM_INITIATOR:
 		return MIRROR_DISSECT_I2T;
-	case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
-	case 0x31: case 0x32: case 0x3f:
+	case PDU_FROM_TARGET:
 		return MIRROR_DISSECT_T2I;
 	default:
 		return -1;

@@ -1,10 +1,11 @@
 /* Capture input: pcap/pcapng through libpcap, decoded down to TCP.
  *
- * Every read of packet bytes goes through the cap_get* helpers below,
- * which check the offset against the captured length first (the idea of
- * tcpdump's ND_TCHECK / GET_* macros): a packet cut short by the snaplen or
- * a corrupt header can make the decoder give up on that packet, never read
- * past the buffer.  No struct is ever cast onto packet bytes.
+ * Every read of packet bytes goes through the cursor of base/cursor.h over
+ * the captured bytes (the idea of tcpdump's GET_ macros): a read past the
+ * end yields zero and sets a sticky flag, tested once per header, so a
+ * packet cut short by the snaplen or a corrupt header makes the decoder
+ * give up on that packet, never read past the buffer.  No struct is ever
+ * cast onto packet bytes.
  */
 #include "config.h"
 
@@ -20,6 +21,8 @@
 
 #include <mirror/capture.h>
 
+#include "base/cursor.h"
+
 /* Link types that not every libpcap's dlt.h names. */
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -33,50 +36,6 @@
 #define LINKTYPE_RAW 101 /* LINKTYPE_RAW as some files carry it unmapped */
 #define DLT_RAW_OPENBSD 14
 
-/* A bounded view of one packet. */
-struct cap_buf {
-	const uint8_t *p;
-	uint32_t len;
-};
-
-static bool cap_check(const struct cap_buf *b, uint32_t off, uint32_t n)
-{
-	return off <= b->len && n <= b->len - off;
-}
-
-static bool cap_get8(const struct cap_buf *b, uint32_t off, uint8_t *v)
-{
-	if (!cap_check(b, off, 1))
-		return false;
-	*v = b->p[off];
-	return true;
-}
-
-static bool cap_get16(const struct cap_buf *b, uint32_t off, uint16_t *v)
-{
-	if (!cap_check(b, off, 2))
-		return false;
-	*v = (uint16_t)((unsigned)b->p[off] << 8 | b->p[off + 1]);
-	return true;
-}
-
-static bool cap_get32(const struct cap_buf *b, uint32_t off, uint32_t *v)
-{
-	if (!cap_check(b, off, 4))
-		return false;
-	*v = (uint32_t)b->p[off] << 24 | (uint32_t)b->p[off + 1] << 16 |
-	     (uint32_t)b->p[off + 2] << 8 | b->p[off + 3];
-	return true;
-}
-
-static bool cap_getbytes(const struct cap_buf *b, uint32_t off, uint32_t n, uint8_t *dst)
-{
-	if (!cap_check(b, off, n))
-		return false;
-	memcpy(dst, b->p + off, n);
-	return true;
-}
-
 #define ETHERTYPE_IPV4 0x0800u
 #define ETHERTYPE_IPV6 0x86DDu
 #define ETHERTYPE_VLAN 0x8100u  /* IEEE 802.1Q C-tag */
@@ -84,9 +43,23 @@ static bool cap_getbytes(const struct cap_buf *b, uint32_t off, uint32_t n, uint
 #define ETHERTYPE_QINQ_OLD 0x9100u /* pre-standard S-tag, still seen */
 #define MAX_VLAN_TAGS 4
 
+/* Ethernet II: dst(6) src(6) type(2); an 802.1Q/802.1ad tag inserts
+ * TPID(2) TCI(2) before the type. */
+#define ETH_TYPE 12u
+#define ETH_HDR_LEN 14u
+#define VLAN_TAG_LEN 4u
+#define VLAN_INNER_TYPE 2u /* from the tag's start: the type after it */
+/* https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html: 16 bytes,
+ * protocol type at 14; LINKTYPE_LINUX_SLL2: 20 bytes, protocol type first. */
+#define SLL_PROTO 14u
+#define SLL_HDR_LEN 16u
+#define SLL2_PROTO 0u
+#define SLL2_HDR_LEN 20u
+#define NULL_HDR_LEN 4u    /* LINKTYPE_NULL/LOOP: the address family */
+
 /* Link layer: the ethertype-like protocol and the offset of the network
  * header, or false when the packet is not IP. */
-static enum mirror_cap_kind cap_link(int dlt, const struct cap_buf *b, uint32_t *off,
+static enum mirror_cap_kind cap_link(int dlt, struct cursor *b, uint32_t *off,
 				     unsigned *ipver)
 {
 	uint16_t et;
@@ -95,31 +68,29 @@ static enum mirror_cap_kind cap_link(int dlt, const struct cap_buf *b, uint32_t 
 
 	switch (dlt) {
 	case DLT_EN10MB:
-		/* Ethernet II: dst(6) src(6) type(2); 802.1Q/802.1ad tags
-		 * insert TPID(2) TCI(2) before the type. */
-		if (!cap_get16(b, 12, &et))
-			return MIRROR_CAP_MALFORMED;
-		*off = 14;
-		for (int i = 0; i < MAX_VLAN_TAGS &&
+		et = cur_be16_at(b, ETH_TYPE);
+		*off = ETH_HDR_LEN;
+		for (int i = 0; i < MAX_VLAN_TAGS && cur_ok(b) &&
 				(et == ETHERTYPE_VLAN || et == ETHERTYPE_QINQ || et == ETHERTYPE_QINQ_OLD);
 		     i++) {
-			if (!cap_get16(b, *off + 2, &et))
-				return MIRROR_CAP_MALFORMED;
-			*off += 4;
+			et = cur_be16_at(b, *off + VLAN_INNER_TYPE);
+			*off += VLAN_TAG_LEN;
 		}
+		if (!cur_ok(b))
+			return MIRROR_CAP_MALFORMED;
 		break;
 	case DLT_LINUX_SLL:
-		/* https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html:
-		 * 16 bytes, protocol type at 14. */
-		if (!cap_get16(b, 14, &et))
+		et = cur_be16_at(b, SLL_PROTO);
+		*off = SLL_HDR_LEN;
+		if (!cur_ok(b))
 			return MIRROR_CAP_MALFORMED;
-		*off = 16;
 		break;
 	case DLT_LINUX_SLL2:
-		/* LINKTYPE_LINUX_SLL2: 20 bytes, protocol type first. */
-		if (!cap_get16(b, 0, &et) || !cap_check(b, 0, 20))
+		et = cur_be16_at(b, SLL2_PROTO);
+		(void)cur_take_at(b, 0, SLL2_HDR_LEN);
+		*off = SLL2_HDR_LEN;
+		if (!cur_ok(b))
 			return MIRROR_CAP_MALFORMED;
-		*off = 20;
 		break;
 	case DLT_NULL:
 	case DLT_LOOP:
@@ -127,10 +98,11 @@ static enum mirror_cap_kind cap_link(int dlt, const struct cap_buf *b, uint32_t 
 		 * byte order, LINKTYPE_LOOP in network order; try both.
 		 * AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24
 		 * (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS). */
-		if (!cap_get32(b, 0, &fam_be))
+		fam_be = cur_be32_at(b, 0);
+		if (!cur_ok(b))
 			return MIRROR_CAP_MALFORMED;
 		fam_le = __builtin_bswap32(fam_be);
-		*off = 4;
+		*off = NULL_HDR_LEN;
 		if (fam_be == 2 || fam_le == 2) {
 			*ipver = 4;
 			return MIRROR_CAP_TCP;
@@ -150,7 +122,8 @@ static enum mirror_cap_kind cap_link(int dlt, const struct cap_buf *b, uint32_t 
 	case DLT_IPV6:
 		/* Raw IP: the version nibble says which. */
 		*off = 0;
-		if (!cap_get8(b, 0, &v))
+		v = cur_u8_at(b, 0);
+		if (!cur_ok(b))
 			return MIRROR_CAP_MALFORMED;
 		if (v >> 4 == 4 || v >> 4 == 6) {
 			*ipver = v >> 4;
@@ -199,37 +172,74 @@ bool mirror_cap_dlt_supported(int dlt)
 #define IP6_DSTOPTS 60
 #define MAX_IP6_EXT 8
 
+/* RFC 791 3.1 (IPv4), RFC 8200 3 (IPv6) */
+#define IP_VER_BYTE 0u     /* version, bits 7-4, in IPv4 and IPv6; IPv4: IHL bits 3-0 */
+#define IP4_TOTAL_LEN 2u
+#define IP4_FRAG 6u        /* flags(3) fragment offset(13) */
+#define IP4_FRAG_MF_OFFSET 0x3fffu /* MF and the offset: a piece of a datagram */
+#define IP4_PROTO 9u
+#define IP4_SRC 12u
+#define IP4_DST 16u
+#define IP4_HDR_MIN 20u
+/* RFC 8200 3, 4.5 */
+#define IP6_PAYLOAD_LEN 4u
+#define IP6_NEXT_HDR 6u
+#define IP6_SRC 8u
+#define IP6_DST 24u
+#define IP6_HDR_LEN 40u
+#define IP6_EXT_NEXT 0u    /* every extension header: next header, */
+#define IP6_EXT_LEN 1u     /* its length */
+#define IP6_FRAG_OFFSET 2u /* fragment header: offset(13) res(2) M(1) */
+#define IP6_FRAG_MF_OFFSET 0xfff9u
+#define IP6_FRAG_HDR_LEN 8u
+/* RFC 9293 3.1 */
+#define TCP_SPORT 0u
+#define TCP_DPORT 2u
+#define TCP_SEQ 4u
+#define TCP_ACK 8u
+#define TCP_DATA_OFFSET 12u /* bits 7-4, in 32-bit words */
+#define TCP_FLAGS 13u
+#define TCP_FLAGS_MASK 0x3fu /* URG ACK PSH RST SYN FIN */
+#define TCP_WINDOW 14u
+#define TCP_HDR_MIN 20u
+
 /* Network layer: fills the addresses, the transport offset and the end of
  * the IP datagram as the IP header states it (may lie past the capture). */
-static enum mirror_cap_kind cap_ip(const struct cap_buf *b, uint32_t off, unsigned ver,
+static enum mirror_cap_kind cap_ip(struct cursor *b, uint32_t off, unsigned ver,
 				   struct mirror_cap_segment *seg, uint32_t *l4off, uint32_t *ipend)
 {
-	uint8_t vb, proto;
+	uint8_t vb = cur_u8_at(b, off + IP_VER_BYTE), proto;
 	uint16_t tot, frag;
 
-	if (!cap_get8(b, off, &vb) || vb >> 4 != ver)
+	if (!cur_ok(b) || vb >> 4 != ver)
 		return MIRROR_CAP_MALFORMED;
 	if (ver == 4) {
 		/* RFC 791: IHL in 32-bit words, >= 5; options follow. */
 		uint32_t ihl = (uint32_t)(vb & 0x0f) * 4;
 
-		if (ihl < 20 || !cap_check(b, off, ihl) || !cap_get16(b, off + 2, &tot) ||
-		    !cap_get16(b, off + 6, &frag) || !cap_get8(b, off + 9, &proto))
+		if (ihl < IP4_HDR_MIN)
+			return MIRROR_CAP_MALFORMED;
+		(void)cur_take_at(b, off, ihl);
+		tot = cur_be16_at(b, off + IP4_TOTAL_LEN);
+		frag = cur_be16_at(b, off + IP4_FRAG);
+		proto = cur_u8_at(b, off + IP4_PROTO);
+		if (!cur_ok(b))
 			return MIRROR_CAP_MALFORMED;
 		/* A total length of 0 is what TSO-offloaded captures show:
 		 * take the captured length then. */
 		if (tot == 0)
-			*ipend = b->len;
+			*ipend = (uint32_t)b->len;
 		else if (tot < ihl)
 			return MIRROR_CAP_MALFORMED;
 		else
 			*ipend = off + tot;
 		seg->tuple.src.family = seg->tuple.dst.family = 4;
-		cap_getbytes(b, off + 12, 4, seg->tuple.src.addr);
-		cap_getbytes(b, off + 16, 4, seg->tuple.dst.addr);
+		/* inside the ihl bytes taken above */
+		cur_copy_at(b, off + IP4_SRC, seg->tuple.src.addr, 4);
+		cur_copy_at(b, off + IP4_DST, seg->tuple.dst.addr, 4);
 		/* MF set or a fragment offset: a piece of a datagram; TCP
 		 * payload is not whole in it. */
-		if (frag & 0x3fffu)
+		if (frag & IP4_FRAG_MF_OFFSET)
 			return MIRROR_CAP_FRAGMENT;
 		if (proto != IPPROTO_TCP_)
 			return MIRROR_CAP_NOT_TCP;
@@ -237,16 +247,18 @@ static enum mirror_cap_kind cap_ip(const struct cap_buf *b, uint32_t off, unsign
 		return MIRROR_CAP_TCP;
 	}
 	/* RFC 8200: fixed 40-byte header, then a chain of extension headers. */
-	uint16_t plen;
-	uint32_t pos = off + 40;
+	uint32_t pos = off + IP6_HDR_LEN;
 
-	if (!cap_check(b, off, 40) || !cap_get16(b, off + 4, &plen) || !cap_get8(b, off + 6, &proto))
+	(void)cur_take_at(b, off, IP6_HDR_LEN);
+	uint16_t plen = cur_be16_at(b, off + IP6_PAYLOAD_LEN);
+	proto = cur_u8_at(b, off + IP6_NEXT_HDR);
+	if (!cur_ok(b))
 		return MIRROR_CAP_MALFORMED;
 	seg->tuple.src.family = seg->tuple.dst.family = 6;
-	cap_getbytes(b, off + 8, 16, seg->tuple.src.addr);
-	cap_getbytes(b, off + 24, 16, seg->tuple.dst.addr);
+	cur_copy_at(b, off + IP6_SRC, seg->tuple.src.addr, 16);
+	cur_copy_at(b, off + IP6_DST, seg->tuple.dst.addr, 16);
 	/* Payload length 0 with a jumbo option (RFC 2675) or from TSO. */
-	*ipend = plen ? pos + plen : b->len;
+	*ipend = plen ? pos + plen : (uint32_t)b->len;
 	for (int i = 0; i < MAX_IP6_EXT; i++) {
 		uint8_t nh, hl;
 		uint16_t fo;
@@ -259,24 +271,29 @@ static enum mirror_cap_kind cap_ip(const struct cap_buf *b, uint32_t off, unsign
 		case IP6_ROUTING:
 		case IP6_DSTOPTS:
 			/* Hdr Ext Len in 8-octet units, not counting the first 8. */
-			if (!cap_get8(b, pos, &nh) || !cap_get8(b, pos + 1, &hl))
+			nh = cur_u8_at(b, pos + IP6_EXT_NEXT);
+			hl = cur_u8_at(b, pos + IP6_EXT_LEN);
+			if (!cur_ok(b))
 				return MIRROR_CAP_MALFORMED;
 			pos += ((uint32_t)hl + 1) * 8;
 			break;
 		case IP6_AH:
 			/* RFC 4302: Payload Len in 4-octet units, minus 2. */
-			if (!cap_get8(b, pos, &nh) || !cap_get8(b, pos + 1, &hl))
+			nh = cur_u8_at(b, pos + IP6_EXT_NEXT);
+			hl = cur_u8_at(b, pos + IP6_EXT_LEN);
+			if (!cur_ok(b))
 				return MIRROR_CAP_MALFORMED;
 			pos += ((uint32_t)hl + 2) * 4;
 			break;
 		case IP6_FRAGMENT:
-			/* RFC 8200 4.5: 8 bytes; offset(13) res(2) M(1). */
-			if (!cap_get8(b, pos, &nh) || !cap_get16(b, pos + 2, &fo))
+			nh = cur_u8_at(b, pos + IP6_EXT_NEXT);
+			fo = cur_be16_at(b, pos + IP6_FRAG_OFFSET);
+			if (!cur_ok(b))
 				return MIRROR_CAP_MALFORMED;
-			if (fo & 0xfff9u)
+			if (fo & IP6_FRAG_MF_OFFSET)
 				return MIRROR_CAP_FRAGMENT;
 			/* An atomic fragment (offset 0, M 0, RFC 6946) is whole. */
-			pos += 8;
+			pos += IP6_FRAG_HDR_LEN;
 			break;
 		default:
 			return MIRROR_CAP_NOT_TCP; /* incl. 59 No Next Header */
@@ -289,13 +306,14 @@ static enum mirror_cap_kind cap_ip(const struct cap_buf *b, uint32_t off, unsign
 enum mirror_cap_kind mirror_cap_decode(int dlt, const uint8_t *pkt, uint32_t caplen,
 				       uint32_t wire_len, struct mirror_cap_segment *seg)
 {
-	const struct cap_buf b = { pkt, caplen };
+	struct cursor b;
 	uint32_t off = 0, l4 = 0, ipend = 0, thl, end;
 	unsigned ver = 0;
 	uint8_t doff;
 	enum mirror_cap_kind k;
 	uint64_t ts = seg->ts_ns, no = seg->pkt_no;
 
+	cur_init(&b, pkt, caplen);
 	memset(seg, 0, sizeof(*seg));
 	seg->ts_ns = ts;
 	seg->pkt_no = no;
@@ -307,21 +325,25 @@ enum mirror_cap_kind mirror_cap_decode(int dlt, const uint8_t *pkt, uint32_t cap
 	if (k != MIRROR_CAP_TCP)
 		return k;
 	/* RFC 9293 3.1: ports, seq, ack, data offset (32-bit words), flags. */
-	if (!cap_get16(&b, l4, &seg->tuple.src.port) || !cap_get16(&b, l4 + 2, &seg->tuple.dst.port) ||
-	    !cap_get32(&b, l4 + 4, &seg->seq) || !cap_get32(&b, l4 + 8, &seg->ack) ||
-	    !cap_get8(&b, l4 + 12, &doff) || !cap_get8(&b, l4 + 13, &seg->flags) ||
-	    !cap_get16(&b, l4 + 14, &seg->window))
+	seg->tuple.src.port = cur_be16_at(&b, l4 + TCP_SPORT);
+	seg->tuple.dst.port = cur_be16_at(&b, l4 + TCP_DPORT);
+	seg->seq = cur_be32_at(&b, l4 + TCP_SEQ);
+	seg->ack = cur_be32_at(&b, l4 + TCP_ACK);
+	doff = cur_u8_at(&b, l4 + TCP_DATA_OFFSET);
+	seg->flags = cur_u8_at(&b, l4 + TCP_FLAGS);
+	seg->window = cur_be16_at(&b, l4 + TCP_WINDOW);
+	if (!cur_ok(&b))
 		return MIRROR_CAP_MALFORMED;
 	thl = (uint32_t)(doff >> 4) * 4;
-	if (thl < 20 || ipend < l4 + thl)
+	if (thl < TCP_HDR_MIN || ipend < l4 + thl)
 		return MIRROR_CAP_MALFORMED;
-	seg->flags &= 0x3f;
+	seg->flags &= TCP_FLAGS_MASK;
 	seg->link_hdr_len = off;
 	seg->ip_hdr_len = l4 - off;
 	seg->tcp_hdr_len = thl;
-	if (!cap_check(&b, l4, 20))
+	if (!cur_has_at(&b, l4, TCP_HDR_MIN))
 		return MIRROR_CAP_MALFORMED;
-	if (!cap_check(&b, l4, thl)) {
+	if (!cur_has_at(&b, l4, thl)) {
 		/* The snaplen cut the TCP options: the fixed header says where
 		 * the segment lies, so its whole payload is a loss of known
 		 * length, not a packet to drop. */

@@ -15,9 +15,11 @@
 #define TASKS_MAX 64u             /* per connection */
 #define CMD_WINDOW 32u            /* MaxCmdSN - ExpCmdSN + 1 */
 /* The largest data-out a command may bring: a mirror operation's metadata
- * and 1 MiB of user data; a host write is bounded by the same (Block
- * Limits' MAXIMUM TRANSFER LENGTH). */
-#define DOUT_CAP (MIRROR_METADATA_BYTES + MIRROR_LARGE_MAX_BLOCKS * MIRROR_BLOCK_SIZE)
+ * and 1 MiB of user data, or a host WRITE(10) of 65535 blocks (a pair's
+ * host port with mirror-ctl --max-transfer, whose writes over 1 MiB the
+ * sender splits, Fig. 3).  A logical unit asks only for what its command
+ * needs; the buffer grows as it does. */
+#define DOUT_CAP (MIRROR_METADATA_BYTES + 65535u * MIRROR_BLOCK_SIZE)
 
 enum conn_state { ST_LOGIN = 0, ST_FULL, ST_CLOSING };
 enum chap_state { CHAP_NONE = 0, CHAP_WAIT_A, CHAP_WAIT_R, CHAP_DONE };

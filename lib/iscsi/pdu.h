@@ -59,6 +59,8 @@ enum {
 #define PDU_DATA_SEGMENT_LEN 5u      /* 3 bytes */
 #define PDU_LUN 8u                   /* 8 bytes (or opcode-specific) */
 #define PDU_ITT 16u                  /* Initiator Task Tag */
+#define PDU_OPCODE_SPECIFIC 2u       /* bytes 2-3: opcode-specific, reserved
+				      * in many PDUs (read as one be16) */
 
 /* The F (final) bit of byte 1, common to most PDUs. */
 #define PDU_F 0x80u
@@ -67,6 +69,7 @@ enum {
 #define PDU_CMD_R 0x40u              /* byte 1: read (data-in expected) */
 #define PDU_CMD_W 0x20u              /* byte 1: write (data-out expected) */
 #define PDU_CMD_ATTR_MASK 0x07u      /* byte 1: task attribute */
+#define PDU_CMD_FLAGS_RSVD 0x18u     /* byte 1 bits 4-3 */
 #define PDU_CMD_EDTL 20u             /* Expected Data Transfer Length */
 #define PDU_CMD_CMDSN 24u
 #define PDU_CMD_EXPSTATSN 28u
@@ -78,6 +81,7 @@ enum {
 #define PDU_RSP_BIDI_UNDERFLOW 0x08u /* byte 1: u */
 #define PDU_RSP_OVERFLOW 0x04u       /* byte 1: O (11.4.5.1) */
 #define PDU_RSP_UNDERFLOW 0x02u      /* byte 1: U */
+#define PDU_RSP_FLAGS_RSVD 0x61u     /* byte 1 bits 6-5 and 0 */
 #define PDU_RSP_RESPONSE 2u          /* 0: command completed at target */
 #define PDU_RSP_STATUS 3u            /* the SCSI status byte */
 #define PDU_RSP_SNACK_TAG 20u
@@ -93,6 +97,7 @@ enum {
 #define PDU_DATA_OVERFLOW 0x04u      /* Data-In byte 1: O */
 #define PDU_DATA_UNDERFLOW 0x02u     /* Data-In byte 1: U */
 #define PDU_DATA_STATUS 0x01u        /* Data-In byte 1: S (status rides along) */
+#define PDU_DIN_FLAGS_RSVD 0x38u     /* Data-In byte 1 bits 5-3 */
 #define PDU_DIN_STATUS 3u            /* Data-In: status byte when S */
 #define PDU_DATA_TTT 20u             /* Target Transfer Tag */
 #define PDU_DIN_STATSN 24u           /* Data-In only */
@@ -141,6 +146,7 @@ enum { /* TMF response (11.6.1) */
 #define PDU_LOGIN_CSG_MASK 0x0cu     /* byte 1 bits 3-2 */
 #define PDU_LOGIN_CSG_SHIFT 2u
 #define PDU_LOGIN_NSG_MASK 0x03u     /* byte 1 bits 1-0 */
+#define PDU_LOGIN_FLAGS_RSVD 0x30u   /* byte 1 bits 5-4 */
 #define PDU_LOGIN_VERSION_MAX 2u
 #define PDU_LOGIN_VERSION_MIN 3u     /* request: Version-min; response: Version-active */
 #define PDU_LOGIN_ISID 8u            /* 6 bytes */
@@ -170,6 +176,7 @@ enum { /* login status, class << 8 | detail (11.13.5) */
 enum { /* login stages (11.12.3) */
 	LOGIN_STAGE_SECURITY = 0,
 	LOGIN_STAGE_OPERATIONAL = 1,
+	LOGIN_STAGE_RESERVED = 2,
 	LOGIN_STAGE_FULL_FEATURE = 3,
 };
 
@@ -186,6 +193,15 @@ enum { /* login stages (11.12.3) */
 
 /* ---- NOP-Out / NOP-In (11.18, 11.19) ---- */
 #define PDU_NOP_TTT 20u
+#define PDU_NOP_OUT_RSVD 32u         /* bytes 32-47 reserved */
+#define PDU_NOP_OUT_RSVD_LEN 16u
+#define PDU_NOP_IN_RSVD 36u          /* bytes 36-47 reserved */
+#define PDU_NOP_IN_RSVD_LEN 12u
+
+/* ---- SNACK request (11.16) ---- */
+#define PDU_SNACK_FLAGS_RSVD 0x70u   /* byte 1 bits 6-4 */
+#define PDU_SNACK_TYPE_MASK 0x0fu    /* byte 1 bits 3-0 */
+#define PDU_SNACK_TYPE_MAX 3u        /* Data/R2T, Status, DataACK, R-Data */
 
 /* ---- Reject (11.17) ---- */
 #define PDU_REJECT_REASON 2u
@@ -211,6 +227,15 @@ enum { /* Reject reasons, 11.17.1 */
 #define PDU_MAXCMDSN 32u
 
 /* ---- reading a header ---- */
+
+/* Which side sends an opcode (11.2.1.2: initiator opcodes 0x00-0x1f,
+ * target opcodes 0x20-0x3f, of which only these are defined). */
+enum pdu_sender {
+	PDU_FROM_NONE = 0, /* not a defined opcode */
+	PDU_FROM_INITIATOR,
+	PDU_FROM_TARGET,
+};
+enum pdu_sender pdu_opcode_sender(uint8_t opcode);
 
 static inline uint8_t pdu_opcode(const uint8_t *bhs)
 {

@@ -1,13 +1,12 @@
 /* The target engine's life cycle (target.h): configuration and its
- * checks, targets and connections, the clock, and the counters as JSON. */
+ * checks, targets and connections, the clock (the counters as JSON are
+ * stats.c). */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <json-c/json.h>
 
 #include <mirror/error.h>
 
@@ -162,69 +161,6 @@ void mirror_tgt_conn_free(struct mirror_tgt_conn *c)
 	free(c->out);
 	free(c->text_acc);
 	free(c);
-}
-
-/* ---- counters as JSON ---- */
-
-static struct json_object *kind_json(const struct mirror_tgt_kind_stats *k)
-{
-	struct json_object *o = json_object_new_object(), *b = json_object_new_object();
-
-	json_object_object_add(o, "ops", json_object_new_int64((int64_t)k->ops));
-	json_object_object_add(o, "errors", json_object_new_int64((int64_t)k->errors));
-	json_object_object_add(o, "interrupts", json_object_new_int64((int64_t)k->interrupts));
-	json_object_object_add(o, "interrupts_min", json_object_new_int64(k->interrupts_min));
-	json_object_object_add(o, "interrupts_max", json_object_new_int64(k->interrupts_max));
-	json_object_object_add(b, "cdb", json_object_new_int64((int64_t)k->bytes.cdb));
-	json_object_object_add(b, "metadata", json_object_new_int64((int64_t)k->bytes.metadata));
-	json_object_object_add(b, "data", json_object_new_int64((int64_t)k->bytes.data));
-	json_object_object_add(b, "iscsi", json_object_new_int64((int64_t)k->bytes.transport));
-	json_object_object_add(b, "total", json_object_new_int64((int64_t)k->bytes.total));
-	json_object_object_add(o, "bytes", b);
-	return o;
-}
-
-struct json_object *mirror_tgt_stats_json(const struct mirror_tgt *t)
-{
-	static const char *const names[MIRROR_RX_KINDS] = { "other", "small", "large", "table_update",
-							      "readback", "release" };
-	struct json_object *o = json_object_new_object(), *kinds = json_object_new_object();
-	struct json_object *sense = json_object_new_object();
-	const struct mirror_tgt_stats *s = &t->st;
-
-	for (unsigned i = 0; i < MIRROR_RX_KINDS; i++)
-		json_object_object_add(kinds, names[i], kind_json(&s->kind[i]));
-	json_object_object_add(o, "kinds", kinds);
-	json_object_object_add(o, "sessions_total", json_object_new_int64((int64_t)s->sessions_total));
-	json_object_object_add(o, "sessions_now", json_object_new_int64((int64_t)s->sessions_now));
-	json_object_object_add(o, "logins_failed", json_object_new_int64((int64_t)s->logins_failed));
-	json_object_object_add(o, "pdus_in", json_object_new_int64((int64_t)s->pdus_in));
-	json_object_object_add(o, "pdus_out", json_object_new_int64((int64_t)s->pdus_out));
-	json_object_object_add(o, "rejects", json_object_new_int64((int64_t)s->rejects));
-	json_object_object_add(o, "digest_errors", json_object_new_int64((int64_t)s->digest_errors));
-	json_object_object_add(o, "task_management", json_object_new_int64((int64_t)s->tmf));
-	for (unsigned k = 0; k < 16; k++) {
-		if (s->sense_count[k])
-			json_object_object_add(sense, mirror_sense_key_name((uint8_t)k),
-					       json_object_new_int64((int64_t)s->sense_count[k]));
-	}
-	json_object_object_add(o, "check_conditions", sense);
-	const struct mirror_receiver *rx = t->rx;
-	if (!rx)
-		return o;
-	struct json_object *seq = json_object_new_object();
-	uint64_t gaps = 0, repeats = 0, msgs = 0;
-	for (unsigned i = 0; i < MIRROR_RX_SENDERS_MAX; i++) {
-		gaps += rx->senders[i].gaps;
-		repeats += rx->senders[i].repeats;
-		msgs += rx->senders[i].messages;
-	}
-	json_object_object_add(seq, "messages", json_object_new_int64((int64_t)msgs));
-	json_object_object_add(seq, "gaps", json_object_new_int64((int64_t)gaps));
-	json_object_object_add(seq, "repeats", json_object_new_int64((int64_t)repeats));
-	json_object_object_add(o, "sequence", seq);
-	json_object_object_add(o, "table_generation", json_object_new_int64(rx->table.generation));
-	return o;
 }
 
 const struct mirror_engine_ops mirror_engine_iscsi = {

@@ -7,30 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cursor.h"
 #include "iscsi/text.h"
 
 int iscsi_keys_parse(char *buf, size_t len, struct iscsi_keys *k)
 {
-	size_t at = 0;
+	struct cursor c;
 
+	cur_init(&c, buf, len);
 	k->n = 0;
-	while (at < len) {
-		char *rec = buf + at;
-		char *end = memchr(rec, '\0', len - at);
-		if (!end)
+	while (cur_left(&c)) {
+		char *rec = buf + cur_offset(&c);
+		size_t rl;
+		if (!cur_take_until(&c, '\0', &rl))
 			return -EINVAL; /* unterminated record */
-		if (end == rec) { /* padding NULs */
-			at++;
-			continue;
-		}
-		char *eq = memchr(rec, '=', (size_t)(end - rec));
-		if (!eq || eq == rec || eq - rec > 63 || k->n >= ISCSI_KEYS_MAX)
+		if (rl == 0)
+			continue; /* padding NULs */
+		char *eq = memchr(rec, '=', rl);
+		if (!eq || eq == rec || eq - rec > ISCSI_KEY_NAME_MAX || k->n >= ISCSI_KEYS_MAX)
 			return -EINVAL;
 		*eq = '\0';
 		k->kv[k->n].key = rec;
 		k->kv[k->n].value = eq + 1;
 		k->n++;
-		at = (size_t)(end - buf) + 1;
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define ISCSI_KEYS_MAX 64
+#define ISCSI_KEY_NAME_MAX 63 /* RFC 7143 6.1: key names up to 63 bytes */
 
 struct iscsi_kv {
 	const char *key;   /* points into the parsed buffer */

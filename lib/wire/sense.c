@@ -13,24 +13,66 @@
 #include <mirror/sense.h>
 
 #include "base/bytes.h"
+#include "base/cursor.h"
+
+/* Response codes (SPC-5 4.4.1) */
+#define SENSE_FIXED_CURRENT 0x70u
+#define SENSE_FIXED_DEFERRED 0x71u
+#define SENSE_DESC_CURRENT 0x72u
+#define SENSE_DESC_DEFERRED 0x73u
+#define SENSE_RESPONSE_CODE_MASK 0x7fu
+#define SENSE_KEY_MASK 0x0fu
+/* Fixed format (4.4.3) */
+#define FIXED_RESPONSE 0u      /* bit 7: VALID (the information field) */
+#define FIXED_VALID 0x80u
+#define FIXED_KEY 2u
+#define FIXED_INFO 3u          /* 4 bytes */
+#define FIXED_ADDL_LEN 7u      /* bytes after byte 7 */
+#define FIXED_ASC 12u
+#define FIXED_ASCQ 13u
+#define FIXED_SKS 15u          /* 3 bytes */
+#define FIXED_MIN_LEN 14u      /* through the ASCQ */
+/* Descriptor format (4.4.2) */
+#define DESC_KEY 1u
+#define DESC_ASC 2u
+#define DESC_ASCQ 3u
+#define DESC_ADDL_LEN 7u
+#define DESC_FIRST 8u          /* the first descriptor; also the minimum length */
+#define DESC_HDR_LEN 2u        /* type, additional length */
+#define DESC_TYPE_INFO 0x00u   /* 4.4.2.2: VALID in byte 2, information at 4 */
+#define DESC_INFO_MIN_LEN 0x0au
+#define DESC_INFO_VALID 2u
+#define DESC_INFO 4u           /* 8 bytes */
+#define DESC_TYPE_SKS 0x02u    /* 4.4.2.3: the three SKS bytes at 4 */
+#define DESC_SKS_MIN_LEN 0x06u
+#define DESC_SKS 4u
+/* Sense-key specific, field pointer (4.4.2.4.4): byte 0 SKSV, C/D, BPV,
+ * bit pointer; bytes 1-2 field pointer */
+#define SKS_LEN 3u
+#define SKS_SKSV 0x80u
+#define SKS_CD 0x40u
+#define SKS_BPV 0x08u
+#define SKS_BIT_MASK 0x07u
+#define SKS_FIELD 1u
 
 int mirror_sense_build(uint8_t *buf, size_t cap, const struct mirror_sense *s)
 {
 	if (cap < MIRROR_FIXED_SENSE_LEN)
 		return MIRROR_E_NOSPACE;
 	memset(buf, 0, MIRROR_FIXED_SENSE_LEN);
-	buf[0] = s->deferred ? 0x71 : 0x70;
+	buf[FIXED_RESPONSE] = s->deferred ? SENSE_FIXED_DEFERRED : SENSE_FIXED_CURRENT;
 	if (s->info_valid) {
-		buf[0] |= 0x80;
-		put_be32(buf + 3, (uint32_t)s->info);
+		buf[FIXED_RESPONSE] |= FIXED_VALID;
+		put_be32(buf + FIXED_INFO, (uint32_t)s->info);
 	}
-	buf[2] = s->key & 0x0f;
-	buf[7] = MIRROR_FIXED_SENSE_LEN - 8;
-	buf[12] = s->asc;
-	buf[13] = s->ascq;
+	buf[FIXED_KEY] = s->key & SENSE_KEY_MASK;
+	buf[FIXED_ADDL_LEN] = MIRROR_FIXED_SENSE_LEN - (FIXED_ADDL_LEN + 1);
+	buf[FIXED_ASC] = s->asc;
+	buf[FIXED_ASCQ] = s->ascq;
 	if (s->sksv) {
-		buf[15] = (uint8_t)(0x80 | (s->cd ? 0x40 : 0) | (s->bpv ? 0x08 | (s->bit & 7) : 0));
-		put_be16(buf + 16, s->field);
+		buf[FIXED_SKS] = (uint8_t)(SKS_SKSV | (s->cd ? SKS_CD : 0) |
+					   (s->bpv ? SKS_BPV | (s->bit & SKS_BIT_MASK) : 0));
+		put_be16(buf + FIXED_SKS + SKS_FIELD, s->field);
 	}
 	return MIRROR_FIXED_SENSE_LEN;
 }
@@ -40,7 +82,7 @@ void mirror_sense_from_finding(const struct mirror_finding *f, struct mirror_sen
 	const struct mirror_rule_info *ri = mirror_rule_info(f->rule);
 
 	memset(s, 0, sizeof(*s));
-	s->response_code = 0x70;
+	s->response_code = SENSE_FIXED_CURRENT;
 	s->key = ri ? ri->sense_key : MIRROR_SK_ILLEGAL_REQUEST;
 	s->asc = ri ? ri->asc : 0x24;
 	s->ascq = ri ? ri->ascq : 0;
@@ -53,70 +95,97 @@ void mirror_sense_from_finding(const struct mirror_finding *f, struct mirror_sen
 	}
 }
 
-static void parse_sks(const uint8_t *sks, struct mirror_sense *s)
+/* The three sense-key specific bytes at off (a field pointer only for
+ * ILLEGAL REQUEST); nothing when they are not all in the cursor. */
+static void parse_sks(struct cursor *c, size_t off, struct mirror_sense *s)
 {
-	s->sksv = (sks[0] & 0x80) != 0;
+	const uint8_t *sks = cur_take_at(c, off, SKS_LEN);
+
+	if (!sks)
+		return;
+	s->sksv = (sks[0] & SKS_SKSV) != 0;
 	if (!s->sksv || s->key != MIRROR_SK_ILLEGAL_REQUEST)
 		return;
-	s->cd = (sks[0] & 0x40) != 0;
-	s->bpv = (sks[0] & 0x08) != 0;
-	s->bit = sks[0] & 0x07;
-	s->field = get_be16(sks + 1);
+	s->cd = (sks[0] & SKS_CD) != 0;
+	s->bpv = (sks[0] & SKS_BPV) != 0;
+	s->bit = sks[0] & SKS_BIT_MASK;
+	s->field = get_be16(sks + SKS_FIELD);
+}
+
+/* The additional length at addl_off bounds what follows, and so does the
+ * buffer: a cursor over the bytes both allow. */
+static void sense_bounded(struct cursor *c, struct cursor *whole, size_t addl_off)
+{
+	size_t end = addl_off + 1u + cur_u8_at(whole, addl_off);
+
+	cur_init(c, whole->p, end < whole->len ? end : whole->len);
+}
+
+static int parse_fixed(struct cursor *h, struct mirror_sense *s)
+{
+	struct cursor c;
+
+	if (!cur_has_at(h, 0, FIXED_MIN_LEN))
+		return MIRROR_E_TRUNCATED;
+	s->deferred = s->response_code == SENSE_FIXED_DEFERRED;
+	s->key = cur_u8_at(h, FIXED_KEY) & SENSE_KEY_MASK;
+	s->info_valid = (cur_u8_at(h, FIXED_RESPONSE) & FIXED_VALID) != 0;
+	s->info = cur_be32_at(h, FIXED_INFO);
+	sense_bounded(&c, h, FIXED_ADDL_LEN);
+	/* fields the additional length leaves out read as zero */
+	s->asc = cur_u8_at(&c, FIXED_ASC);
+	s->ascq = cur_u8_at(&c, FIXED_ASCQ);
+	parse_sks(&c, FIXED_SKS, s);
+	return 0;
+}
+
+static int parse_descriptors(struct cursor *h, struct mirror_sense *s)
+{
+	struct cursor c;
+
+	if (!cur_has_at(h, 0, DESC_FIRST))
+		return MIRROR_E_TRUNCATED;
+	s->descriptor_format = true;
+	s->deferred = s->response_code == SENSE_DESC_DEFERRED;
+	s->key = cur_u8_at(h, DESC_KEY) & SENSE_KEY_MASK;
+	s->asc = cur_u8_at(h, DESC_ASC);
+	s->ascq = cur_u8_at(h, DESC_ASCQ);
+	sense_bounded(&c, h, DESC_ADDL_LEN);
+	/* Walk the descriptors, each bounded by its own length and by the
+	 * cursor; the minimum lengths keep each field inside its descriptor. */
+	cur_skip(&c, DESC_FIRST);
+	while (cur_left(&c) >= DESC_HDR_LEN) {
+		size_t at = cur_offset(&c);
+		uint8_t type = cur_u8(&c), dlen = cur_u8(&c);
+
+		if (!cur_take(&c, dlen))
+			break;
+		if (type == DESC_TYPE_INFO && dlen >= DESC_INFO_MIN_LEN) {
+			s->info_valid = (cur_u8_at(&c, at + DESC_INFO_VALID) & FIXED_VALID) != 0;
+			s->info = cur_be64_at(&c, at + DESC_INFO);
+		} else if (type == DESC_TYPE_SKS && dlen >= DESC_SKS_MIN_LEN) {
+			parse_sks(&c, at + DESC_SKS, s);
+		}
+	}
+	return 0;
 }
 
 int mirror_sense_parse(const uint8_t *buf, size_t len, struct mirror_sense *s)
 {
+	struct cursor h;
+
 	memset(s, 0, sizeof(*s));
-	if (len < 1)
+	cur_init(&h, buf, len);
+	s->response_code = cur_u8_at(&h, FIXED_RESPONSE) & SENSE_RESPONSE_CODE_MASK;
+	if (!cur_ok(&h))
 		return MIRROR_E_TRUNCATED;
-	s->response_code = buf[0] & 0x7f;
 	switch (s->response_code) {
-	case 0x70:
-	case 0x71: {
-		if (len < 14)
-			return MIRROR_E_TRUNCATED;
-		s->deferred = s->response_code == 0x71;
-		s->key = buf[2] & 0x0f;
-		s->info_valid = (buf[0] & 0x80) != 0;
-		s->info = get_be32(buf + 3);
-		/* The additional length bounds what follows, and so does len. */
-		size_t avail = 8u + buf[7];
-		if (avail > len)
-			avail = len;
-		s->asc = avail > 12 ? buf[12] : 0;
-		s->ascq = avail > 13 ? buf[13] : 0;
-		if (avail >= 18)
-			parse_sks(buf + 15, s);
-		return 0;
-	}
-	case 0x72:
-	case 0x73: {
-		if (len < 8)
-			return MIRROR_E_TRUNCATED;
-		s->descriptor_format = true;
-		s->deferred = s->response_code == 0x73;
-		s->key = buf[1] & 0x0f;
-		s->asc = buf[2];
-		s->ascq = buf[3];
-		size_t end = 8u + buf[7];
-		if (end > len)
-			end = len;
-		/* Walk the descriptors, each bounded by its own length and by
-		 * the buffer. */
-		for (size_t at = 8; at + 2 <= end;) {
-			uint8_t type = buf[at], dlen = buf[at + 1];
-			if (at + 2 + dlen > end)
-				break;
-			if (type == 0x00 && dlen >= 0x0a) { /* information */
-				s->info_valid = (buf[at + 2] & 0x80) != 0;
-				s->info = get_be64(buf + at + 4);
-			} else if (type == 0x02 && dlen >= 0x06) { /* sense key specific */
-				parse_sks(buf + at + 4, s);
-			}
-			at += 2u + dlen;
-		}
-		return 0;
-	}
+	case SENSE_FIXED_CURRENT:
+	case SENSE_FIXED_DEFERRED:
+		return parse_fixed(&h, s);
+	case SENSE_DESC_CURRENT:
+	case SENSE_DESC_DEFERRED:
+		return parse_descriptors(&h, s);
 	default:
 		return -EINVAL;
 	}

@@ -19,17 +19,13 @@
  * Properties: no crash, no sanitizer report, no hang (libFuzzer -timeout),
  * the accounting sums stay consistent (ops counted = ops seen). */
 #include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include <json-c/json.h>
 
 #include <mirror/dissect.h>
 #include <mirror/dissect_run.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
+#include "fuzz_common.h"
 
 struct fz {
 	struct mirror_dissect_summary summary;
@@ -159,7 +155,6 @@ static void run_stream(struct fz *f, uint8_t sel, const uint8_t *d, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	static struct fz f; /* the summary holds histograms: not on the stack */
-
 	if (n < 1)
 		return 0;
 	memset(&f, 0, sizeof(f));

@@ -7,42 +7,24 @@
  * the cap (exact-size heap buffers, so ASan sees one byte more); the
  * reason text fits its buffer; what parsed re-parses identically from
  * canonical "xx xx" text. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <mirror/mirror.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_common.h"
 
 static char *nul_terminated(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_xmalloc(size + 1);
 
-	if (!s)
-		abort();
 	memcpy(s, data, size);
 	s[size] = '\0';
 	return s;
 }
 
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (!p)
-		abort();
-	return p;
-}
-
 /* Parse with an exact-size output of cap bytes and why of why_len. */
 static int parse_capped(const char *s, size_t cap, size_t why_len, uint8_t **out, size_t *len)
 {
-	char *why = xmalloc(why_len);
+	char *why = fuzz_xmalloc(why_len);
 	int rc;
 
-	*out = xmalloc(cap);
+	*out = fuzz_xmalloc(cap);
 	*len = 0;
 	if (why_len)
 		why[0] = '\0';
@@ -58,7 +40,7 @@ static int parse_capped(const char *s, size_t cap, size_t why_len, uint8_t **out
 /* Canonical text of the bytes parsed, which must give them back. */
 static void check_canonical(const uint8_t *bytes, size_t len)
 {
-	char *text = xmalloc(len * 3 + 1);
+	char *text = fuzz_xmalloc(len * 3 + 1);
 	uint8_t *again;
 	size_t n;
 

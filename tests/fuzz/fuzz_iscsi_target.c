@@ -2,14 +2,9 @@
  * target engine (PDU framing, login negotiation, CHAP, SCSI commands,
  * Data-Out, task management).  Byte 0 picks the configuration, byte 1 the
  * read size the bytes arrive in; the rest is the stream. */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fuzz_common.h"
 
-#include <mirror/mirror.h>
 #include "iscsi/target.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 
 #define NVRAM_SIZE (256u * 1024u)
 

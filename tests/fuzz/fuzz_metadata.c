@@ -6,50 +6,9 @@
  * re-encodes to the same 1024 bytes (the pad, the terminator and the
  * elements after it must all be zero, so a valid message has exactly one
  * encoding); the JSON and text renderings cope with any decoded message. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <json-c/json.h>
 
-#include <mirror/mirror.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Opened once: the renderers are under test, not the file system. */
-static FILE *devnull(void)
-{
-	static FILE *fp;
-
-	if (!fp) {
-		fp = fopen("/dev/null", "w");
-		if (!fp)
-			abort();
-	}
-	return fp;
-}
-
-static size_t profile_count(void)
-{
-	static size_t n;
-
-	if (!n)
-		while (mirror_profile_name_at(n))
-			n++;
-	if (!n)
-		abort();
-	return n;
-}
-
-/* Bits 0-2 of the selector: a named profile. */
-static void pick_profile(uint8_t sel, struct mirror_profile *p)
-{
-	const char *name = mirror_profile_name_at((size_t)(sel & 7u) % profile_count());
-
-	if (!name || mirror_profile_by_name(name, p) != 0)
-		abort();
-}
+#include "fuzz_common.h"
 
 /* Bits 3-4: data-out length unknown, exact (from the message's own block
  * count, so the rule passes as often as it fails), one block off, or
@@ -96,7 +55,7 @@ static void render(const struct mirror_metadata *m, const uint8_t *buf, size_t l
 	if (!o || !json_object_to_json_string(o))
 		abort();
 	json_object_put(o);
-	mirror_print_metadata(devnull(), m, buf, len, f, verbose);
+	mirror_print_metadata(fuzz_devnull(), m, buf, len, f, verbose);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	pick_profile(data[0], &p);
+	fuzz_pick_profile(data[0], &p);
 	pick_ctx(data[0], &p, data + 1, size - 1, &ctx);
 	mirror_findings_init(&f);
 	rc = mirror_metadata_decode(&p, data + 1, size - 1, &ctx, &m, &f);

@@ -6,49 +6,9 @@
  * re-encodes to the same 10 bytes (bytes 1-9 are carried, not dropped,
  * so a lenient receiver's view is exact); the renderers cope with
  * whatever mirror_cdb_decode() produced. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <json-c/json.h>
 
-#include <mirror/mirror.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Opened once: the renderers are under test, not the file system. */
-static FILE *devnull(void)
-{
-	static FILE *fp;
-
-	if (!fp) {
-		fp = fopen("/dev/null", "w");
-		if (!fp)
-			abort();
-	}
-	return fp;
-}
-
-static size_t profile_count(void)
-{
-	static size_t n;
-
-	if (!n)
-		while (mirror_profile_name_at(n))
-			n++;
-	if (!n)
-		abort();
-	return n;
-}
-
-static void pick_profile(uint8_t sel, struct mirror_profile *p)
-{
-	const char *name = mirror_profile_name_at((size_t)(sel & 7u) % profile_count());
-
-	if (!name || mirror_profile_by_name(name, p) != 0)
-		abort();
-}
+#include "fuzz_common.h"
 
 static void check_notify(const struct mirror_profile *p, const uint8_t *cdb, size_t len)
 {
@@ -84,7 +44,7 @@ static void check_dispatch(const struct mirror_profile *p, const uint8_t *cdb, s
 	if (!o || !json_object_to_json_string(o))
 		abort();
 	json_object_put(o);
-	mirror_print_cdb(devnull(), p, &d, cdb, &f, verbose);
+	mirror_print_cdb(fuzz_devnull(), p, &d, cdb, &f, verbose);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -93,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	pick_profile(data[0], &p);
+	fuzz_pick_profile(data[0], &p);
 	check_notify(&p, data + 1, size - 1);
 	check_dispatch(&p, data + 1, size - 1, data[0] >> 7);
 	return 0;

@@ -8,21 +8,14 @@
  * format carries only 32 bits of INFORMATION and a bit pointer only when
  * BPV is set, so those are compared as the format allows). */
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <mirror/mirror.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_common.h"
 
 static void describe_into(const struct mirror_sense *s, size_t cap)
 {
-	char *buf = malloc(cap ? cap : 1);
+	char *buf = fuzz_xmalloc(cap);
 	int n;
 
-	if (!buf)
-		abort();
 	n = mirror_sense_describe(s, buf, cap);
 	if (n < 0 || (cap && strlen(buf) >= cap))
 		abort();

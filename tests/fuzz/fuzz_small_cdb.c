@@ -5,50 +5,9 @@
  * re-encodes to the very bytes it came from (every bit of the CDB is a
  * field, so a valid CDB has exactly one encoding); the JSON and text
  * renderings cope with whatever the decoder produced. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <json-c/json.h>
 
-#include <mirror/mirror.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Opened once: the renderers are under test, not the file system. */
-static FILE *devnull(void)
-{
-	static FILE *fp;
-
-	if (!fp) {
-		fp = fopen("/dev/null", "w");
-		if (!fp)
-			abort();
-	}
-	return fp;
-}
-
-static size_t profile_count(void)
-{
-	static size_t n;
-
-	if (!n)
-		while (mirror_profile_name_at(n))
-			n++;
-	if (!n)
-		abort();
-	return n;
-}
-
-/* Bits 0-2 of the selector: a named profile. */
-static void pick_profile(uint8_t sel, struct mirror_profile *p)
-{
-	const char *name = mirror_profile_name_at((size_t)(sel & 7u) % profile_count());
-
-	if (!name || mirror_profile_by_name(name, p) != 0)
-		abort();
-}
+#include "fuzz_common.h"
 
 /* Bits 3-4: the data-out length the command "arrived with".  Besides
  * unknown (-1), derive it from the CDB's own block count so that the
@@ -99,7 +58,7 @@ static void render(const struct mirror_profile *p, const struct mirror_small_cdb
 	if (!o || !json_object_to_json_string(o))
 		abort();
 	json_object_put(o);
-	mirror_print_cdb(devnull(), p, &d, cdb, f, verbose);
+	mirror_print_cdb(fuzz_devnull(), p, &d, cdb, f, verbose);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -116,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	cdb = data + 1;
 	len = size - 1;
-	pick_profile(data[0], &p);
+	fuzz_pick_profile(data[0], &p);
 	ctx.data_out_length = pick_data_out_length(data[0], &p, cdb, len);
 	mirror_findings_init(&f);
 	rc = mirror_small_cdb_decode(&p, cdb, len, &ctx, &c, &f);

@@ -9,33 +9,8 @@
  * volume); an accepted CDB re-encodes to the same bytes 0-8 (byte 9 is
  * CONTROL, which the decoder does not carry). */
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include <mirror/mirror.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static size_t profile_count(void)
-{
-	static size_t n;
-
-	if (!n)
-		while (mirror_profile_name_at(n))
-			n++;
-	if (!n)
-		abort();
-	return n;
-}
-
-static void pick_profile(uint8_t sel, struct mirror_profile *p)
-{
-	const char *name = mirror_profile_name_at((size_t)(sel & 7u) % profile_count());
-
-	if (!name || mirror_profile_by_name(name, p) != 0)
-		abort();
-}
+#include "fuzz_common.h"
 
 static void check_cdb(const struct mirror_profile *p, const uint8_t *cdb, size_t len)
 {
@@ -132,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	pick_profile(data[0], &p);
+	fuzz_pick_profile(data[0], &p);
 	cdb_len = size - 1 < MIRROR_TABLE_CDB_LEN ? size - 1 : MIRROR_TABLE_CDB_LEN;
 	check_cdb(&p, data + 1, cdb_len);
 	check_payload(data + 1 + cdb_len, size - 1 - cdb_len);

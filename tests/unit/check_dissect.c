@@ -948,6 +948,12 @@ START_TEST(test_task_cap_and_finish)
 END_TEST
 
 /* Random bytes and random cuts never crash (run under the sanitizers). */
+/* Random bytes both ways, in random chunks, with gaps: besides surviving
+ * (the sanitizer builds watch the reads), the decoder accounts for every
+ * byte fed and lost, goes hunting for a header (no stream of random bytes
+ * stays in sync for 64 KiB), skips no more than it was given, and hands
+ * every operation it counts to the callback: the ones emitted while
+ * feeding, then the open tasks at the end. */
 START_TEST(test_garbage)
 {
 	struct test_rng r;
@@ -957,6 +963,8 @@ START_TEST(test_garbage)
 		struct got g;
 		struct mirror_dissect_options o = { .header_digest = round % 2 == 0 };
 		struct mirror_dissect_conn *c = conn(&o, &g);
+		struct mirror_dissect_stats st;
+		uint64_t fed[2] = { 0, 0 }, lost[2] = { 0, 0 };
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = (uint8_t)test_rng_next(&r);
 		for (size_t off = 0; off < sizeof(buf);) {
@@ -964,11 +972,25 @@ START_TEST(test_garbage)
 			if (k > sizeof(buf) - off)
 				k = sizeof(buf) - off;
 			mirror_dissect_feed(c, (enum mirror_dissect_dir)(off & 1), buf + off, k, 0, 0, 1);
-			if (test_rng_range(&r, 0, 20) == 0)
+			fed[off & 1] += k;
+			if (test_rng_range(&r, 0, 20) == 0) {
 				mirror_dissect_gap(c, (enum mirror_dissect_dir)(k & 1), k);
+				lost[k & 1] += k;
+			}
 			off += k;
 		}
+		mirror_dissect_get_stats(c, &st);
+		for (int d = 0; d < 2; d++) {
+			ck_assert_uint_eq(st.bytes[d], fed[d]);
+			ck_assert_uint_eq(st.lost_bytes[d], lost[d]);
+			ck_assert_uint_le(st.skipped_bytes[d], fed[d]);
+		}
+		ck_assert_uint_gt(st.resyncs[0] + st.resyncs[1], 0);
+		ck_assert_uint_gt(st.skipped_bytes[0] + st.skipped_bytes[1], 0);
+		ck_assert_uint_eq(g.n, st.ops_emitted);
+		unsigned open = st.open_tasks;
 		mirror_dissect_conn_free(c);
+		ck_assert_uint_eq(g.n, st.ops_emitted + open);
 	}
 }
 END_TEST

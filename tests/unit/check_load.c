@@ -326,33 +326,33 @@ START_TEST(results_count_by_kind_and_sense)
 }
 END_TEST
 
+/* a kind as mirror-emu writes it: every counter there */
+#define KIND(ops, ints, cdb, md, data, iscsi, total)                                              \
+	"{\"ops\":" #ops ",\"errors\":0,\"interrupts\":" #ints                                     \
+	",\"interrupts_min\":3,\"interrupts_max\":4,\"bytes\":{\"cdb\":" #cdb                      \
+	",\"metadata\":" #md ",\"data\":" #data ",\"iscsi\":" #iscsi ",\"total\":" #total "}}"
 static const char emu_before[] =
 	"{\"kinds\":{"
-	"\"small\":{\"ops\":10,\"interrupts\":30,\"bytes\":{\"cdb\":120,\"metadata\":0,"
-	"\"data\":40960,\"iscsi\":1800,\"total\":42880}},"
-	"\"large\":{\"ops\":5,\"interrupts\":20,\"bytes\":{\"cdb\":50,\"metadata\":5120,"
-	"\"data\":20480,\"iscsi\":1390,\"total\":27040}}},"
+	"\"small\":" KIND(10, 30, 120, 0, 40960, 1800, 42880) ","
+	"\"large\":" KIND(5, 20, 50, 5120, 20480, 1390, 27040) "},"
 	"\"check_conditions\":{\"ILLEGAL REQUEST 24h/00h\":1},"
 	"\"sequence\":{\"messages\":5,\"gaps\":0,\"repeats\":0}}";
 static const char emu_after[] =
 	"{\"kinds\":{"
-	"\"small\":{\"ops\":110,\"interrupts\":330,\"bytes\":{\"cdb\":1320,\"metadata\":0,"
-	"\"data\":450560,\"iscsi\":19800,\"total\":471680}},"
-	"\"large\":{\"ops\":25,\"interrupts\":104,\"bytes\":{\"cdb\":250,\"metadata\":25600,"
-	"\"data\":102400,\"iscsi\":6950,\"total\":135200}}},"
+	"\"small\":" KIND(110, 330, 1320, 0, 450560, 19800, 471680) ","
+	"\"large\":" KIND(25, 104, 250, 25600, 102400, 6950, 135200) "},"
 	"\"check_conditions\":{\"ILLEGAL REQUEST 24h/00h\":3,\"UNIT ATTENTION 29h/00h\":1},"
 	"\"sequence\":{\"messages\":25,\"gaps\":2,\"repeats\":0}}";
 
 START_TEST(emu_counters_difference)
 {
-	struct json_object *b = json_tokener_parse(emu_before);
-	struct json_object *a = json_tokener_parse(emu_after);
+	struct mirror_stats b, a, x;
 	struct mirror_load_emu_cost e;
 	char why[256];
 
-	ck_assert_ptr_nonnull(a);
-	ck_assert_ptr_nonnull(b);
-	ck_assert_int_eq(mirror_load_emu_delta(b, a, &e, why, sizeof(why)), 0);
+	ck_assert_int_eq(mirror_stats_parse_text(emu_before, &b, why, sizeof(why)), 0);
+	ck_assert_int_eq(mirror_stats_parse_text(emu_after, &a, why, sizeof(why)), 0);
+	ck_assert_int_eq(mirror_load_emu_delta(&b, &a, &e, why, sizeof(why)), 0);
 	ck_assert_uint_eq(e.path[MIRROR_PATH_SMALL].ops, 100);
 	ck_assert_uint_eq(e.path[MIRROR_PATH_SMALL].interrupts, 300);
 	ck_assert_uint_eq(e.path[MIRROR_PATH_SMALL].cdb, 1200);
@@ -363,16 +363,17 @@ START_TEST(emu_counters_difference)
 	ck_assert_uint_eq(e.check_conditions, 3);
 	ck_assert_uint_eq(e.seq_gaps, 2);
 	/* from zero */
-	ck_assert_int_eq(mirror_load_emu_delta(NULL, a, &e, why, sizeof(why)), 0);
+	ck_assert_int_eq(mirror_load_emu_delta(NULL, &a, &e, why, sizeof(why)), 0);
 	ck_assert_uint_eq(e.path[MIRROR_PATH_SMALL].ops, 110);
 	ck_assert_uint_eq(e.check_conditions, 4);
-	/* a reading that is not mirror-emu's */
-	struct json_object *x = json_tokener_parse("{\"kinds\":{\"small\":{\"ops\":1}}}");
-	ck_assert_int_eq(mirror_load_emu_delta(NULL, x, &e, why, sizeof(why)), -EINVAL);
-	ck_assert_msg(strstr(why, "lack kinds.small.interrupts") != NULL, "%s", why);
-	json_object_put(x);
-	json_object_put(a);
-	json_object_put(b);
+	/* a restarted emulator counts from zero again */
+	ck_assert_int_eq(mirror_load_emu_delta(&a, &b, &e, why, sizeof(why)), 0);
+	ck_assert_uint_eq(e.path[MIRROR_PATH_SMALL].ops, 10);
+	/* a target without the mirror receiver has no sequence counters */
+	x = a;
+	x.have_sequence = false;
+	ck_assert_int_eq(mirror_load_emu_delta(NULL, &x, &e, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "lack sequence") != NULL, "%s", why);
 }
 END_TEST
 
@@ -400,12 +401,15 @@ START_TEST(reports_and_ab_difference)
 	rb.elapsed_ns = 1000000000u;
 	memset(&ea, 0, sizeof(ea));
 	memset(&eb, 0, sizeof(eb));
-	ea.path[MIRROR_PATH_LARGE] = (struct mirror_load_emu_path){ 100, 400, 1000, 102400, 409600,
-								     28000, 541000 };
-	eb.path[MIRROR_PATH_LARGE] = (struct mirror_load_emu_path){ 20, 80, 200, 20480, 81920,
-								     5600, 108200 };
-	eb.path[MIRROR_PATH_SMALL] = (struct mirror_load_emu_path){ 80, 240, 960, 0, 327680,
-								     14400, 343040 };
+	ea.path[MIRROR_PATH_LARGE] = (struct mirror_stats_kind){
+		.ops = 100, .interrupts = 400, .cdb = 1000, .metadata = 102400, .data = 409600,
+		.iscsi = 28000, .total = 541000 };
+	eb.path[MIRROR_PATH_LARGE] = (struct mirror_stats_kind){
+		.ops = 20, .interrupts = 80, .cdb = 200, .metadata = 20480, .data = 81920,
+		.iscsi = 5600, .total = 108200 };
+	eb.path[MIRROR_PATH_SMALL] = (struct mirror_stats_kind){
+		.ops = 80, .interrupts = 240, .cdb = 960, .metadata = 0, .data = 327680,
+		.iscsi = 14400, .total = 343040 };
 	struct mirror_load_report a = { .label = "a (large)", .r = &ra, .emu = &ea };
 	struct mirror_load_report b = { .label = "b (auto)", .r = &rb, .emu = &eb };
 	struct mirror_load_ab_diff d;

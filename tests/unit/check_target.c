@@ -632,6 +632,55 @@ START_TEST(data_out_errors)
 }
 END_TEST
 
+/* RFC 7143 11.4.7.2: every Data-Out must start where the previous one
+ * ended.  The target must reject the first PDU at a wrong offset even
+ * when it is not the last of its sequence (F=0); a check made only at
+ * the final PDU (have == R2T end) misses a PDU sent twice or one that
+ * skips ahead, since the sequence can still end at the right byte. */
+START_TEST(data_out_wrong_offset_not_final)
+{
+	struct rig r;
+	rig_init(&r, MIRROR_NEG_PATENT);
+	rig_start(&r);
+	login_ok(&r);
+	push_table(&r);
+	const struct mirror_sg_element sg[1] = { { 0x1000, 8192 } };
+	struct mirror_small_cdb sc;
+	uint8_t cdb[16] = { 0 }, data[8192] = { 0 };
+	const uint8_t *b, *bhs, *d;
+	uint32_t n;
+	mirror_small_cdb_from_sg(&r.p, 0, 7, 0, sg, 1, &sc);
+	mirror_small_cdb_encode(&r.p, &sc, cdb, sizeof(cdb));
+
+	/* the same 2 KiB twice: the second, at offset 0 where 2048 is due */
+	scsi_cmd(&r, 60, cdb, 12, true, 8192, NULL, 0);
+	b = expect_pdu(&r, 0x31, NULL, NULL);
+	ck_assert_uint_eq(rd32(b + 44), 8192); /* one R2T for all of it */
+	uint32_t ttt = rd32(b + 20);
+	data_out(&r, 60, ttt, 0, data, 2048, false);
+	ck_assert_msg(!next_pdu(&r, &bhs, &d, &n), "a right Data-Out was answered");
+	data_out(&r, 60, ttt, 0, data, 2048, false);
+	expect_check(&r, MIRROR_SK_ABORTED_COMMAND, 0x0C, 0x0D);
+	/* the rest of the sequence after the answer is late data: dropped,
+	 * nothing more is sent */
+	data_out(&r, 60, ttt, 2048, data + 2048, 6144, true);
+	ck_assert_msg(!next_pdu(&r, &bhs, &d, &n), "data after the CHECK CONDITION was answered");
+
+	/* a first PDU that skips ahead (4096 where 0 is due), then the gap
+	 * that would end the sequence at the R2T's end */
+	scsi_cmd(&r, 61, cdb, 12, true, 8192, NULL, 0);
+	b = expect_pdu(&r, 0x31, NULL, NULL);
+	ttt = rd32(b + 20);
+	data_out(&r, 61, ttt, 4096, data + 4096, 4096, false);
+	expect_check(&r, MIRROR_SK_ABORTED_COMMAND, 0x0C, 0x0D);
+	data_out(&r, 61, ttt, 0, data, 4096, true);
+	ck_assert_msg(!next_pdu(&r, &bhs, &d, &n), "data after the CHECK CONDITION was answered");
+
+	ck_assert_int_eq(mirror_nvram_count_valid(&r.nv, 0x1000, 8192), 0);
+	rig_free(&r);
+}
+END_TEST
+
 START_TEST(abort_task_leaves_ranges_invalid)
 {
 	struct rig r;
@@ -893,6 +942,7 @@ int main(void)
 	tcase_add_test(t, extra_bursts_add_interrupts);
 	tcase_add_test(t, modern_immediate_data);
 	tcase_add_test(t, data_out_errors);
+	tcase_add_test(t, data_out_wrong_offset_not_final);
 	tcase_add_test(t, abort_task_leaves_ranges_invalid);
 	tcase_add_test(t, malformed_pdus);
 	tcase_add_test(t, header_digest_checked);

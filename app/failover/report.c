@@ -1,0 +1,260 @@
+/* mirror-failover's output: a text summary, JSON (the keys issue 13
+ * names) and JUnit XML with one test case per trial. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "app/failover/run.h"
+
+void fo_summarize(const struct fo_run_result *r, struct fo_summary *s)
+{
+	double *v = calloc(r->n ? r->n : 1, sizeof(*v));
+
+	memset(s, 0, sizeof(*s));
+	s->trials = r->n;
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct fo_trial_result *t = &r->t[i];
+		s->acked += t->acked;
+		s->indeterminate += t->indeterminate;
+		s->failed += t->failed;
+		if (v && t->takeover_ms >= 0)
+			v[s->takeovers++] = t->takeover_ms;
+	}
+	/* violations and classes: the last check saw every block ever written */
+	if (r->have_check) {
+		memcpy(s->counts, r->last.counts, sizeof(s->counts));
+		s->violations = r->last.violations;
+		s->checked_pct = r->last.acked_writes
+					 ? 100.0 * (double)r->last.acked_writes_checked /
+						   (double)r->last.acked_writes
+					 : 100.0;
+	}
+	if (v) {
+		s->takeover_p50 = fo_percentile(v, s->takeovers, 50);
+		s->takeover_p99 = fo_percentile(v, s->takeovers, 99);
+		s->takeover_max = fo_percentile(v, s->takeovers, 100);
+	}
+	free(v);
+}
+
+static const struct fo_write *write_of(const struct fo_run_result *r, uint64_t id)
+{
+	return id && id <= r->hist.n ? &r->hist.w[id - 1] : NULL;
+}
+
+static const char *status_name(enum fo_status s)
+{
+	static const char *const names[] = { "invoked", "ok", "fail", "indeterminate" };
+
+	return (unsigned)s < 4 ? names[s] : "?";
+}
+
+/* "write 17 (trial 2, path 1, ok after 3.2 ms)" */
+static void timeline(const struct fo_run_result *r, uint64_t id, char *buf, size_t len)
+{
+	const struct fo_write *w = write_of(r, id);
+
+	if (!w) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	snprintf(buf, len, "write %" PRIu64 " (trial %u, path %u, invoked at %" PRIu64 " us, %s",
+		 id, w->trial, w->path, w->t_invoke_us, status_name(w->status));
+	size_t n = strlen(buf);
+	if (w->status != FO_INVOKED && n < len)
+		snprintf(buf + n, len - n, " after %.1f ms%s%s",
+			 (double)(w->t_done_us - w->t_invoke_us) / 1000.0, w->detail[0] ? " " : "",
+			 w->detail);
+	n = strlen(buf);
+	if (n < len)
+		snprintf(buf + n, len - n, ")");
+}
+
+void fo_report_text(FILE *f, const struct fo_run_result *r)
+{
+	struct fo_summary s;
+	char a[192], b[192];
+
+	fo_summarize(r, &s);
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct fo_trial_result *t = &r->t[i];
+		fprintf(f, "trial %u: %s: %s; %" PRIu64 " writes acked, %" PRIu64 " failed, %" PRIu64
+			   " indeterminate; ",
+			t->trial, t->violations ? "FAIL" : "pass", t->fault[0] ? t->fault : "no fault",
+			t->acked, t->failed, t->indeterminate);
+		if (t->takeover_ms >= 0)
+			fprintf(f, "takeover %.1f ms", t->takeover_ms);
+		else
+			fprintf(f, "no takeover measured");
+		fprintf(f, "%s%s\n", t->note[0] ? "; " : "", t->note);
+	}
+	fprintf(f, "%u trial%s, %" PRIu64 " acknowledged writes (%.1f%% checked), %" PRIu64
+		   " indeterminate, %" PRIu64 " failed; blocks: %" PRIu64 " hold their last ack, %"
+		   PRIu64 " a write of unknown outcome, %" PRIu64 " nothing acknowledged\n",
+		s.trials, s.trials == 1 ? "" : "s", s.acked, s.checked_pct, s.indeterminate, s.failed,
+		s.counts[FO_V_OK], s.counts[FO_V_INDET_PRESENT] + s.counts[FO_V_INDET_LATE],
+		s.counts[FO_V_UNACKED]);
+	fprintf(f, "violations: %" PRIu64 " (lost %" PRIu64 ", stale %" PRIu64 ", torn %" PRIu64
+		   ", misdirected %" PRIu64 ", phantom %" PRIu64 ")\n",
+		s.violations, s.counts[FO_V_LOST], s.counts[FO_V_STALE], s.counts[FO_V_TORN],
+		s.counts[FO_V_MISDIRECTED], s.counts[FO_V_PHANTOM]);
+	if (s.takeovers)
+		fprintf(f, "takeover (host-visible, ms): p50 %.1f, p99 %.1f, max %.1f over %u\n",
+			s.takeover_p50, s.takeover_p99, s.takeover_max, s.takeovers);
+	for (unsigned i = 0; r->have_check && i < r->last.nfindings; i++) {
+		const struct fo_finding *x = &r->last.finding[i];
+		timeline(r, x->expect_id, a, sizeof(a));
+		timeline(r, x->seen_id, b, sizeof(b));
+		fprintf(f, "VIOLATION %s: LUN %u LBA %" PRIu64 ": expected generation %" PRIu64
+			   ", saw generation %" PRIu64 " (%s)\n  expected: %s\n  seen: %s\n",
+			fo_verdict_name(x->v), x->lun, x->lba, x->expect_gen, x->seen_gen, x->detail, a,
+			b);
+	}
+	if (r->have_check && r->last.violations > r->last.nfindings)
+		fprintf(f, "(%" PRIu64 " more violations not shown)\n",
+			r->last.violations - r->last.nfindings);
+	fprintf(f, "verdict: %s\n", s.violations ? "fail" : "pass");
+}
+
+static struct json_object *pcts(double p50, double p99, double max)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "p50", json_object_new_double(p50));
+	json_object_object_add(o, "p99", json_object_new_double(p99));
+	json_object_object_add(o, "max", json_object_new_double(max));
+	return o;
+}
+
+static struct json_object *u64(uint64_t v)
+{
+	return json_object_new_int64((int64_t)v);
+}
+
+int fo_report_json(FILE *f, const struct fo_run_result *r)
+{
+	struct fo_summary s;
+	struct json_object *o = json_object_new_object(), *tr = json_object_new_array();
+	struct json_object *vs = json_object_new_array();
+	char a[192];
+
+	fo_summarize(r, &s);
+	json_object_object_add(o, "trials", json_object_new_int64(s.trials));
+	json_object_object_add(o, "acked_writes", u64(s.acked));
+	json_object_object_add(o, "acked_lost", u64(s.counts[FO_V_LOST]));
+	json_object_object_add(o, "stale", u64(s.counts[FO_V_STALE]));
+	json_object_object_add(o, "torn", u64(s.counts[FO_V_TORN]));
+	json_object_object_add(o, "misdirected", u64(s.counts[FO_V_MISDIRECTED]));
+	json_object_object_add(o, "phantom", u64(s.counts[FO_V_PHANTOM]));
+	json_object_object_add(o, "never_written", u64(0));
+	json_object_object_add(o, "indeterminate", u64(s.indeterminate));
+	json_object_object_add(o, "indeterminate_present",
+			       u64(s.counts[FO_V_INDET_PRESENT] + s.counts[FO_V_INDET_LATE]));
+	json_object_object_add(o, "failed", u64(s.failed));
+	json_object_object_add(o, "violations_total", u64(s.violations));
+	json_object_object_add(o, "checked_pct", json_object_new_double(s.checked_pct));
+	json_object_object_add(o, "takeover_ms", pcts(s.takeover_p50, s.takeover_p99, s.takeover_max));
+	json_object_object_add(o, "verdict", json_object_new_string(s.violations ? "fail" : "pass"));
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct fo_trial_result *t = &r->t[i];
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "trial", json_object_new_int64(t->trial));
+		json_object_object_add(x, "fault", json_object_new_string(t->fault));
+		json_object_object_add(x, "invoked", u64(t->invoked));
+		json_object_object_add(x, "acked", u64(t->acked));
+		json_object_object_add(x, "failed", u64(t->failed));
+		json_object_object_add(x, "indeterminate", u64(t->indeterminate));
+		json_object_object_add(x, "violations", u64(t->violations));
+		json_object_object_add(x, "takeover_ms", t->takeover_ms >= 0
+								 ? json_object_new_double(t->takeover_ms)
+								 : NULL);
+		if (t->note[0])
+			json_object_object_add(x, "note", json_object_new_string(t->note));
+		json_object_array_add(tr, x);
+	}
+	json_object_object_add(o, "trial_results", tr);
+	for (unsigned i = 0; r->have_check && i < r->last.nfindings; i++) {
+		const struct fo_finding *x = &r->last.finding[i];
+		struct json_object *v = json_object_new_object();
+		json_object_object_add(v, "class", json_object_new_string(fo_verdict_name(x->v)));
+		json_object_object_add(v, "lun", json_object_new_int64(x->lun));
+		json_object_object_add(v, "lba", u64(x->lba));
+		json_object_object_add(v, "expected_write", u64(x->expect_id));
+		json_object_object_add(v, "expected_gen", u64(x->expect_gen));
+		json_object_object_add(v, "seen_write", u64(x->seen_id));
+		json_object_object_add(v, "seen_gen", u64(x->seen_gen));
+		json_object_object_add(v, "detail", json_object_new_string(x->detail));
+		timeline(r, x->expect_id, a, sizeof(a));
+		json_object_object_add(v, "expected_timeline", json_object_new_string(a));
+		timeline(r, x->seen_id, a, sizeof(a));
+		json_object_object_add(v, "seen_timeline", json_object_new_string(a));
+		json_object_array_add(vs, v);
+	}
+	json_object_object_add(o, "violations", vs);
+	int rc = fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return rc < 0 ? -EIO : 0;
+}
+
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f); break;
+		}
+	}
+}
+
+int fo_report_junit(const char *path, const struct fo_run_result *r, char *why, size_t why_len)
+{
+	FILE *f = fopen(path, "w");
+	unsigned failures = 0;
+
+	if (!f) {
+		int e = errno;
+		snprintf(why, why_len, "--junit %s: %s", path, strerror(e));
+		return -e;
+	}
+	for (unsigned i = 0; i < r->n; i++)
+		failures += r->t[i].violations > 0 || r->t[i].aborted;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<testsuite name=\"mirror-failover\" tests=\"%u\" failures=\"%u\">\n",
+		r->n, failures);
+	for (unsigned i = 0; i < r->n; i++) {
+		const struct fo_trial_result *t = &r->t[i];
+		fprintf(f, "  <testcase classname=\"mirror-failover\" name=\"trial %u: ", t->trial);
+		xml_escape(f, t->fault[0] ? t->fault : "no fault");
+		fprintf(f, "\" time=\"%.3f\">", t->takeover_ms > 0 ? t->takeover_ms / 1000.0 : 0.0);
+		if (t->violations || t->aborted) {
+			fprintf(f, "<failure message=\"");
+			if (t->aborted)
+				xml_escape(f, t->note);
+			else
+				fprintf(f, "%" PRIu64 " violations (lost %" PRIu64 ", stale %" PRIu64
+					   ", torn %" PRIu64 ", misdirected %" PRIu64 ", phantom %" PRIu64 ")",
+					t->violations, t->counts[FO_V_LOST], t->counts[FO_V_STALE],
+					t->counts[FO_V_TORN], t->counts[FO_V_MISDIRECTED],
+					t->counts[FO_V_PHANTOM]);
+			fprintf(f, "\"/>");
+		}
+		fprintf(f, "</testcase>\n");
+	}
+	fprintf(f, "</testsuite>\n");
+	if (fclose(f) != 0) {
+		int e = errno;
+		snprintf(why, why_len, "--junit %s: %s", path, strerror(e));
+		return -e;
+	}
+	return 0;
+}

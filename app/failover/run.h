@@ -1,0 +1,141 @@
+/* mirror-failover's workload, paths and faults (the I/O shell around
+ * failover.h's checker): writes stamped blocks through one or more host
+ * paths per LUN, moves to the active path as a multipath host does, runs a
+ * fault plan against the emulated pair (mirror-pair) or any command, and
+ * after each trial reads back every block written and checks it. */
+#ifndef MIRROR_APP_FAILOVER_RUN_H
+#define MIRROR_APP_FAILOVER_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mirror/transport.h>
+
+#include "app/failover/failover.h"
+
+/* ---- SCSI commands (scsi.c) ---- */
+
+struct fo_tpg {
+	uint16_t id;
+	uint8_t state;   /* SPC-4 table 165: 0 active/optimized, 1 non-optimized, 2 standby,
+			  * 3 unavailable, 0xF transitioning */
+	bool pref;
+};
+
+void fo_cmd_read10(struct mirror_cmd *c, uint32_t lba, uint16_t blocks, uint8_t *buf, uint32_t len);
+void fo_cmd_inquiry_devid(struct mirror_cmd *c, uint8_t *buf, uint16_t len);
+void fo_cmd_rtpg(struct mirror_cmd *c, uint8_t *buf, uint32_t len);
+void fo_cmd_tur(struct mirror_cmd *c);
+/* The target port group a Device Identification page (83h) names for the
+ * port it came through; -ENOENT without one, -EINVAL for no such page. */
+int fo_devid_tpg(const uint8_t *p, size_t len);
+/* REPORT TARGET PORT GROUPS' descriptors: how many (at most cap) went
+ * into out; -EINVAL when shorter than its header. */
+int fo_rtpg_decode(const uint8_t *p, size_t len, struct fo_tpg *out, unsigned cap);
+
+/* ---- the emulated pair (pair.c) ---- */
+
+struct fo_pair {
+	char dir[512];
+	uint32_t luns;
+	uint64_t lun_blocks;
+	char url[FO_LUNS_MAX][2][256]; /* per LUN: the path through a, through b */
+	char owner[FO_LUNS_MAX], home[FO_LUNS_MAX];
+	bool running[2], frozen[2];
+};
+
+/* Reads mirror-pair's state file. */
+int fo_pair_load(const char *state_path, struct fo_pair *p, char *why, size_t why_len);
+/* Runs "PAIR_CMD --dir DIR -q VERB [CTL]"; 0 when it exits 0. */
+int fo_pair_command(const char *pair_cmd, const char *dir, const char *verb, const char *ctl,
+		    char *why, size_t why_len);
+
+/* ---- the run ---- */
+
+enum fo_step_kind {
+	FO_STEP_PAIR = 0,  /* a mirror-pair command: kill|freeze|thaw|restart a|b, cut-link, heal-link */
+	FO_STEP_CMD,       /* --fault-cmd, through /bin/sh -c */
+	FO_STEP_NONE
+};
+
+struct fo_step {
+	enum fo_step_kind kind;
+	char verb[16];
+	char ctl[2];          /* "a", "b" or "" */
+	uint64_t after_writes;/* acknowledged writes since the step before (or the trial's start) */
+	uint64_t after_ms;    /* or milliseconds since then (0: by writes) */
+};
+
+#define FO_STEPS_MAX 8u
+#define FO_TRIALS_MAX 100000u
+
+struct fo_run_opts {
+	struct fo_history paths;   /* luns, blocks, npaths and path[] (the rest unused) */
+	uint32_t max_blocks;       /* per write: 1..max_blocks (default 8) */
+	unsigned queue_depth;      /* writes outstanding in all (default 32) */
+	uint64_t writes;           /* per trial, invoked (default 2000) */
+	uint64_t duration_ms;      /* per trial instead, when not 0 */
+	uint64_t seed;
+	const char *history;       /* NULL: a temporary file */
+	struct fo_step step[FO_STEPS_MAX];
+	unsigned nsteps;
+	const char *pair_dir;      /* pair steps and restoring between trials */
+	const char *pair_state;    /* to wait for failback */
+	const char *pair_cmd;      /* the mirror-pair program */
+	const char *fault_cmd;
+	unsigned trials;
+	unsigned recovery_ms;      /* default 60000 */
+	unsigned settle_ms;        /* after the last step, before the read-back */
+	unsigned cmd_timeout_ms;   /* default 5000 */
+	bool progress;             /* a line per trial on stderr */
+};
+
+void fo_run_opts_init(struct fo_run_opts *o);
+
+struct fo_trial_result {
+	uint32_t trial;
+	char fault[96];
+	uint64_t invoked, acked, failed, indeterminate;
+	double takeover_ms;        /* < 0: no fault or no ack after it */
+	uint64_t counts[FO_V_COUNT_];
+	uint64_t violations;
+	uint64_t blocks_checked, acked_writes, acked_writes_checked;
+	bool aborted;              /* no path came back in time */
+	char note[160];
+};
+
+struct fo_run_result {
+	struct fo_trial_result *t;
+	unsigned n;
+	struct fo_checker last;    /* the final check (findings), its history in hist */
+	struct fo_history hist;
+	bool have_check;
+	int exit_status;           /* MIRROR_EXIT_* beyond violations: 0 or transport/file */
+	char why[256];
+};
+
+/* Runs every trial; result holds them and the last check. 0, or < 0 with
+ * result->why and result->exit_status set. */
+int fo_run(const struct fo_run_opts *o, struct fo_run_result *result);
+/* --check-only: the history, its paths (or o's, when o has any), the
+ * read-back and the check, as one trial's result. */
+int fo_check_only(const char *history, const struct fo_run_opts *o, struct fo_run_result *result);
+void fo_run_result_free(struct fo_run_result *r);
+
+/* ---- output (report.c) ---- */
+
+struct fo_summary {
+	unsigned trials;
+	uint64_t acked, indeterminate, failed, violations;
+	uint64_t counts[FO_V_COUNT_];
+	double checked_pct;
+	double takeover_p50, takeover_p99, takeover_max;
+	unsigned takeovers;
+};
+void fo_summarize(const struct fo_run_result *r, struct fo_summary *s);
+void fo_report_text(FILE *f, const struct fo_run_result *r);
+int fo_report_json(FILE *f, const struct fo_run_result *r);
+int fo_report_junit(const char *path, const struct fo_run_result *r, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,419 @@
+/* mirror-failover: proves that a controller pair loses no acknowledged
+ * write when a controller fails (issue 13).  Thin: options here; the
+ * workload, paths, faults and read-back in app/failover/run.c, the checker
+ * in app/failover/check.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mirror/mirror.h>
+
+#include "app/failover/run.h"
+
+#define PROG "mirror-failover"
+
+static const char usage_text[] =
+	"Usage: mirror-failover --pair-state FILE [OPTIONS]\n"
+	"       mirror-failover --url URL [--url URL...] [OPTIONS]\n"
+	"       mirror-failover --check-only HISTORY [--url URL...] [OPTIONS]\n"
+	"Writes stamped blocks through every host path of a LUN, fails a controller\n"
+	"under load, reads back every block written and checks that each holds its\n"
+	"last acknowledged write (or one whose outcome is unknown).\n"
+	"\n"
+	"  -s, --pair-state FILE       the emulated pair's state file (mirror-pair(1))\n"
+	"  -u, --url URL               a path of the LUN (repeatable: one per controller)\n"
+	"  -l, --luns N                with --pair-state: the first N LUNs (default all)\n"
+	"  -b, --blocks N              blocks written per LUN, from LBA 0 (default 1024)\n"
+	"      --max-blocks N          blocks per write, 1..N at random (default 8)\n"
+	"  -Q, --queue-depth N         writes outstanding (default 32)\n"
+	"  -w, --writes N              writes per trial (default 2000)\n"
+	"  -d, --duration MS           per trial by time instead\n"
+	"      --seed N                the workload's choices (default 1)\n"
+	"  -H, --history FILE          the history (default: a temporary file)\n"
+	"  -f, --fault PLAN            steps ACTION[@N|@Nms] separated by commas; ACTION is\n"
+	"                              kill:a|b, freeze:a|b, thaw:a|b, restart:a|b, cut-link,\n"
+	"                              heal-link (mirror-pair), cmd (--fault-cmd) or none;\n"
+	"                              @N: N acknowledged writes after the step before,\n"
+	"                              @Nms: N ms after it (default kill:a with a pair)\n"
+	"  -a, --fault-after N         the first step's trigger when it has none (default\n"
+	"                              a third of --writes)\n"
+	"  -c, --fault-cmd CMD         the fault for a real target: run by /bin/sh -c,\n"
+	"                              waited for (e.g. power off, kill -9, restart)\n"
+	"      --no-fault              no fault at all\n"
+	"  -t, --trials N              trials; the pair is restored and failed back\n"
+	"                              between them (default 1)\n"
+	"      --recovery-timeout MS   a LUN without a usable path this long ends the run\n"
+	"                              (default 60000)\n"
+	"      --settle MS             wait after the trial before the read-back (default 0)\n"
+	"      --timeout MS            a command this late is indeterminate (default 5000)\n"
+	"      --pair-cmd PATH         the mirror-pair program (default: beside this one)\n"
+	"  -C, --check-only HISTORY    no writes: read back and check HISTORY's blocks\n"
+	"                              (through its paths, or those given)\n"
+	"  -j, --json                  the summary as JSON\n"
+	"      --junit FILE            a JUnit report, one test case per trial\n"
+	"  -q, --quiet                 no progress lines\n"
+	"  -V, --version / -h, --help\n"
+	"\n"
+	"Exit status: 0 no violation, 1 syntax error, 14 a violation (an acknowledged\n"
+	"write lost, stale, torn, misdirected, or a failed write present), 15 file\n"
+	"error, 35 no path came back within the recovery timeout, 97 a malformed\n"
+	"history, 99 other.\n";
+
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
+
+enum {
+	O_MAXB = 256, O_SEED, O_NOFAULT, O_RECOV, O_SETTLE, O_TIMEOUT, O_PAIRCMD, O_JUNIT
+};
+
+static const struct option long_opts[] = {
+	{ "pair-state", required_argument, NULL, 's' },
+	{ "url", required_argument, NULL, 'u' },
+	{ "luns", required_argument, NULL, 'l' },
+	{ "blocks", required_argument, NULL, 'b' },
+	{ "max-blocks", required_argument, NULL, O_MAXB },
+	{ "queue-depth", required_argument, NULL, 'Q' },
+	{ "writes", required_argument, NULL, 'w' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "history", required_argument, NULL, 'H' },
+	{ "fault", required_argument, NULL, 'f' },
+	{ "fault-after", required_argument, NULL, 'a' },
+	{ "fault-cmd", required_argument, NULL, 'c' },
+	{ "no-fault", no_argument, NULL, O_NOFAULT },
+	{ "trials", required_argument, NULL, 't' },
+	{ "recovery-timeout", required_argument, NULL, O_RECOV },
+	{ "settle", required_argument, NULL, O_SETTLE },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "pair-cmd", required_argument, NULL, O_PAIRCMD },
+	{ "check-only", required_argument, NULL, 'C' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "junit", required_argument, NULL, O_JUNIT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct {
+	const char *name;
+	bool needs_ctl;
+} pair_verbs[] = {
+	{ "kill", true }, { "freeze", true }, { "thaw", true }, { "restart", true },
+	{ "cut-link", false }, { "heal-link", false },
+};
+
+/* "ACTION[@N|@Nms]" into s; 0 or a syntax error's exit status. */
+static int parse_step(char *spec, struct fo_step *s, bool *has_trigger)
+{
+	char *at = strchr(spec, '@'), *colon;
+	uint64_t v;
+
+	memset(s, 0, sizeof(*s));
+	*has_trigger = at != NULL;
+	if (at) {
+		*at++ = '\0';
+		size_t n = strlen(at);
+		bool ms = n > 2 && strcmp(at + n - 2, "ms") == 0;
+		if (ms)
+			at[n - 2] = '\0';
+		if (mirror_parse_count(at, ms ? 1 : 0, UINT32_MAX, &v) < 0)
+			return syntax_error("--fault step '%s': the trigger '@%s%s' is not N or Nms", spec,
+					    at, ms ? "ms" : "");
+		if (ms)
+			s->after_ms = v;
+		else
+			s->after_writes = v;
+	}
+	if (strcmp(spec, "cmd") == 0) {
+		s->kind = FO_STEP_CMD;
+		return 0;
+	}
+	if (strcmp(spec, "none") == 0) {
+		s->kind = FO_STEP_NONE;
+		return 0;
+	}
+	s->kind = FO_STEP_PAIR;
+	colon = strchr(spec, ':');
+	if (colon)
+		*colon++ = '\0';
+	for (size_t i = 0; i < sizeof(pair_verbs) / sizeof(pair_verbs[0]); i++) {
+		if (strcmp(pair_verbs[i].name, spec) != 0)
+			continue;
+		if (pair_verbs[i].needs_ctl && (!colon || (strcmp(colon, "a") && strcmp(colon, "b"))))
+			return syntax_error("--fault step '%s': which controller, %s:a or %s:b?", spec,
+					    spec, spec);
+		if (!pair_verbs[i].needs_ctl && colon)
+			return syntax_error("--fault step '%s:%s': %s names no controller", spec, colon,
+					    spec);
+		snprintf(s->verb, sizeof(s->verb), "%s", spec);
+		snprintf(s->ctl, sizeof(s->ctl), "%s", colon ? colon : "");
+		return 0;
+	}
+	return syntax_error("--fault step '%s': no such action (kill:a|b, freeze:a|b, thaw:a|b, "
+			    "restart:a|b, cut-link, heal-link, cmd, none)", spec);
+}
+
+static int parse_plan(const char *plan, struct fo_run_opts *o, bool trig[FO_STEPS_MAX])
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(plan) >= sizeof(buf))
+		return syntax_error("--fault '%.40s...': too long", plan);
+	snprintf(buf, sizeof(buf), "%s", plan);
+	o->nsteps = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (o->nsteps == FO_STEPS_MAX)
+			return syntax_error("--fault: at most %u steps", FO_STEPS_MAX);
+		int rc = parse_step(t, &o->step[o->nsteps], &trig[o->nsteps]);
+		if (rc)
+			return rc;
+		o->nsteps++;
+	}
+	if (o->nsteps == 0)
+		return syntax_error("--fault '%s': no step", plan);
+	return 0;
+}
+
+static void default_pair_cmd(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		snprintf(buf, len, "mirror-pair");
+		return;
+	}
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(buf, len, "%.4000s/mirror-pair", self);
+	if (access(buf, X_OK) < 0)
+		snprintf(buf, len, "mirror-pair");
+}
+
+int main(int argc, char **argv)
+{
+	struct fo_run_opts o;
+	struct fo_run_result r;
+	const char *plan = NULL, *check_only = NULL, *junit = NULL, *state = NULL;
+	bool json = false, quiet = false, no_fault = false, trig[FO_STEPS_MAX] = { false };
+	uint64_t v, luns = 0, fault_after = 0;
+	bool blocks_given = false;
+	char pair_cmd[PATH_MAX + 16], why[512];
+	struct fo_pair pair;
+	int opt, rc;
+
+	/* a target that drops a session must not end the checker */
+	signal(SIGPIPE, SIG_IGN);
+	fo_run_opts_init(&o);
+	o.paths.blocks = 1024;
+	while ((opt = getopt_long(argc, argv, "s:u:l:b:Q:w:d:H:f:a:c:t:C:jqVh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			state = optarg;
+			break;
+		case 'u':
+			if (o.paths.npaths == FO_PATHS_MAX)
+				return syntax_error("--url: at most %u paths", FO_PATHS_MAX);
+			if (strlen(optarg) >= sizeof(o.paths.path[0].url) || strchr(optarg, ' '))
+				return syntax_error("--url '%.60s': too long, or has a space", optarg);
+			if (mirror_transport_check(optarg, NULL, why, sizeof(why)) < 0)
+				return syntax_error("--url '%s': %s", optarg, why);
+			o.paths.path[o.paths.npaths].lun = 0;
+			snprintf(o.paths.path[o.paths.npaths].url, sizeof(o.paths.path[0].url), "%s", optarg);
+			o.paths.npaths++;
+			break;
+		case 'l':
+			if (mirror_parse_count(optarg, 1, FO_LUNS_MAX, &luns) < 0)
+				return syntax_error("--luns '%s': want 1..%u", optarg, FO_LUNS_MAX);
+			break;
+		case 'b':
+			if (mirror_parse_count(optarg, 1, UINT32_MAX, &v) < 0)
+				return syntax_error("--blocks '%s': want 1..%u", optarg, UINT32_MAX);
+			o.paths.blocks = v;
+			blocks_given = true;
+			break;
+		case O_MAXB:
+			if (mirror_parse_count(optarg, 1, 128, &v) < 0)
+				return syntax_error("--max-blocks '%s': want 1..128", optarg);
+			o.max_blocks = (uint32_t)v;
+			break;
+		case 'Q':
+			if (mirror_parse_count(optarg, 1, 256, &v) < 0)
+				return syntax_error("--queue-depth '%s': want 1..256", optarg);
+			o.queue_depth = (unsigned)v;
+			break;
+		case 'w':
+			if (mirror_parse_count(optarg, 1, UINT32_MAX, &o.writes) < 0)
+				return syntax_error("--writes '%s': want 1 or more", optarg);
+			break;
+		case 'd':
+			if (mirror_parse_count(optarg, 1, UINT32_MAX, &o.duration_ms) < 0)
+				return syntax_error("--duration '%s': want milliseconds, 1 or more", optarg);
+			break;
+		case O_SEED:
+			if (mirror_parse_count(optarg, 0, UINT64_MAX, &o.seed) < 0)
+				return syntax_error("--seed '%s': want a number", optarg);
+			break;
+		case 'H':
+			o.history = optarg;
+			break;
+		case 'f':
+			plan = optarg;
+			break;
+		case 'a':
+			if (mirror_parse_count(optarg, 0, UINT32_MAX, &fault_after) < 0)
+				return syntax_error("--fault-after '%s': want a count of writes", optarg);
+			break;
+		case 'c':
+			o.fault_cmd = optarg;
+			break;
+		case O_NOFAULT:
+			no_fault = true;
+			break;
+		case 't':
+			if (mirror_parse_count(optarg, 1, FO_TRIALS_MAX, &v) < 0)
+				return syntax_error("--trials '%s': want 1..%u", optarg, FO_TRIALS_MAX);
+			o.trials = (unsigned)v;
+			break;
+		case O_RECOV:
+		case O_SETTLE:
+		case O_TIMEOUT:
+			if (mirror_parse_count(optarg, opt == O_SETTLE ? 0 : 1, 3600000, &v) < 0)
+				return syntax_error("--%s '%s': want milliseconds up to 3600000",
+						    opt == O_RECOV ? "recovery-timeout"
+						    : opt == O_SETTLE ? "settle" : "timeout", optarg);
+			if (opt == O_RECOV)
+				o.recovery_ms = (unsigned)v;
+			else if (opt == O_SETTLE)
+				o.settle_ms = (unsigned)v;
+			else
+				o.cmd_timeout_ms = (unsigned)v;
+			break;
+		case O_PAIRCMD:
+			o.pair_cmd = optarg;
+			break;
+		case 'C':
+			check_only = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case O_JUNIT:
+			junit = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'V':
+			printf("%s %s\n", PROG, mirror_version());
+			return MIRROR_EXIT_OK;
+		case 'h':
+			fputs(usage_text, stdout);
+			return MIRROR_EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return MIRROR_EXIT_SYNTAX;
+		}
+	}
+	if (optind < argc)
+		return syntax_error("unexpected argument '%s'", argv[optind]);
+	if (state && o.paths.npaths)
+		return syntax_error("--pair-state and --url: one or the other");
+	if (!state && !o.paths.npaths && !check_only)
+		return syntax_error("--pair-state FILE or --url URL is required");
+	if (no_fault && (plan || o.fault_cmd))
+		return syntax_error("--no-fault with --fault or --fault-cmd");
+	if (plan && parse_plan(plan, &o, trig))
+		return MIRROR_EXIT_SYNTAX;
+	for (unsigned i = 0; i < o.nsteps; i++) {
+		if (o.step[i].kind == FO_STEP_PAIR && !state)
+			return syntax_error("--fault %s: needs --pair-state", o.step[i].verb);
+		if (o.step[i].kind == FO_STEP_CMD && !o.fault_cmd)
+			return syntax_error("--fault cmd: needs --fault-cmd CMD");
+	}
+	if (!plan && !no_fault && !check_only) {
+		static const char def_pair[] = "kill:a", def_cmd[] = "cmd";
+		if (o.fault_cmd)
+			parse_plan(def_cmd, &o, trig);
+		else if (state)
+			parse_plan(def_pair, &o, trig);
+	}
+	/* the first step after a third of the writes; later ones at once
+	 * after the step before, unless they say */
+	for (unsigned i = 0; i < o.nsteps; i++)
+		if (!trig[i] && i == 0)
+			o.step[i].after_writes = fault_after ? fault_after : (o.writes + 2) / 3;
+	if (state) {
+		if (fo_pair_load(state, &pair, why, sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": %s\n", why);
+			return MIRROR_EXIT_FILE_ERROR;
+		}
+		uint32_t n = luns ? (uint32_t)luns : pair.luns;
+		if (n > pair.luns)
+			return syntax_error("--luns %u: the pair has %u", n, pair.luns);
+		o.paths.luns = n;
+		for (uint32_t i = 0; i < n; i++)
+			for (unsigned k = 0; k < 2 && o.paths.npaths < FO_PATHS_MAX; k++) {
+				o.paths.path[o.paths.npaths].lun = i;
+				snprintf(o.paths.path[o.paths.npaths].url, sizeof(o.paths.path[0].url), "%s",
+					 pair.url[i][k]);
+				o.paths.npaths++;
+			}
+		if (o.paths.npaths < 2 * n)
+			return syntax_error("--luns %u: at most %u paths in all", n, FO_PATHS_MAX);
+		if (o.paths.blocks > pair.lun_blocks) {
+			if (blocks_given)
+				return syntax_error("--blocks %llu: the pair's LUNs have %llu",
+						    (unsigned long long)o.paths.blocks,
+						    (unsigned long long)pair.lun_blocks);
+			o.paths.blocks = pair.lun_blocks;
+		}
+		static char dir[sizeof(pair.dir)];
+		snprintf(dir, sizeof(dir), "%s", pair.dir);
+		o.pair_dir = dir;
+		o.pair_state = state;
+		if (strcmp(o.pair_cmd, "mirror-pair") == 0) {
+			default_pair_cmd(pair_cmd, sizeof(pair_cmd));
+			o.pair_cmd = pair_cmd;
+		}
+	} else if (o.paths.npaths) {
+		o.paths.luns = 1;
+	}
+	if (o.paths.blocks > UINT32_MAX)
+		return syntax_error("--blocks: READ(10) and WRITE(10) reach 2^32 blocks");
+	if (o.max_blocks > o.paths.blocks)
+		o.max_blocks = (uint32_t)o.paths.blocks;
+	o.progress = !quiet && !json;
+
+	if (check_only)
+		rc = fo_check_only(check_only, &o, &r);
+	else
+		rc = fo_run(&o, &r);
+	if (rc < 0)
+		fprintf(stderr, PROG ": %s\n", r.why[0] ? r.why : strerror(-rc));
+	if (r.n) {
+		if (json)
+			fo_report_json(stdout, &r);
+		else
+			fo_report_text(stdout, &r);
+		if (junit && fo_report_junit(junit, &r, why, sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": %s\n", why);
+			if (rc == 0)
+				r.exit_status = MIRROR_EXIT_FILE_ERROR;
+		}
+	}
+	int status = r.exit_status;
+	if (r.have_check && r.last.violations)
+		status = MIRROR_EXIT_MISCOMPARE; /* what the run is for comes first */
+	fo_run_result_free(&r);
+	return status;
+}
