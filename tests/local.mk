@@ -128,6 +128,11 @@ SCRIPT_TESTS += tests/mirror-top-pair.test
 endif
 # a QEMU guest's kernel on the pair's LUN through QEMU's iSCSI driver
 SCRIPT_TESTS += tests/pair-qemu.test
+# iscsi-test-cu's SCSI family against a pair host LUN and tgtd; "pair
+# passes as many tests as tgtd" is a TAP TODO until it does (the pair
+# lacks persistent reservations, RESERVE/RELEASE(6), ORWRITE, GET LBA
+# STATUS: README); an XPASS then says to make it an ordinary check.
+SCRIPT_TESTS += tests/pair-iscsi-test-cu.test
 dist_check_SCRIPTS += $(SCRIPT_TESTS)
 TESTS += $(SCRIPT_TESTS)
 # Every tests/*.test sources tests/lib.sh and speaks TAP: one result per

@@ -211,6 +211,47 @@ static void read_blocks(struct ctl *c, struct host_task *t, struct mirror_tgt_ac
 	mirror_tgt_action_good(a, t->rbuf, (uint32_t)bytes);
 }
 
+/* VERIFY with BYTCHK (SBC-3 5.33): the blocks as a READ would return
+ * them, compared with the data-out (repeat: its one block with each).  A
+ * difference is MISCOMPARE, MISCOMPARE DURING VERIFY OPERATION 1Dh/00h,
+ * with the INFORMATION field the offset of the first differing byte from
+ * the start of the data-out. */
+static void compare_blocks(struct ctl *c, struct host_task *t, const uint8_t *out,
+			   struct mirror_tgt_action *a)
+{
+	size_t bytes = (size_t)t->v.blocks * MIRROR_BLOCK_SIZE;
+	struct mirror_sense s;
+
+	t->rbuf = malloc(bytes);
+	if (!t->rbuf) {
+		mirror_tgt_action_check(a, MIRROR_SK_HARDWARE_ERROR, 0x55, 0x03);
+		return;
+	}
+	if (array_read_lun(c, t->cmd->lun, t->v.lba, (uint32_t)t->v.blocks, t->rbuf) < 0) {
+		c->host_errors++;
+		mirror_tgt_action_check(a, MIRROR_SK_MEDIUM_ERROR, 0x11, 0x00);
+		return;
+	}
+	pair_cache_overlay(&c->cache, t->cmd->lun, t->v.lba, (uint32_t)t->v.blocks, t->rbuf);
+	c->host_cmds_other++;
+	for (size_t i = 0; i < bytes; i++) {
+		size_t o = t->v.repeat ? i % MIRROR_BLOCK_SIZE : i;
+		if (t->rbuf[i] == out[o])
+			continue;
+		memset(&s, 0, sizeof(s));
+		s.key = MIRROR_SK_MISCOMPARE;
+		s.asc = 0x1D;
+		s.info_valid = true;
+		s.info = o;
+		memset(a, 0, sizeof(*a));
+		a->kind = MIRROR_TGT_RESPOND;
+		a->status = MIRROR_STATUS_CHECK_CONDITION;
+		a->sense_len = (unsigned)mirror_sense_build(a->sense, sizeof(a->sense), &s);
+		return;
+	}
+	mirror_tgt_action_good(a, NULL, 0);
+}
+
 static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_action *act)
 {
 	struct ctl *c = lu;
@@ -241,7 +282,13 @@ static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_a
 		memset(act, 0, sizeof(*act));
 		act->kind = MIRROR_TGT_WANT_DATA;
 		act->offset = 0;
-		act->length = (uint32_t)t->v.blocks * MIRROR_BLOCK_SIZE;
+		act->length = t->v.data_len;
+		return;
+	case MIRROR_SBC_COMPARE:
+		memset(act, 0, sizeof(*act));
+		act->kind = MIRROR_TGT_WANT_DATA;
+		act->offset = 0;
+		act->length = t->v.data_len;
 		return;
 	case MIRROR_SBC_SYNC:
 		/* the cache is non-volatile and mirrored: every acknowledged
@@ -260,7 +307,24 @@ static void host_data(void *lu, struct mirror_tgt_cmd *cmd, const uint8_t *buf, 
 	struct host_task *t = cmd->lu_task;
 
 	(void)len;
+	if (t->v.kind == MIRROR_SBC_COMPARE) {
+		compare_blocks(c, t, buf, act);
+		return;
+	}
 	t->data = buf;
+	if (t->v.repeat) {
+		/* WRITE SAME: the one block, once per block of the range, in a
+		 * buffer of the task's own (freed at end()) */
+		size_t bytes = (size_t)t->v.blocks * MIRROR_BLOCK_SIZE;
+		t->rbuf = malloc(bytes);
+		if (!t->rbuf) {
+			mirror_tgt_action_check(act, MIRROR_SK_HARDWARE_ERROR, 0x55, 0x03);
+			return;
+		}
+		for (size_t o = 0; o < bytes; o += MIRROR_BLOCK_SIZE)
+			memcpy(t->rbuf + o, buf, MIRROR_BLOCK_SIZE);
+		t->data = t->rbuf;
+	}
 	t->pending = true;
 	t->in_call = true;
 	if (!write_begin(c, t))

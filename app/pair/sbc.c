@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app/pair/sbc_int.h"
+#include "base/bytes.h"
 #include "base/why.h"
 #include "iscsi/target.h"
 
@@ -63,6 +64,80 @@ static const struct sbc_field z_sync10[] = {
 	{ 1, 7, 5, "reserved" },
 	{ 6, 7, 3, "reserved" },
 };
+/* (12): byte 10 bit 7 is restricted for MMC-6, bits 6-5 reserved */
+static const struct sbc_field z_read12[] = {
+	{ 1, 7, 3, "RDPROTECT (no protection information)" },
+	{ 10, 7, 3, "reserved" },
+};
+static const struct sbc_field z_write12[] = {
+	{ 1, 7, 3, "WRPROTECT (no protection information)" },
+	{ 1, 2, 1, "reserved" },
+	{ 10, 7, 3, "reserved" },
+};
+/* WRITE AND VERIFY (SBC-3 5.38-5.40): BYTCHK is byte 1 bit 1; bit 3 and
+ * bit 2 (SBC-4's upper BYTCHK bit, reserved for this command) are not
+ * used. */
+static const struct sbc_field z_write_verify10[] = {
+	{ 1, 7, 3, "WRPROTECT (no protection information)" },
+	{ 1, 3, 2, "reserved" },
+	{ 6, 7, 3, "reserved" },
+};
+static const struct sbc_field z_write_verify12[] = {
+	{ 1, 7, 3, "WRPROTECT (no protection information)" },
+	{ 1, 3, 2, "reserved" },
+	{ 10, 7, 3, "reserved" },
+};
+static const struct sbc_field z_write_verify16[] = {
+	{ 1, 7, 3, "WRPROTECT (no protection information)" },
+	{ 1, 3, 2, "reserved" },
+	{ 14, 7, 3, "reserved" },
+};
+/* VERIFY (SBC-3 5.33-5.35, BYTCHK bits 2-1 as SBC-4 5.34) */
+static const struct sbc_field z_verify10[] = {
+	{ 1, 7, 3, "VRPROTECT (no protection information)" },
+	{ 1, 3, 1, "reserved" },
+	{ 6, 7, 3, "reserved" },
+};
+static const struct sbc_field z_verify12[] = {
+	{ 1, 7, 3, "VRPROTECT (no protection information)" },
+	{ 1, 3, 1, "reserved" },
+	{ 10, 7, 3, "reserved" },
+};
+static const struct sbc_field z_verify16[] = {
+	{ 1, 7, 3, "VRPROTECT (no protection information)" },
+	{ 1, 3, 1, "reserved" },
+	{ 14, 7, 3, "reserved" },
+};
+/* (6): byte 1 bits 7-5 reserved, the rest of it is the LBA */
+static const struct sbc_field z_rw6[] = {
+	{ 1, 7, 3, "reserved" },
+};
+/* PRE-FETCH (SBC-3 5.9, 5.10): IMMED (byte 1 bit 1) is accepted */
+static const struct sbc_field z_prefetch10[] = {
+	{ 1, 7, 6, "reserved" },
+	{ 6, 7, 3, "reserved" },
+};
+static const struct sbc_field z_prefetch16[] = {
+	{ 1, 7, 6, "reserved" },
+	{ 14, 7, 3, "reserved" },
+};
+/* WRITE SAME (SBC-3 5.41, 5.42): no protection information, no ANCHOR
+ * or UNMAP (thin provisioning: LBPWS 0), the obsolete PBDATA/LBDATA, and
+ * NDOB (16; reserved in 10) are not supported. */
+static const struct sbc_field z_write_same10[] = {
+	{ 1, 7, 3, "WRPROTECT (no protection information)" },
+	{ 1, 4, 2, "ANCHOR/UNMAP (no logical block provisioning)" },
+	{ 1, 2, 2, "PBDATA/LBDATA (obsolete)" },
+	{ 1, 0, 1, "reserved" },
+	{ 6, 7, 3, "reserved" },
+};
+static const struct sbc_field z_write_same16[] = {
+	{ 1, 7, 3, "WRPROTECT (no protection information)" },
+	{ 1, 4, 2, "ANCHOR/UNMAP (no logical block provisioning)" },
+	{ 1, 2, 2, "PBDATA/LBDATA (obsolete)" },
+	{ 1, 0, 1, "NDOB (a data-out buffer is required)" },
+	{ 14, 7, 3, "reserved" },
+};
 static const struct sbc_field z_read16[] = {
 	{ 1, 7, 3, "RDPROTECT (no protection information)" },
 	{ 14, 7, 3, "reserved" },
@@ -95,6 +170,11 @@ static const struct sbc_field z_rtpg[] = {
 	{ 10, 7, 8, "reserved" },
 };
 
+static const struct sbc_field z_rsoc[] = {
+	{ 2, 6, 4, "reserved" },
+	{ 10, 7, 8, "reserved" },
+};
+
 static int sbc_tur(struct sbc_ctx *x)
 {
 	return sbc_good(x);
@@ -110,6 +190,10 @@ static const struct sbc_command commands[] = {
 	  "TEST UNIT READY" },
 	{ 0x03, -1, 6, SBC_IN, SBC_ALUA_ANY, SBC_UA_AS_DATA, true, Z(z_request_sense),
 	  sbc_request_sense, "REQUEST SENSE" },
+	{ 0x08, -1, 6, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_rw6), sbc_read6,
+	  "READ(6)" },
+	{ 0x0A, -1, 6, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_rw6), sbc_write6,
+	  "WRITE(6)" },
 	{ 0x12, -1, 6, SBC_IN, SBC_ALUA_ANY, SBC_UA_IGNORE, true, Z(z_inquiry), sbc_inquiry,
 	  "INQUIRY" },
 	{ 0x1A, -1, 6, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_mode_sense6),
@@ -120,22 +204,48 @@ static const struct sbc_command commands[] = {
 	  "READ(10)" },
 	{ 0x2A, -1, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write10), sbc_write10,
 	  "WRITE(10)" },
+	{ 0x2E, -1, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_verify10),
+	  sbc_write_verify10, "WRITE AND VERIFY(10)" },
+	{ 0x2F, -1, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_verify10), sbc_verify10,
+	  "VERIFY(10)" },
+	{ 0x34, -1, 10, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_prefetch10),
+	  sbc_prefetch10, "PRE-FETCH(10)" },
 	{ 0x35, -1, 10, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_sync10), sbc_sync10,
 	  "SYNCHRONIZE CACHE(10)" },
+	{ 0x41, -1, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_same10),
+	  sbc_write_same10, "WRITE SAME(10)" },
 	{ 0x5A, -1, 10, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_mode_sense10),
 	  sbc_mode_sense10, "MODE SENSE(10)" },
 	{ 0x88, -1, 16, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_read16), sbc_read16,
 	  "READ(16)" },
 	{ 0x8A, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write16), sbc_write16,
 	  "WRITE(16)" },
+	{ 0x8E, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_verify16),
+	  sbc_write_verify16, "WRITE AND VERIFY(16)" },
+	{ 0x8F, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_verify16), sbc_verify16,
+	  "VERIFY(16)" },
+	{ 0x90, -1, 16, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_prefetch16),
+	  sbc_prefetch16, "PRE-FETCH(16)" },
 	{ 0x91, -1, 16, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_sync16), sbc_sync16,
 	  "SYNCHRONIZE CACHE(16)" },
+	{ 0x93, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_same16),
+	  sbc_write_same16, "WRITE SAME(16)" },
 	{ 0x9E, 0x10, 16, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_read_capacity16),
 	  sbc_read_capacity16, "READ CAPACITY(16)" },
 	{ 0xA0, -1, 12, SBC_IN, SBC_ALUA_ANY, SBC_UA_IGNORE, true, Z(z_report_luns),
 	  sbc_report_luns, "REPORT LUNS" },
 	{ 0xA3, 0x0A, 12, SBC_IN, SBC_ALUA_ANY, SBC_UA_REPORT, false, Z(z_rtpg), sbc_rtpg,
 	  "REPORT TARGET PORT GROUPS" },
+	{ 0xA3, 0x0C, 12, SBC_IN, SBC_ALUA_ANY, SBC_UA_REPORT, false, Z(z_rsoc), sbc_rsoc,
+	  "REPORT SUPPORTED OPERATION CODES" },
+	{ 0xA8, -1, 12, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_read12), sbc_read12,
+	  "READ(12)" },
+	{ 0xAA, -1, 12, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write12), sbc_write12,
+	  "WRITE(12)" },
+	{ 0xAE, -1, 12, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_verify12),
+	  sbc_write_verify12, "WRITE AND VERIFY(12)" },
+	{ 0xAF, -1, 12, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_verify12), sbc_verify12,
+	  "VERIFY(12)" },
 };
 
 /* The CONTROL byte (SAM-5 5.2): NACA = 1 asks for ACA, which this logical
@@ -159,13 +269,114 @@ static const struct sbc_command *find_command(uint8_t op, int sa)
 	return NULL;
 }
 
+/* ---- REPORT SUPPORTED OPERATION CODES (SPC-4 6.35), from the table ---- */
+
+/* CDB USAGE DATA (SPC-4 6.35.3): the operation code, then a 1 for every
+ * bit this logical unit looks at; the bits it requires to be zero (the
+ * command's reserved and unsupported fields, the CONTROL byte's NACA and
+ * reserved bits) are 0.  A service action field holds the service
+ * action. */
+static void put_usage(uint8_t *u, const struct sbc_command *c)
+{
+	unsigned last = c->cdb_len - 1u;
+
+	u[0] = c->opcode;
+	memset(u + 1, 0xFF, last);
+	u[last] = 0x00; /* CONTROL: no NACA, reserved, obsolete, vendor bits */
+	if (c->service_action >= 0)
+		u[1] = (uint8_t)((u[1] & 0xE0) | (uint8_t)c->service_action);
+	for (unsigned i = 0; i < c->n_zero; i++) {
+		unsigned first = c->zero[i].byte * 8u + 7u - c->zero[i].bit;
+		for (unsigned b = first; b < first + c->zero[i].width; b++)
+			u[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	}
+}
+
+/* Command timeouts descriptor (SPC-4 6.35.4): DESCRIPTOR LENGTH 0Ah, no
+ * nominal or recommended timeout given (0). */
+static unsigned put_timeouts(uint8_t *p)
+{
+	memset(p, 0, 12);
+	p[1] = 0x0A;
+	return 12;
+}
+
+static bool has_service_actions(uint8_t op)
+{
+	for (size_t i = 0; i < SBC_ARRAY_LEN(commands); i++)
+		if (commands[i].opcode == op && commands[i].service_action >= 0)
+			return true;
+	return false;
+}
+
+/* REPORTING OPTIONS 000b: every command, 8-byte descriptors (20 with
+ * their timeouts when RCTD is set). */
+static uint32_t rsoc_all(uint8_t *d, bool rctd)
+{
+	uint32_t n = 4;
+
+	for (size_t i = 0; i < SBC_ARRAY_LEN(commands); i++) {
+		const struct sbc_command *c = &commands[i];
+		uint8_t *p = d + n;
+		memset(p, 0, 8);
+		p[0] = c->opcode;
+		p[3] = c->service_action >= 0 ? (uint8_t)c->service_action : 0;
+		p[5] = (uint8_t)((rctd ? 0x02 : 0x00) | (c->service_action >= 0 ? 0x01 : 0x00));
+		p[7] = c->cdb_len;
+		n += 8;
+		if (rctd)
+			n += put_timeouts(d + n);
+	}
+	put_be32(d, n - 4); /* COMMAND DATA LENGTH */
+	return n;
+}
+
+int sbc_rsoc(struct sbc_ctx *x)
+{
+	const uint8_t *cdb = x->cdb;
+	bool rctd = (cdb[2] & 0x80) != 0;
+	unsigned options = cdb[2] & 0x07u;
+	uint8_t op = cdb[3], *d = x->v->data;
+	unsigned sa = get_be16(cdb + 4);
+	const struct sbc_command *c = NULL;
+	uint32_t n;
+
+	if (options == 0)
+		return sbc_data(x, rsoc_all(d, rctd), get_be32(cdb + 6));
+	/* 001b: an operation code without service actions; 010b: one with,
+	 * and the service action; 011b: either (SPC-4 6.35.2, table 233) */
+	if (options > 3 || (options == 1 && has_service_actions(op)) ||
+	    (options == 2 && !has_service_actions(op)))
+		return sbc_invalid(x, 0x24, 0x00, 2, 2,
+				   "%s: CDB byte 2 bit 2: REPORTING OPTIONS %u%u%ub for operation code %02Xh",
+				   x->cmd->name, options >> 2 & 1u, options >> 1 & 1u, options & 1u, op);
+	for (size_t i = 0; i < SBC_ARRAY_LEN(commands); i++)
+		if (commands[i].opcode == op &&
+		    (commands[i].service_action < 0 || (unsigned)commands[i].service_action == sa))
+			c = &commands[i];
+	memset(d, 0, 4);
+	if (!c) {
+		d[1] = 0x01; /* SUPPORT 001b: not supported */
+		return sbc_data(x, 4, get_be32(cdb + 6));
+	}
+	/* one_command parameter data: CTDP, SUPPORT 011b (as the standard
+	 * says), CDB SIZE, the usage data, the timeouts */
+	d[1] = (uint8_t)((rctd ? 0x80 : 0x00) | 0x03);
+	put_be16(d + 2, c->cdb_len);
+	put_usage(d + 4, c);
+	n = 4u + c->cdb_len;
+	if (rctd)
+		n += put_timeouts(d + n);
+	return sbc_data(x, n, get_be32(cdb + 6));
+}
+
 static void verdict_reset(struct mirror_sbc_verdict *v)
 {
 	/* data[] is written by whoever fills it, up to what it reports */
 	v->kind = MIRROR_SBC_RESPOND;
 	v->lba = 0;
 	v->blocks = 0;
-	v->fua = v->all = v->immed = false;
+	v->fua = v->all = v->immed = v->repeat = false;
 	v->status = MIRROR_STATUS_GOOD;
 	memset(v->sense, 0, sizeof(v->sense));
 	v->sense_len = 0;

@@ -7,9 +7,14 @@
  *            pages, READ CAPACITY, MODE SENSE, REPORT LUNS, REQUEST SENSE,
  *            TEST UNIT READY, REPORT TARGET PORT GROUPS, every error);
  *   READ     the controller sends blocks [lba, lba + blocks) and GOOD;
- *   WRITE    the controller takes blocks * 512 bytes of data-out and
+ *   WRITE    the controller takes data_len bytes of data-out (blocks *
+ *            512; WRITE SAME, repeat: one block for every block) and
  *            answers later (after mirroring: mirror_tgt_cmd_complete);
- *   SYNC     SYNCHRONIZE CACHE of [lba, lba + blocks).
+ *   SYNC     SYNCHRONIZE CACHE of [lba, lba + blocks);
+ *   COMPARE  VERIFY with BYTCHK: the controller takes data_len bytes of
+ *            data-out and compares them with blocks [lba, lba + blocks)
+ *            (repeat: the one block of data-out with each of them),
+ *            answering GOOD or MISCOMPARE 1Dh/00h (SBC-3 5.33).
  *
  * Every logical unit is seen through both controllers' host ports: two
  * target port groups, one per controller, with implicit ALUA (SPC-4 5.15,
@@ -148,7 +153,8 @@ enum mirror_sbc_kind {
 	MIRROR_SBC_RESPOND = 0,
 	MIRROR_SBC_READ,
 	MIRROR_SBC_WRITE,
-	MIRROR_SBC_SYNC
+	MIRROR_SBC_SYNC,
+	MIRROR_SBC_COMPARE
 };
 
 struct mirror_sbc_verdict {
@@ -160,13 +166,17 @@ struct mirror_sbc_verdict {
 	bool fua;
 	bool all;
 	bool immed;
+	/* COMPARE: one block of data-out against every block; WRITE: one
+	 * block of data-out written to every block (WRITE SAME) */
+	bool repeat;
 	/* RESPOND: status and, for CHECK CONDITION, fixed-format sense */
 	uint8_t status;
 	uint8_t sense[MIRROR_FIXED_SENSE_LEN];
 	unsigned sense_len;
 	/* Bytes to move: RESPOND, the data-in in data[]; READ, the data-in
 	 * the controller sends (blocks * 512 cut to the EDTL); WRITE, the
-	 * data-out it takes (blocks * 512).  data_overflow: data-in bytes
+	 * data-out it takes (blocks * 512); COMPARE, the data-out it takes
+	 * (blocks * 512, or 512 with repeat).  data_overflow: data-in bytes
 	 * beyond the EDTL that are not sent (RFC 7143 11.4.5.1 residual). */
 	uint32_t data_len;
 	uint32_t data_overflow;

@@ -77,8 +77,7 @@ static int media(struct sbc_ctx *x, enum mirror_sbc_kind kind, uint64_t lba, uin
 {
 	struct mirror_sbc_verdict *v = x->v;
 	uint32_t bytes;
-	uint32_t max = x->lu && x->lu->cfg.max_transfer ? x->lu->cfg.max_transfer
-							 : MIRROR_SBC_MAX_TRANSFER;
+	uint32_t max = sbc_max_transfer(x->lu);
 
 	/* Block Limits' MAXIMUM TRANSFER LENGTH (SBC-3 6.5.3): more is
 	 * INVALID FIELD IN CDB. */
@@ -111,6 +110,177 @@ static int media(struct sbc_ctx *x, enum mirror_sbc_kind kind, uint64_t lba, uin
 int sbc_read10(struct sbc_ctx *x)
 {
 	return media(x, MIRROR_SBC_READ, get_be32(x->cdb + 2), get_be16(x->cdb + 7), 7);
+}
+
+/* (6) (SBC-3 5.10, 5.31): a 21-bit LBA in byte 1 bits 4-0 and bytes 2-3,
+ * TRANSFER LENGTH 0 meaning 256 blocks; no DPO or FUA (byte 1 bit 3 is
+ * part of the LBA). */
+static int rw6(struct sbc_ctx *x, enum mirror_sbc_kind kind)
+{
+	uint32_t lba = (uint32_t)(x->cdb[1] & 0x1f) << 16 | get_be16(x->cdb + 2);
+	uint32_t len = x->cdb[4] ? x->cdb[4] : 256u;
+
+	if (media(x, kind, lba, len, 4) < 0)
+		return -1;
+	x->v->fua = false;
+	return 0;
+}
+
+int sbc_read6(struct sbc_ctx *x)
+{
+	return rw6(x, MIRROR_SBC_READ);
+}
+
+int sbc_write6(struct sbc_ctx *x)
+{
+	return rw6(x, MIRROR_SBC_WRITE);
+}
+
+/* PRE-FETCH: nothing to load -- reads come from the array with the
+ * newest cached blocks over them whatever is prefetched -- so GOOD once
+ * the range is inside the medium (SBC-3 5.9: GOOD when the blocks are
+ * not all going to stay in the cache, CONDITION MET is never promised). */
+static int prefetch(struct sbc_ctx *x, uint64_t lba, uint32_t len)
+{
+	if (range_check(x, lba, len) < 0)
+		return -1;
+	return sbc_good(x);
+}
+
+int sbc_prefetch10(struct sbc_ctx *x)
+{
+	return prefetch(x, get_be32(x->cdb + 2), get_be16(x->cdb + 7));
+}
+
+int sbc_prefetch16(struct sbc_ctx *x)
+{
+	return prefetch(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10));
+}
+
+/* WRITE SAME: one block of data-out written to every block of the range,
+ * a WRITE verdict with repeat.  NUMBER OF LOGICAL BLOCKS 0 ("to the end
+ * of the medium") is refused, as Block Limits' WSNZ says, and more than
+ * its MAXIMUM WRITE SAME LENGTH is INVALID FIELD IN CDB (SBC-3 6.5.3). */
+static int write_same(struct sbc_ctx *x, uint64_t lba, uint32_t n, unsigned len_byte)
+{
+	struct mirror_sbc_verdict *v = x->v;
+	uint32_t max = sbc_max_transfer(x->lu);
+
+	if (n == 0 || n > max)
+		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
+				   "%s: CDB byte %u: NUMBER OF LOGICAL BLOCKS %u: 1 to %u",
+				   x->cmd->name, len_byte, n, max);
+	if (range_check(x, lba, n) < 0)
+		return -1;
+	if (x->dir != MIRROR_DIR_OUT || x->edtl < MIRROR_SBC_BLOCK_SIZE)
+		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
+				   "%s: one block of data-out expected, %u bytes", x->cmd->name,
+				   x->dir == MIRROR_DIR_OUT ? x->edtl : 0);
+	v->kind = MIRROR_SBC_WRITE;
+	v->status = MIRROR_STATUS_GOOD;
+	v->lba = lba;
+	v->blocks = n;
+	v->repeat = true;
+	v->data_len = MIRROR_SBC_BLOCK_SIZE;
+	return 0;
+}
+
+int sbc_write_same10(struct sbc_ctx *x)
+{
+	return write_same(x, get_be32(x->cdb + 2), get_be16(x->cdb + 7), 7);
+}
+
+int sbc_write_same16(struct sbc_ctx *x)
+{
+	return write_same(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10), 10);
+}
+
+int sbc_read12(struct sbc_ctx *x)
+{
+	return media(x, MIRROR_SBC_READ, get_be32(x->cdb + 2), get_be32(x->cdb + 6), 6);
+}
+
+int sbc_write12(struct sbc_ctx *x)
+{
+	return media(x, MIRROR_SBC_WRITE, get_be32(x->cdb + 2), get_be32(x->cdb + 6), 6);
+}
+
+/* WRITE AND VERIFY: a write that is on the medium when it completes, so
+ * FUA.  BYTCHK 1 asks to compare the data-out with what was written: the
+ * blocks acknowledged are those bytes (NVRAM, mirrored), so the
+ * comparison cannot fail and is not made. */
+static int write_verify(struct sbc_ctx *x, uint64_t lba, uint32_t len, unsigned len_byte)
+{
+	if (media(x, MIRROR_SBC_WRITE, lba, len, len_byte) < 0)
+		return -1;
+	x->v->fua = x->v->kind == MIRROR_SBC_WRITE;
+	return 0;
+}
+
+int sbc_write_verify10(struct sbc_ctx *x)
+{
+	return write_verify(x, get_be32(x->cdb + 2), get_be16(x->cdb + 7), 7);
+}
+
+int sbc_write_verify12(struct sbc_ctx *x)
+{
+	return write_verify(x, get_be32(x->cdb + 2), get_be32(x->cdb + 6), 6);
+}
+
+int sbc_write_verify16(struct sbc_ctx *x)
+{
+	return write_verify(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10), 10);
+}
+
+/* VERIFY (SBC-3 5.33; BYTCHK as SBC-4 5.34, byte 1 bits 2-1): 00b checks
+ * the medium only -- every block in range is readable from the array or
+ * the cache, nothing more to do; 01b compares as many blocks of data-out;
+ * 11b compares one block of data-out with each block; 10b is reserved. */
+static int verify(struct sbc_ctx *x, uint64_t lba, uint32_t len, unsigned len_byte)
+{
+	struct mirror_sbc_verdict *v = x->v;
+	unsigned bytchk = (x->cdb[1] >> 1) & 3u;
+	uint32_t bytes;
+
+	if (bytchk == 2)
+		return sbc_invalid(x, 0x24, 0x00, 1, 2, "%s: CDB byte 1 bit 2: BYTCHK 10b is reserved",
+				   x->cmd->name);
+	if (len > sbc_max_transfer(x->lu))
+		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
+				   "%s: CDB byte %u: VERIFICATION LENGTH %u is over the maximum of %u blocks",
+				   x->cmd->name, len_byte, len, sbc_max_transfer(x->lu));
+	if (range_check(x, lba, len) < 0)
+		return -1;
+	if (len == 0 || bytchk == 0)
+		return sbc_good(x);
+	bytes = bytchk == 3 ? MIRROR_SBC_BLOCK_SIZE : len * MIRROR_SBC_BLOCK_SIZE;
+	if (x->dir != MIRROR_DIR_OUT || x->edtl < bytes)
+		return sbc_invalid(x, 0x24, 0x00, len_byte, 7,
+				   "%s: CDB byte %u: BYTCHK %u over %u blocks needs %u bytes of data-out, %u expected",
+				   x->cmd->name, len_byte, bytchk, len, bytes,
+				   x->dir == MIRROR_DIR_OUT ? x->edtl : 0);
+	v->kind = MIRROR_SBC_COMPARE;
+	v->status = MIRROR_STATUS_GOOD;
+	v->lba = lba;
+	v->blocks = len;
+	v->repeat = bytchk == 3;
+	v->data_len = bytes;
+	return 0;
+}
+
+int sbc_verify10(struct sbc_ctx *x)
+{
+	return verify(x, get_be32(x->cdb + 2), get_be16(x->cdb + 7), 7);
+}
+
+int sbc_verify12(struct sbc_ctx *x)
+{
+	return verify(x, get_be32(x->cdb + 2), get_be32(x->cdb + 6), 6);
+}
+
+int sbc_verify16(struct sbc_ctx *x)
+{
+	return verify(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10), 10);
 }
 
 int sbc_read16(struct sbc_ctx *x)

@@ -82,14 +82,18 @@ static uint32_t vpd_devid(const struct mirror_sbc_lu *lu, uint8_t *out)
 	return vpd_header(out, 0x83, (unsigned)(d - (out + 4)));
 }
 
-/* Block Limits, page length 3Ch: OPTIMAL TRANSFER LENGTH GRANULARITY
- * (bytes 6-7) and MAXIMUM TRANSFER LENGTH (bytes 8-11); everything else
- * (compare and write, unmap, write same) is not supported: 0. */
+/* Block Limits, page length 3Ch: WSNZ (byte 4 bit 0: WRITE SAME of 0
+ * blocks is refused), OPTIMAL TRANSFER LENGTH GRANULARITY (bytes 6-7),
+ * MAXIMUM TRANSFER LENGTH (bytes 8-11) and MAXIMUM WRITE SAME LENGTH
+ * (bytes 36-43) the same; the rest (compare and write, unmap) is not
+ * supported: 0. */
 static uint32_t vpd_block_limits(const struct mirror_sbc_lu *lu, uint8_t *out)
 {
 	memset(out + 4, 0, 0x3C);
+	out[4] = 0x01;
 	put_be16(out + 6, MIRROR_SBC_OPTIMAL_GRANULARITY);
-	put_be32(out + 8, lu->cfg.max_transfer ? lu->cfg.max_transfer : MIRROR_SBC_MAX_TRANSFER);
+	put_be32(out + 8, sbc_max_transfer(lu));
+	put_be64(out + 36, sbc_max_transfer(lu));
 	return vpd_header(out, 0xB0, 0x3C);
 }
 

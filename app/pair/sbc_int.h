@@ -91,6 +91,13 @@ void sbc_sense_bytes(uint8_t *buf, uint8_t key, uint8_t asc, uint8_t ascq);
  * 4.4.1). */
 void sbc_put_ascii(uint8_t *dst, const char *src, unsigned width);
 
+/* Block Limits' MAXIMUM TRANSFER LENGTH and MAXIMUM WRITE SAME LENGTH:
+ * the configured one, else MIRROR_SBC_MAX_TRANSFER. */
+static inline uint32_t sbc_max_transfer(const struct mirror_sbc_lu *lu)
+{
+	return lu && lu->cfg.max_transfer ? lu->cfg.max_transfer : MIRROR_SBC_MAX_TRANSFER;
+}
+
 static inline uint32_t sbc_min32(uint64_t a, uint64_t b)
 {
 	return (uint32_t)(a < b ? a : b);
@@ -104,7 +111,21 @@ int sbc_mode_sense10(struct sbc_ctx *x);
 int sbc_read_capacity10(struct sbc_ctx *x);  /* sbc_block.c */
 int sbc_read_capacity16(struct sbc_ctx *x);
 int sbc_read10(struct sbc_ctx *x);
+int sbc_read6(struct sbc_ctx *x);
+int sbc_write6(struct sbc_ctx *x);
+int sbc_prefetch10(struct sbc_ctx *x);
+int sbc_prefetch16(struct sbc_ctx *x);
+int sbc_read12(struct sbc_ctx *x);
+int sbc_write_same10(struct sbc_ctx *x);
+int sbc_write_same16(struct sbc_ctx *x);
 int sbc_read16(struct sbc_ctx *x);
+int sbc_write12(struct sbc_ctx *x);
+int sbc_write_verify10(struct sbc_ctx *x);
+int sbc_write_verify12(struct sbc_ctx *x);
+int sbc_write_verify16(struct sbc_ctx *x);
+int sbc_verify10(struct sbc_ctx *x);
+int sbc_verify12(struct sbc_ctx *x);
+int sbc_verify16(struct sbc_ctx *x);
 int sbc_write10(struct sbc_ctx *x);
 int sbc_write16(struct sbc_ctx *x);
 int sbc_sync10(struct sbc_ctx *x);
@@ -112,6 +133,7 @@ int sbc_sync16(struct sbc_ctx *x);
 int sbc_report_luns(struct sbc_ctx *x);      /* sbc_port.c */
 int sbc_request_sense(struct sbc_ctx *x);    /* sbc_ua.c */
 int sbc_rtpg(struct sbc_ctx *x);             /* alua.c */
+int sbc_rsoc(struct sbc_ctx *x);             /* sbc.c */
 
 /* ---- sbc_ua.c: the nexus table ---- */
 

@@ -61,6 +61,7 @@ static void check_verdict(const struct mirror_sbc_lu *l, enum mirror_xfer_dir di
 	case MIRROR_SBC_READ:
 	case MIRROR_SBC_WRITE:
 	case MIRROR_SBC_SYNC:
+	case MIRROR_SBC_COMPARE:
 		break;
 	default:
 		abort();
@@ -72,10 +73,18 @@ static void check_verdict(const struct mirror_sbc_lu *l, enum mirror_xfer_dir di
 		abort();
 	if (v.kind == MIRROR_SBC_SYNC)
 		return;
+	if (v.kind == MIRROR_SBC_COMPARE) {
+		if (v.blocks == 0 || v.blocks > MIRROR_SBC_MAX_TRANSFER || dir != MIRROR_DIR_OUT ||
+		    v.data_len > edtl ||
+		    v.data_len != (v.repeat ? 1 : v.blocks) * MIRROR_SBC_BLOCK_SIZE)
+			abort();
+		return;
+	}
 	if (v.blocks == 0 || v.blocks > MIRROR_SBC_MAX_TRANSFER)
 		abort();
 	if (v.kind == MIRROR_SBC_WRITE &&
-	    (dir != MIRROR_DIR_OUT || v.data_len != v.blocks * MIRROR_SBC_BLOCK_SIZE ||
+	    (dir != MIRROR_DIR_OUT ||
+	     v.data_len != (v.repeat ? 1 : v.blocks) * MIRROR_SBC_BLOCK_SIZE ||
 	     v.data_len > edtl))
 		abort();
 	/* a READ without a data-in buffer moves nothing: all overflow */

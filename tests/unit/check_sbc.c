@@ -301,9 +301,11 @@ START_TEST(test_inquiry_vpd)
 		/* target port group 1 */
 		0x51, 0x95, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01,
 	};
-	uint8_t pb0[64] = { 0x00, 0xB0, 0x00, 0x3C, 0, 0, 0x00, 0x08, 0x00, 0x00, 0x08, 0x00 };
+	/* WSNZ, granularity 8, maximum transfer and write same 2048 blocks */
+	uint8_t pb0[64] = { 0x00, 0xB0, 0x00, 0x3C, 0x01, 0, 0x00, 0x08, 0x00, 0x00, 0x08, 0x00 };
 	uint8_t naa_a[20];
 
+	pb0[42] = 0x08; /* bytes 36-43: MAXIMUM WRITE SAME LENGTH */
 	run(&lu, NEXUS, IN, 255, 6, 0x12, 1, 0x00, 0, 255, 0);
 	assert_data(p00, sizeof(p00));
 	run(&lu, NEXUS, IN, 255, 6, 0x12, 1, 0x80, 0, 255, 0);
@@ -619,6 +621,115 @@ START_TEST(test_unit_attention)
 }
 END_TEST
 
+/* ---- the commands iscsi-test-cu asks for beyond issue 12's list ---- */
+
+START_TEST(test_more_media)
+{
+	/* READ(6): 21-bit LBA 1F0102h... out of range; LBA 0102h, 0 = 256 */
+	run(&lu, NEXUS, IN, 256 * 512, 6, 0x08, 0x1F, 0x01, 0x02, 4, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, IN, 256 * 512, 6, 0x08, 0x00, 0x01, 0x02, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	ck_assert_uint_eq(v.lba, 0x102);
+	ck_assert_uint_eq(v.blocks, 256);
+	/* WRITE(6) with byte 1 bit 3 set: part of the LBA (080000h, past
+	 * the end), not FUA */
+	run(&lu, NEXUS, OUT, 512, 6, 0x0A, 0x08, 0, 0, 1, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, OUT, 512, 6, 0x0A, 0x00, 0xFF, 0xFF, 1, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.lba, 0xFFFF);
+	ck_assert(!v.fua);
+	/* WRITE(12) */
+	run(&lu, NEXUS, OUT, 1024, 12, 0xAA, 0x08, 0, 0, 0, 9, 0, 0, 0, 2, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.lba, 9);
+	ck_assert_uint_eq(v.blocks, 2);
+	ck_assert(v.fua);
+	/* WRITE AND VERIFY(16): a write on the medium, FUA */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8E, 0x02, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert(v.fua);
+	/* VERIFY(10): BYTCHK 00b GOOD, 01b compare 2 blocks, 11b one block
+	 * against each, 10b reserved (byte 1 bit 2) */
+	run(&lu, NEXUS, NONE, 0, 10, 0x2F, 0x00, 0, 0, 0, 0, 0, 0, 2, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_RESPOND);
+	run(&lu, NEXUS, OUT, 1024, 10, 0x2F, 0x02, 0, 0, 0, 4, 0, 0, 2, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_COMPARE);
+	ck_assert_uint_eq(v.lba, 4);
+	ck_assert_uint_eq(v.data_len, 1024);
+	ck_assert(!v.repeat);
+	run(&lu, NEXUS, OUT, 512, 16, 0x8F, 0x06, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 8, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_COMPARE);
+	ck_assert_uint_eq(v.blocks, 8);
+	ck_assert_uint_eq(v.data_len, 512);
+	ck_assert(v.repeat);
+	run(&lu, NEXUS, OUT, 512, 12, 0xAF, 0x04, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_invalid(0x24, 1, 2);
+	/* WRITE SAME(10): one block for 16; UNMAP (byte 1 bit 3) refused;
+	 * 0 blocks refused (WSNZ) */
+	run(&lu, NEXUS, OUT, 512, 10, 0x41, 0, 0, 0, 0, 0x20, 0, 0, 16, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.blocks, 16);
+	ck_assert_uint_eq(v.data_len, 512);
+	ck_assert(v.repeat);
+	run(&lu, NEXUS, OUT, 512, 10, 0x41, 0x08, 0, 0, 0, 0x20, 0, 0, 16, 0);
+	assert_invalid(0x24, 1, 4);
+	run(&lu, NEXUS, OUT, 512, 16, 0x93, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_invalid(0x24, 10, 7);
+	/* PRE-FETCH(10): GOOD inside, 21h/00h past the end */
+	run(&lu, NEXUS, NONE, 0, 10, 0x34, 0x02, 0, 0, 0, 0, 0, 0, 8, 0);
+	assert_good();
+	run(&lu, NEXUS, NONE, 0, 10, 0x34, 0, 0, 1, 0, 0, 0, 0, 8, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+}
+END_TEST
+
+/* REPORT SUPPORTED OPERATION CODES (SPC-4 6.35): one command, the usage
+ * bitmap from the command's fields; all commands; an unknown one. */
+START_TEST(test_rsoc)
+{
+	/* WRITE(10): WRPROTECT and byte 1 bit 2 not used, DPO FUA FUA_NV and
+	 * the obsolete bit 0 are; byte 6 bits 4-0 the group; CONTROL 00h */
+	static const uint8_t write10[14] = { 0x00, 0x03, 0x00, 0x0A, 0x2A, 0x1B, 0xFF, 0xFF,
+					     0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0x00 };
+	/* REPORT TARGET PORT GROUPS, by operation code and service action:
+	 * byte 1 the PARAMETER DATA FORMAT bits and 0Ah */
+	static const uint8_t rtpg[16] = { 0x00, 0x03, 0x00, 0x0C, 0xA3, 0xEA, 0x00, 0x00,
+					  0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00 };
+	static const uint8_t unknown[4] = { 0x00, 0x01, 0x00, 0x00 };
+
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x01, 0x2A, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_data(write10, sizeof(write10));
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x02, 0xA3, 0, 0x0A, 0, 0, 0, 255, 0, 0);
+	assert_data(rtpg, sizeof(rtpg));
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x01, 0x04, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_data(unknown, sizeof(unknown));
+	/* 001b for an operation code with service actions */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x01, 0xA3, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_invalid(0x24, 2, 2);
+	/* RCTD: CTDP and a timeouts descriptor of length 0Ah */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x81, 0x28, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data_len, 4 + 10 + 12);
+	ck_assert_uint_eq(v.data[1], 0x83);
+	ck_assert_uint_eq(v.data[14] << 8 | v.data[15], 0x0A);
+	/* all commands: 8-byte descriptors, REPORT LUNS among them */
+	run(&lu, NEXUS, IN, 2048, 12, 0xA3, 0x0C, 0x00, 0, 0, 0, 0, 0, 0x08, 0, 0, 0);
+	assert_good();
+	{
+		uint32_t len = (uint32_t)v.data[0] << 24 | v.data[1] << 16 | v.data[2] << 8 | v.data[3];
+		bool found = false;
+		ck_assert_uint_eq(len % 8, 0);
+		ck_assert_uint_eq(v.data_len, 4 + len);
+		for (uint32_t o = 4; o < 4 + len; o += 8)
+			found |= v.data[o] == 0xA0 && v.data[o + 7] == 12 && v.data[o + 5] == 0;
+		ck_assert(found);
+	}
+}
+END_TEST
+
 /* ---- configuration and the engine's action ---- */
 
 START_TEST(test_config_and_action)
@@ -668,6 +779,8 @@ int main(void)
 	tcase_add_test(tc, test_rtpg);
 	tcase_add_test(tc, test_alua_access);
 	tcase_add_test(tc, test_unit_attention);
+	tcase_add_test(tc, test_more_media);
+	tcase_add_test(tc, test_rsoc);
 	tcase_add_test(tc, test_config_and_action);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
