@@ -269,14 +269,20 @@ static enum conf_verdict probe_child(struct conf_ctx *c, void *arg)
 	bool lost;
 	if (c->own_table) {
 		/* The target has its table, which must stay as it is: an
-		 * ARRAY TABLE UPDATE of no parameter list (under the 16-byte
-		 * header) is refused by a target that has the command, and
-		 * answered INVALID COMMAND OPERATION CODE by one that has not. */
+		 * ARRAY TABLE UPDATE of an 8-byte parameter list, shorter
+		 * than the 16-byte header (no table can be read from it), is
+		 * refused by a target that has the command (INVALID FIELD IN
+		 * CDB at the parameter list length) and answered INVALID
+		 * COMMAND OPERATION CODE by one that has not. */
+		static const uint8_t eight[8];
 		memset(&cmd, 0, sizeof(cmd));
-		int n = mirror_table_update_cdb_encode(&c->profile, 0, cmd.cdb, sizeof(cmd.cdb));
+		int n = mirror_table_update_cdb_encode(&c->profile, sizeof(eight), cmd.cdb,
+						       sizeof(cmd.cdb));
 		cmd.cdb_len = n > 0 ? (unsigned)n : 0;
-		cmd.dir = MIRROR_DIR_NONE;
-		conf_send(c, &cmd, "probe: ARRAY TABLE UPDATE of no parameter list");
+		cmd.dir = MIRROR_DIR_OUT;
+		cmd.data_out = eight;
+		cmd.data_out_len = sizeof(eight);
+		conf_send(c, &cmd, "probe: ARRAY TABLE UPDATE of 8 bytes (under the header)");
 	} else {
 		conf_push_table(c, &cmd);
 	}
