@@ -15,6 +15,7 @@
 
 #include "conform.h"
 #include "sender.h"
+#include "wire/table_text.h"
 
 #define PROG "mirror-conform"
 #define TIMEOUT_DEFAULT 30u
@@ -31,6 +32,7 @@ struct opts {
 	const char *initiator;
 	const char *emu_stats;
 	bool fresh;
+	const char *table_file, *volumes;
 	struct mirror_profile profile;
 };
 
@@ -55,6 +57,12 @@ static const char usage_text[] =
 	"      --initiator-name IQN  base of the iSCSI initiator names (one per case)\n"
 	"      --fresh             the target was sent no array table since it started:\n"
 	"                          check that it refuses small writes until it has one\n"
+"      --table FILE        the target's own array table (mirror-emu(1) ARRAY\n"
+	"                          TABLE FILE: 'VOLUME ARRAY-SERIAL ARRAY-NUMBER'\n"
+	"                          lines): the cases write to its volumes and send\n"
+	"                          ARRAY TABLE UPDATE only to check that command\n"
+	"      --volumes LIST      the same, by volume numbers alone (e.g. 0,1,7,255);\n"
+	"                          the cases that would send a table then skip\n"
 	"      --emu-stats PATH    mirror-emu's stats socket: counts the interrupts\n"
 	"                          where no live capture can be taken\n"
 	"  -p, --profile NAME      wire profile (v1, v1-18bit, v1-cdb16, vendor, ...)\n"
@@ -69,14 +77,18 @@ static const char usage_text[] =
 	"      --check-sender ...  check a prototype's sending side instead\n"
 	"                          (--check-sender --help)\n"
 	"\n"
-	"The output ends with \"N passed, N failed, N skipped\" alone on a line.\n"
-	"Exit status: 0 every case passed (skips allowed), 1 a case failed or a\n"
-	"syntax error (a filter that selects nothing is one), 9 the target\n"
-	"implements no mirror command at all, 35 the target cannot be reached.\n";
+	"The output ends with \"N passed, N failed, N skipped\" alone on a line, and\n"
+	"\", N partial\" after it when a case could not verify the data it stored\n"
+	"(a target without NVRAM READBACK): never counted as passed.\n"
+	"Exit status: 0 no case failed (skips and partials allowed), 1 a case failed\n"
+	"or a syntax error (a filter that selects nothing is one), 9 the target\n"
+	"implements no mirror command at all, 15 the --table file cannot be read\n"
+	"or the --junit file written, 35 the target cannot be reached.\n";
 
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
-enum { OPT_TAP = 256, OPT_JUNIT, OPT_SENDER, OPT_INITIATOR, OPT_EMU_STATS, OPT_FRESH };
+enum { OPT_TAP = 256, OPT_JUNIT, OPT_SENDER, OPT_INITIATOR, OPT_EMU_STATS, OPT_FRESH, OPT_TABLE,
+       OPT_VOLUMES };
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -92,6 +104,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "initiator-name", required_argument, NULL, OPT_INITIATOR },
 		{ "emu-stats", required_argument, NULL, OPT_EMU_STATS },
 		{ "fresh", no_argument, NULL, OPT_FRESH },
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "volumes", required_argument, NULL, OPT_VOLUMES },
 		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -130,6 +144,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_INITIATOR: o->initiator = optarg; break;
 		case OPT_EMU_STATS: o->emu_stats = optarg; break;
 		case OPT_FRESH: o->fresh = true; break;
+		case OPT_TABLE: o->table_file = optarg; break;
+		case OPT_VOLUMES: o->volumes = optarg; break;
 		case 'v': o->verbose++; break;
 		case 'V': printf("%s %s\n", PROG, PACKAGE_VERSION); exit(MIRROR_EXIT_OK);
 		case 'h': fputs(usage_text, stdout); exit(MIRROR_EXIT_OK);
@@ -138,6 +154,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->tap && o->json)
 		return syntax_error("--tap and --json exclude each other");
+	if (o->table_file && o->volumes)
+		return syntax_error("--table and --volumes exclude each other (the file has the volumes)");
+	if (o->fresh && (o->table_file || o->volumes))
+		return syntax_error("--fresh checks a target sent no array table; --%s says it has its own",
+				    o->table_file ? "table" : "volumes");
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 	if (o->test && conf_glob_list_check(o->test, why, sizeof(why)) < 0)
@@ -161,13 +182,14 @@ static const struct {
 	{ CONF_NEED_TABLE, "table" },   { CONF_NEED_READBACK, "readback" },
 	{ CONF_NEED_ISCSI, "iscsi" },   { CONF_NEED_STRICT, "strict" },
 	{ CONF_NEED_LENIENT, "lenient" }, { CONF_NEED_FRESH, "fresh" },
+	{ CONF_NEED_VOLUMES, "volumes" }, { CONF_NEED_VERIFY, "verify" },
 };
 
 static void list_cases(const bool *sel, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct conf_case *cs = conf_case_at(i);
-		char needs[96] = "";
+		char needs[128] = "";
 		if (!sel[i])
 			continue;
 		for (size_t k = 0; k < sizeof(need_names) / sizeof(need_names[0]); k++)
@@ -182,7 +204,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct conf_ctx ctx;
-	struct conf_totals tot = { 0, 0, 0, 0 };
+	struct conf_totals tot = { 0 };
 	struct conf_result *res = NULL;
 	size_t n = conf_case_count(), nsel, done = 0;
 	bool *sel = NULL;
@@ -227,6 +249,19 @@ int main(int argc, char **argv)
 	ctx.initiator_base = o.initiator;
 	ctx.emu_stats = o.emu_stats;
 	ctx.fresh = o.fresh;
+	if (o.table_file || o.volumes) {
+		struct mirror_array_table own;
+		rc = o.table_file ? mirror_array_table_read_file(o.table_file, &own, why, sizeof(why))
+				  : conf_volumes_parse(o.volumes, &own, why, sizeof(why));
+		if (rc < 0) {
+			fprintf(stderr, "%s: --%s %s\n", PROG, o.table_file ? "table" : "volumes", why);
+			rc = o.table_file ? MIRROR_EXIT_FILE_ERROR : MIRROR_EXIT_SYNTAX;
+			goto out;
+		}
+		conf_use_table(&ctx, &own, o.table_file != NULL);
+	} else {
+		conf_use_table(&ctx, NULL, true);
+	}
 	ctx.verbose = o.verbose;
 	ctx.log = o.tap || o.json ? stderr : stdout;
 	ctx.timeout_s = o.timeout_s;

@@ -26,6 +26,7 @@
 #include "iscsi/target.h"
 #include "iscsi/stats.h"
 #include "iscsi/chap_file.h"
+#include "wire/table_text.h"
 
 #define PROG "mirror-emu"
 /* RFC 7143 4.2.7.1: an iSCSI name is at most 223 bytes. */
@@ -53,6 +54,8 @@ struct opts {
 	unsigned max_conns;
 	int verbosity; /* -v minus -q */
 	const char *query; /* --query: a client of another mirror-emu */
+	unsigned extensions_off; /* MIRROR_RX_EXT_* not implemented */
+	const char *table_file;  /* --table: the array table configured */
 	bool json;
 };
 
@@ -83,6 +86,14 @@ static const char usage_text[] =
 	"  -c, --chap-file FILE        CHAP secrets: lines 'initiator USER SECRET' and\n"
 	"                              optionally 'target USER SECRET' (mutual CHAP)\n"
 	"  -a, --allow-initiator NAME  accept only these initiators (repeatable, up to 32)\n"
+	"      --extensions LIST       harness extensions implemented: all (default),\n"
+	"                              none, or a comma list of table, readback,\n"
+	"                              release; the others answer INVALID COMMAND\n"
+	"                              OPERATION CODE like any unknown opcode\n"
+	"      --no-extensions         --extensions none: a receiver that follows the\n"
+	"                              wire profile and nothing more\n"
+	"      --table FILE            the array table configured at start: lines\n"
+	"                              'VOLUME ARRAY-SERIAL(hex) ARRAY-NUMBER'\n"
 	"  -i, --inject RULE           fault injection (repeatable, up to 16):\n"
 	"                              ACTION[:ARG][,opcode=0xNN][,p=P], ACTION one of\n"
 	"                              sense:KK/AA/QQ drop-status delay-status:MS\n"
@@ -103,7 +114,7 @@ static const char usage_text[] =
 	"  -h, --help                  this text\n"
 	"\n"
 	"SIGTERM or SIGINT stops it cleanly.  Exit status: 0 clean shutdown, 1 syntax\n"
-	"error, 15 file error (NVRAM, CHAP, port file), 35 cannot listen, 99 other.\n";
+	"error, 15 file error (NVRAM, CHAP, table, port file), 35 cannot listen, 99 other.\n";
 
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
@@ -218,8 +229,43 @@ enum {
 	OPT_PORT_FILE,
 	OPT_JSON,
 	OPT_MAX_CONNS,
-	OPT_SECRET_ON_CMDLINE
+	OPT_SECRET_ON_CMDLINE,
+	OPT_EXTENSIONS,
+	OPT_NO_EXTENSIONS,
+	OPT_TABLE
 };
+
+/* --extensions LIST: the names of the harness extensions kept. */
+static int parse_extensions(const char *arg, unsigned *off)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = { { "table", MIRROR_RX_EXT_TABLE },
+		      { "readback", MIRROR_RX_EXT_READBACK },
+		      { "release", MIRROR_RX_EXT_RELEASE },
+		      { "all", MIRROR_RX_EXT_ALL },
+		      { "none", 0 } };
+	char list[128], *save = NULL;
+	unsigned on = 0;
+
+	if (strlen(arg) >= sizeof(list))
+		return syntax_error("--extensions '%.20s...' is too long", arg);
+	snprintf(list, sizeof(list), "%s", arg);
+	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+		while (i < sizeof(names) / sizeof(names[0]) && strcmp(names[i].name, w) != 0)
+			i++;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return syntax_error("--extensions: unknown extension '%s' (table, readback, "
+					    "release, all or none)", w);
+		on |= names[i].bit;
+	}
+	if (!on && !strstr(arg, "none"))
+		return syntax_error("--extensions '%s' names no extension (none for none)", arg);
+	*off = MIRROR_RX_EXT_ALL & ~on;
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -237,6 +283,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "chap-file", required_argument, NULL, 'c' },
 		{ "allow-initiator", required_argument, NULL, 'a' },
 		{ "inject", required_argument, NULL, 'i' },
+		{ "extensions", required_argument, NULL, OPT_EXTENSIONS },
+		{ "no-extensions", no_argument, NULL, OPT_NO_EXTENSIONS },
+		{ "table", required_argument, NULL, OPT_TABLE },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "stats-socket", required_argument, NULL, OPT_STATS_SOCKET },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
@@ -335,6 +384,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (mirror_inject_parse(optarg, &o->inject_rule[o->inject_n], why, sizeof(why)) < 0)
 				return syntax_error("--inject '%s': %s", optarg, why);
 			o->inject_spec[o->inject_n++] = optarg;
+			break;
+		case OPT_EXTENSIONS:
+			if ((rc = parse_extensions(optarg, &o->extensions_off)))
+				return rc;
+			break;
+		case OPT_NO_EXTENSIONS:
+			o->extensions_off = MIRROR_RX_EXT_ALL;
+			break;
+		case OPT_TABLE:
+			o->table_file = optarg;
 			break;
 		case OPT_SEED:
 			if ((rc = count_opt("--seed", optarg, 0, UINT64_MAX, &o->seed)))
@@ -481,6 +540,23 @@ int main(int argc, char **argv)
 		ret = MIRROR_EXIT_OTHER;
 		goto out;
 	}
+	rx.extensions_off = o.extensions_off;
+	if (o.table_file) {
+		/* the table a prototype gets its own way, not by ARRAY TABLE
+		 * UPDATE: in force from the start */
+		if (mirror_array_table_read_file(o.table_file, &rx.table, why, sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": --table %s\n", why);
+			ret = MIRROR_EXIT_FILE_ERROR;
+			goto out;
+		}
+		rx.table_received = true;
+		mirror_log(MIRROR_LOG_INFO, "array table %s: %u volumes", o.table_file, rx.table.count);
+	}
+	if (o.extensions_off)
+		mirror_log(MIRROR_LOG_INFO, "harness extensions off:%s%s%s",
+			   o.extensions_off & MIRROR_RX_EXT_TABLE ? " ARRAY TABLE UPDATE" : "",
+			   o.extensions_off & MIRROR_RX_EXT_READBACK ? " NVRAM READBACK" : "",
+			   o.extensions_off & MIRROR_RX_EXT_RELEASE ? " MIRROR RELEASE" : "");
 	if (o.nvram_file && mem.created)
 		mirror_log(MIRROR_LOG_INFO, "NVRAM file %s created", o.nvram_file);
 	else if (o.nvram_file)

@@ -117,7 +117,7 @@ out:
 }
 
 static const struct conf_case cases[] = {
-	{ "MIRROR.Concurrency.Outstanding32", "32 outstanding small writes, overlapping and disjoint: the NVRAM holds the last completed write per block", "Fig. 2; wire-profile.md \"Receiver behaviour and status\"", CONF_NEED_SMALL | CONF_NEED_TABLE | CONF_NEED_READBACK, run_overlapping32, NULL },
+	{ "MIRROR.Concurrency.Outstanding32", "32 outstanding small writes, overlapping and disjoint: the NVRAM holds the last completed write per block", "Fig. 2; wire-profile.md \"Receiver behaviour and status\"", CONF_NEED_SMALL | CONF_NEED_VOLUMES | CONF_NEED_VERIFY, run_overlapping32, NULL },
 };
 
 const struct conf_area conf_area_concurrency = { "MIRROR.Concurrency", cases, sizeof(cases) / sizeof(cases[0]) };

@@ -16,7 +16,11 @@ static enum conf_verdict send_small(struct conf_ctx *c, unsigned bc1, uint8_t vo
 	if (c->profile.small_layout != MIRROR_SMALL_CDB12_20BIT)
 		return conf_skip(c, "written for the 12-byte CDB with 20-bit descriptors (profile v1)");
 	conf_small_init(c, &s, c->scratch, bc1, 0, 0, lba);
-	s.volume = volume;
+	if (volume == CONF_VOLUME_ABSENT && c->vol_absent < 0)
+		return conf_skip(c, "the target's table has all 256 volumes: none is missing");
+	s.volume = volume == CONF_VOLUME_ABSENT ? (uint8_t)c->vol_absent
+		   : volume == CONF_VOLUME_A    ? c->vol_a
+						: volume;
 	conf_small_cmd(c, &s, data, (uint32_t)((int)(bc1 * MIRROR_BLOCK_SIZE) + data_delta),
 		       c->case_index + 1u, cmd);
 	conf_send(c, cmd, c->cur->desc);
@@ -86,9 +90,9 @@ static enum conf_verdict run_field_before_sum(struct conf_ctx *c)
 #define RX "wire-profile.md \"Receiver behaviour and status\""
 
 static const struct conf_case cases[] = {
-	{ "MIRROR.Errors.FixedFormatSense", "a rejected command gets fixed-format sense (70h) with SKSV set", RX, CONF_NEED_SMALL | CONF_NEED_TABLE, run_fixed_format, NULL },
-	{ "MIRROR.Errors.FirstFieldInByteOrder", "two broken CDB fields: the one first in byte order (byte 1 bit 3) is reported", RX ", \"When several rules are broken\"", CONF_NEED_SMALL | CONF_NEED_TABLE, run_first_in_byte_order, NULL },
-	{ "MIRROR.Errors.LbaRangeBeforeDataLength", "LBA out of range and a wrong data-out length: LOGICAL BLOCK ADDRESS OUT OF RANGE", RX ", \"When several rules are broken\"", CONF_NEED_SMALL | CONF_NEED_TABLE, run_lba_before_length, NULL },
+	{ "MIRROR.Errors.FixedFormatSense", "a rejected command gets fixed-format sense (70h) with SKSV set", RX, CONF_NEED_SMALL | CONF_NEED_VOLUMES, run_fixed_format, NULL },
+	{ "MIRROR.Errors.FirstFieldInByteOrder", "two broken CDB fields: the one first in byte order (byte 1 bit 3) is reported", RX ", \"When several rules are broken\"", CONF_NEED_SMALL | CONF_NEED_VOLUMES, run_first_in_byte_order, NULL },
+	{ "MIRROR.Errors.LbaRangeBeforeDataLength", "LBA out of range and a wrong data-out length: LOGICAL BLOCK ADDRESS OUT OF RANGE", RX ", \"When several rules are broken\"", CONF_NEED_SMALL | CONF_NEED_VOLUMES, run_lba_before_length, NULL },
 	{ "MIRROR.Errors.FieldBeforeSgSum", "a metadata pad byte and an S/G sum mismatch: the pad byte (100 bit 2) is reported", RX ", \"When several rules are broken\"", CONF_NEED_NOTIFY, run_field_before_sum, NULL },
 };
 

@@ -139,9 +139,10 @@ static enum conf_verdict run_split_4mib(struct conf_ctx *c)
 		free(buf);
 		return conf_fail(c, "out of memory");
 	}
-	conf_suite_table(&t);
-	w.array_serial = t.vol[CONF_VOLUME_A].array_serial;
-	w.array_number = t.vol[CONF_VOLUME_A].array_number;
+	t = c->table;
+	w.volume = c->vol_a;
+	w.array_serial = t.vol[c->vol_a].array_serial;
+	w.array_number = t.vol[c->vol_a].array_number;
 	mirror_pattern_fill(&pat, w.lba, data, w.bytes);
 	if (mirror_split_init(&sp, &c->profile, &w, &st, MIRROR_POLICY_LARGE, 1, why, sizeof(why)) < 0) {
 		v = conf_fail(c, "internal: splitter: %s", why);
@@ -175,7 +176,7 @@ out:
 	return v;
 }
 
-#define GOOD_NEEDS (CONF_NEED_NOTIFY | CONF_NEED_READBACK)
+#define GOOD_NEEDS (CONF_NEED_NOTIFY | CONF_NEED_VERIFY)
 #define BAD_NEEDS CONF_NEED_NOTIFY
 #define P(off, len, kind, val) { (off), (len), (kind), (val) }
 

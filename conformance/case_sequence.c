@@ -93,8 +93,8 @@ static enum conf_verdict run_gap_and_repeat(struct conf_ctx *c)
 #define SEQ "Fig. 3; wire-profile.md \"Metadata mirror message\" (sequence number)"
 
 static const struct conf_case cases[] = {
-	{ "MIRROR.Sequence.Consecutive", "large writes with sequence numbers 1, 2, 3 are all stored and valid", SEQ, CONF_NEED_NOTIFY | CONF_NEED_READBACK, run_consecutive, NULL },
-	{ "MIRROR.Sequence.GapAndRepeat", "a skipped and a repeated sequence number: accepted and stored, or refused with nothing changed", SEQ, CONF_NEED_NOTIFY | CONF_NEED_SMALL | CONF_NEED_TABLE | CONF_NEED_READBACK, run_gap_and_repeat, NULL },
+	{ "MIRROR.Sequence.Consecutive", "large writes with sequence numbers 1, 2, 3 are all stored and valid", SEQ, CONF_NEED_NOTIFY | CONF_NEED_VERIFY, run_consecutive, NULL },
+	{ "MIRROR.Sequence.GapAndRepeat", "a skipped and a repeated sequence number: accepted and stored, or refused with nothing changed", SEQ, CONF_NEED_NOTIFY | CONF_NEED_SMALL | CONF_NEED_VOLUMES | CONF_NEED_VERIFY, run_gap_and_repeat, NULL },
 };
 
 const struct conf_area conf_area_sequence = { "MIRROR.Sequence", cases, sizeof(cases) / sizeof(cases[0]) };

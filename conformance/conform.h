@@ -26,9 +26,14 @@
 #include <mirror/sense.h>
 #include <mirror/transport.h>
 
-enum conf_verdict { CONF_PASS = 0, CONF_FAIL, CONF_SKIP };
+/* PARTIAL: every check the case could make passed, but a part of it
+ * could not be made (the data stored, against a target without NVRAM
+ * READBACK) and is named in the reason.  Never counted as a pass: a check
+ * that was not made did not pass. */
+enum conf_verdict { CONF_PASS = 0, CONF_FAIL, CONF_SKIP, CONF_PARTIAL };
 
-const char *conf_verdict_name(enum conf_verdict v); /* "pass", "fail", "skip" */
+/* "pass", "fail", "skip", "partial" */
+const char *conf_verdict_name(enum conf_verdict v);
 
 /* What a case needs of the target (bits). */
 enum {
@@ -39,13 +44,21 @@ enum {
 	CONF_NEED_ISCSI = 1u << 4,    /* an iscsi:// target (connection-level cases) */
 	CONF_NEED_STRICT = 1u << 5,   /* run with --strict (the target is strict) */
 	CONF_NEED_LENIENT = 1u << 6,  /* run without --strict */
-	CONF_NEED_FRESH = 1u << 7     /* run with --fresh: no table sent since the target started */
+	CONF_NEED_FRESH = 1u << 7,    /* run with --fresh: no table sent since the target started */
+	CONF_NEED_VOLUMES = 1u << 8,  /* a known array table: the suite's, sent with ARRAY
+				       * TABLE UPDATE, or the target's own (--table, --volumes) */
+	CONF_NEED_VERIFY = 1u << 9    /* reads the stored data back (NVRAM READBACK) where the
+				       * target has it; PARTIAL where it has not */
 };
 
 /* What the probe at the start of a run found the target implements. */
 struct conf_support {
 	bool probed;
 	bool small, notify, table, readback;
+	/* an extension's opcode that never reached the target as itself
+	 * (changed or dropped on the way), as against one the target
+	 * answered as not implemented */
+	bool table_lost, readback_lost;
 	/* --fresh: a small write sent before the table (Fig. 7 block 712) */
 	bool pretable_sent;
 	struct mirror_cmd pretable;
@@ -66,6 +79,14 @@ struct conf_ctx {
 	FILE *log;            /* -v output */
 	unsigned timeout_s;   /* per case */
 	bool fresh;           /* the target has had no array table since it started */
+	/* The array table the cases write to: the suite's (conf_suite_table,
+	 * sent by the probe with ARRAY TABLE UPDATE), or the target's own
+	 * (--table FILE, --volumes LIST: nothing is sent) */
+	struct mirror_array_table table;
+	bool own_table;       /* --table or --volumes */
+	bool table_serials;   /* the serial numbers are the target's (not --volumes) */
+	uint8_t vol_a;        /* the volume the cases write to (1 if the table has it) */
+	int vol_absent;       /* a volume the table lacks (200 if it can), -1: none */
 	struct conf_support support;
 	/* the case */
 	struct mirror_transport *t;
@@ -76,6 +97,7 @@ struct conf_ctx {
 	uint32_t next_sequence;
 	char initiator[224];
 	char why[CONF_WHY_MAX]; /* the failure or skip reason, or a pass note */
+	char unverified[CONF_WHY_MAX / 2]; /* what conf_verify could not read back */
 };
 
 /* Each case has 256 KiB of NVRAM of its own, from 8 MiB into the region;
@@ -135,22 +157,28 @@ struct conf_result {
 struct conf_totals {
 	unsigned passed, failed, skipped;
 	double seconds;
+	unsigned partial;
 };
 
 void conf_totals_add(struct conf_totals *t, const struct conf_result *r);
-/* The line every run ends with: "N passed, N failed, N skipped". */
+/* The line every run ends with: "N passed, N failed, N skipped", and
+ * ", N partial" after it when a case was partial. */
 void conf_print_totals(FILE *out, const struct conf_totals *t);
 /* One line per case for people: "PASS  ID", "FAIL  ID" + the reason
  * indented, "SKIP  ID (reason)". */
 void conf_report_text(FILE *out, const struct conf_result *r);
-/* TAP version 13: the plan, then one line per case. */
+/* TAP version 13: the plan, then one line per case.  TAP has no partial:
+ * a partial case is "ok N - ID # SKIP partial: ..." (never a plain ok). */
 void conf_report_tap_plan(FILE *out, size_t n);
 void conf_report_tap(FILE *out, size_t number, const struct conf_result *r);
 /* JUnit XML (the Jenkins/Ant schema): one testsuite per area, a
- * <failure> or <skipped> element per case that did not pass.  0 or -errno. */
+ * <failure> or <skipped> element per case that did not pass; a partial
+ * case is <skipped message="partial: ..."> (JUnit has no partial), so the
+ * skipped attributes count skipped + partial.  0 or -errno. */
 int conf_report_junit(FILE *out, const char *target, const struct conf_result *r, size_t n,
 		      const struct conf_totals *t);
-/* JSON: {"target", "cases": [...], "passed", "failed", "skipped", ...}. */
+/* JSON: {"target", "cases": [...], "passed", "failed", "skipped",
+ * "partial", ...}; a case's "result" is one of conf_verdict_name. */
 int conf_report_json(FILE *out, const char *target, const struct conf_result *r, size_t n,
 		     const struct conf_totals *t, const char *note);
 /* "MIRROR.Small.X" -> area "MIRROR.Small", name "X". */
@@ -229,8 +257,18 @@ unsigned conf_volume_byte(const struct mirror_profile *p);
 #define CONF_VOLUME_MAX 255u
 #define CONF_VOLUME_ABSENT 200u
 void conf_suite_table(struct mirror_array_table *t);
-/* ARRAY TABLE UPDATE with the suite's table. */
+/* ARRAY TABLE UPDATE with the run's table (c->table). */
 int conf_push_table(struct conf_ctx *c, struct mirror_cmd *cmd);
+/* Sets c->table and the volumes the cases use: the suite's table, or t
+ * (the target's own; serials false when only its volume numbers are
+ * known). */
+void conf_use_table(struct conf_ctx *c, const struct mirror_array_table *t, bool serials);
+/* "0,1,7,255": the volumes of a table whose serial numbers are not known
+ * (made up, one per volume).  -EINVAL with the reason. */
+int conf_volumes_parse(const char *list, struct mirror_array_table *t, char *why,
+		       size_t why_len);
+/* A used volume of the run's table other than not, or -1. */
+int conf_other_volume(const struct conf_ctx *c, unsigned not);
 
 /* A small write: the CDB from s (mirror_small_cdb_encode, which packs
  * invalid values that fit), data_len bytes of pattern data (seeded by
@@ -261,10 +299,13 @@ enum conf_verdict conf_readback(struct conf_ctx *c, uint32_t addr, uint32_t byte
 				bool validity_only, uint8_t *buf, size_t cap,
 				struct mirror_readback *r);
 /* Reads back [addr, addr + bytes): PASS when every block is valid and
- * holds expect; FAIL naming the first difference. */
+ * holds expect; FAIL naming the first difference.  Against a target
+ * without NVRAM READBACK: PASS, and what went unverified is recorded in
+ * c->unverified, which turns the case's pass into PARTIAL (runner.c). */
 enum conf_verdict conf_verify(struct conf_ctx *c, const char *what, uint32_t addr,
 			      const uint8_t *expect, uint32_t bytes);
-/* PASS when no block of [addr, addr + bytes) is valid. */
+/* PASS when no block of [addr, addr + bytes) is valid (unverified as
+ * above without NVRAM READBACK). */
 enum conf_verdict conf_verify_invalid(struct conf_ctx *c, const char *what, uint32_t addr,
 				      uint32_t bytes);
 

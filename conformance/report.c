@@ -18,6 +18,7 @@ void conf_totals_add(struct conf_totals *t, const struct conf_result *r)
 		[CONF_PASS] = offsetof(struct conf_totals, passed),
 		[CONF_FAIL] = offsetof(struct conf_totals, failed),
 		[CONF_SKIP] = offsetof(struct conf_totals, skipped),
+		[CONF_PARTIAL] = offsetof(struct conf_totals, partial),
 	};
 
 	if ((unsigned)r->verdict < sizeof(counter) / sizeof(counter[0]))
@@ -27,7 +28,12 @@ void conf_totals_add(struct conf_totals *t, const struct conf_result *r)
 
 void conf_print_totals(FILE *out, const struct conf_totals *t)
 {
-	fprintf(out, "%u passed, %u failed, %u skipped\n", t->passed, t->failed, t->skipped);
+	fprintf(out, "%u passed, %u failed, %u skipped", t->passed, t->failed, t->skipped);
+	/* only when there are some: the three counts stay the line a CI
+	 * greps against a target with every extension */
+	if (t->partial)
+		fprintf(out, ", %u partial", t->partial);
+	fputc('\n', out);
 }
 
 void conf_split_id(const char *id, char *area, size_t area_len, const char **name)
@@ -47,11 +53,11 @@ void conf_split_id(const char *id, char *area, size_t area_len, const char **nam
 /* ---- text ---- */
 
 static const char *const text_tags[] = { [CONF_PASS] = "PASS", [CONF_FAIL] = "FAIL",
-					 [CONF_SKIP] = "SKIP" };
+					 [CONF_SKIP] = "SKIP", [CONF_PARTIAL] = "PART" };
 
 void conf_report_text(FILE *out, const struct conf_result *r)
 {
-	const char *tag = (unsigned)r->verdict <= CONF_SKIP ? text_tags[r->verdict] : "????";
+	const char *tag = (unsigned)r->verdict <= CONF_PARTIAL ? text_tags[r->verdict] : "????";
 
 	if (r->verdict == CONF_SKIP) {
 		fprintf(out, "%s  %s (%s)\n", tag, r->c->id, r->why);
@@ -62,6 +68,8 @@ void conf_report_text(FILE *out, const struct conf_result *r)
 		fprintf(out, "      %s\n", r->c->desc);
 		fprintf(out, "      reference: %s\n", r->c->ref);
 		fprintf(out, "      %s\n", r->why);
+	} else if (r->verdict == CONF_PARTIAL) {
+		fprintf(out, "      partial: %s\n", r->why);
 	} else if (r->why[0]) {
 		fprintf(out, "      note: %s\n", r->why);
 	}
@@ -83,8 +91,9 @@ static void tap_text(FILE *out, const char *s)
 
 void conf_report_tap(FILE *out, size_t number, const struct conf_result *r)
 {
-	if (r->verdict == CONF_SKIP) {
-		fprintf(out, "ok %zu - %s # SKIP ", number, r->c->id);
+	if (r->verdict == CONF_SKIP || r->verdict == CONF_PARTIAL) {
+		fprintf(out, "ok %zu - %s # SKIP %s", number, r->c->id,
+			r->verdict == CONF_PARTIAL ? "partial: " : "");
 		tap_text(out, r->why);
 		fputc('\n', out);
 		return;
@@ -136,8 +145,10 @@ static void junit_case(FILE *out, const struct conf_result *r)
 		return;
 	}
 	fputs(">\n", out);
-	if (r->verdict == CONF_SKIP) {
+	if (r->verdict == CONF_SKIP || r->verdict == CONF_PARTIAL) {
 		fputs("      <skipped message=\"", out);
+		if (r->verdict == CONF_PARTIAL)
+			fputs("partial: ", out);
 		xml_text(out, r->why);
 		fputs("\"/>\n", out);
 	} else {
@@ -159,13 +170,13 @@ int conf_report_junit(FILE *out, const char *target, const struct conf_result *r
 {
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
 	fprintf(out, "<testsuites name=\"mirror-conform\" tests=\"%zu\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"%.3f\">\n",
-		n, t->failed, t->skipped, t->seconds);
+		n, t->failed, t->skipped + t->partial, t->seconds);
 	/* One <testsuite> per area: results come in case order, which
 	 * groups each area's cases together. */
 	for (size_t i = 0; i < n;) {
 		char area[128], other[128];
 		const char *name;
-		struct conf_totals at = { 0, 0, 0, 0 };
+		struct conf_totals at = { 0 };
 		size_t j = i;
 
 		conf_split_id(r[i].c->id, area, sizeof(area), &name);
@@ -178,11 +189,13 @@ int conf_report_junit(FILE *out, const char *target, const struct conf_result *r
 		fputs("  <testsuite name=\"", out);
 		xml_text(out, area);
 		fprintf(out, "\" tests=\"%zu\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"%.3f\">\n",
-			j - i, at.failed, at.skipped, at.seconds);
+			j - i, at.failed, at.skipped + at.partial, at.seconds);
 		if (i == 0 && target) {
 			fputs("    <properties>\n      <property name=\"target\" value=\"", out);
 			xml_text(out, target);
-			fputs("\"/>\n    </properties>\n", out);
+			/* the partial count, which the skipped attributes include */
+			fprintf(out, "\"/>\n      <property name=\"partial\" value=\"%u\"/>\n    </properties>\n",
+				t->partial);
 		}
 		for (; i < j; i++)
 			junit_case(out, &r[i]);
@@ -219,6 +232,7 @@ int conf_report_json(FILE *out, const char *target, const struct conf_result *r,
 	json_object_object_add(o, "passed", json_object_new_int((int)t->passed));
 	json_object_object_add(o, "failed", json_object_new_int((int)t->failed));
 	json_object_object_add(o, "skipped", json_object_new_int((int)t->skipped));
+	json_object_object_add(o, "partial", json_object_new_int((int)t->partial));
 	json_object_object_add(o, "seconds", json_object_new_double(t->seconds));
 	json_object_object_add(o, "note", note ? json_object_new_string(note) : NULL);
 	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));

@@ -28,6 +28,7 @@ static const char *const verdict_names[] = {
 	[CONF_PASS] = "pass",
 	[CONF_FAIL] = "fail",
 	[CONF_SKIP] = "skip",
+	[CONF_PARTIAL] = "partial",
 };
 
 const char *conf_verdict_name(enum conf_verdict v)
@@ -131,6 +132,7 @@ enum conf_verdict conf_run_watched(struct conf_ctx *c, conf_child_fn fn, void *a
 		close(fds[0]);
 		memset(&rec, 0, sizeof(rec));
 		c->why[0] = '\0';
+		c->unverified[0] = '\0';
 		rec.verdict = (uint8_t)fn(c, arg);
 		rec.support = c->support;
 		snprintf(rec.why, sizeof(rec.why), "%s", c->why);
@@ -154,7 +156,7 @@ enum conf_verdict conf_run_watched(struct conf_ctx *c, conf_child_fn fn, void *a
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof(rec) || rec.verdict > CONF_SKIP) {
+	if (n != (ssize_t)sizeof(rec) || rec.verdict > CONF_PARTIAL) {
 		if (WIFSIGNALED(status))
 			conf_errorf(0, why, why_len, "the case's process died of signal %d (%s)",
 				    WTERMSIG(status), strsignal(WTERMSIG(status)));
@@ -201,13 +203,17 @@ static void set_scratch(struct conf_ctx *c, unsigned index)
 
 /* ---- the probe ---- */
 
-static void probe_one(struct mirror_cmd *cmd, const char *what, bool *ok,
+/* lost: set when the command did not reach the target as itself (the
+ * transport failed it, or a stack on the way took it for another), as
+ * against a target that answered it as not implemented. */
+static void probe_one(struct mirror_cmd *cmd, const char *what, bool *ok, bool *lost,
 		      char *why, size_t why_len)
 {
 	char reason[160];
 
 	char explained[200];
 
+	*lost = false;
 	if (cmd->result == 0 && cmd->status == MIRROR_STATUS_GOOD) {
 		*ok = true;
 		return;
@@ -217,17 +223,20 @@ static void probe_one(struct mirror_cmd *cmd, const char *what, bool *ok,
 	 * opcode and transport, rather than blame the target. */
 	if (mirror_explain_unreached(cmd, explained, sizeof(explained))) {
 		*ok = false;
+		*lost = true;
 		snprintf(why, why_len, "%s: %s", what, explained);
 		return;
 	}
 	if (mirror_reachability_of(cmd) == MIRROR_REACH_NO) {
 		*ok = false;
+		*lost = true;
 		snprintf(why, why_len, "%s: opcode 0x%02X did not reach the target (transport failure)",
 			 what, cmd->cdb[0]);
 		return;
 	}
 	if (conf_not_implemented(cmd, reason, sizeof(reason))) {
 		*ok = false;
+		*lost = cmd->result < 0;
 		snprintf(why, why_len, "target does not implement %s: %s", what, reason);
 		return;
 	}
@@ -257,25 +266,48 @@ static enum conf_verdict probe_child(struct conf_ctx *c, void *arg)
 		sp->pretable.data_out = NULL; /* it points into this process */
 		sp->pretable_sent = true;
 	}
-	conf_push_table(c, &cmd);
-	probe_one(&cmd, "ARRAY TABLE UPDATE", &sp->table, sp->table_why, sizeof(sp->table_why));
+	bool lost;
+	if (c->own_table) {
+		/* The target has its table, which must stay as it is: an
+		 * ARRAY TABLE UPDATE of an 8-byte parameter list, shorter
+		 * than the 16-byte header (no table can be read from it), is
+		 * refused by a target that has the command (INVALID FIELD IN
+		 * CDB at the parameter list length) and answered INVALID
+		 * COMMAND OPERATION CODE by one that has not. */
+		static const uint8_t eight[8];
+		memset(&cmd, 0, sizeof(cmd));
+		int n = mirror_table_update_cdb_encode(&c->profile, sizeof(eight), cmd.cdb,
+						       sizeof(cmd.cdb));
+		cmd.cdb_len = n > 0 ? (unsigned)n : 0;
+		cmd.dir = MIRROR_DIR_OUT;
+		cmd.data_out = eight;
+		cmd.data_out_len = sizeof(eight);
+		conf_send(c, &cmd, "probe: ARRAY TABLE UPDATE of 8 bytes (under the header)");
+	} else {
+		conf_push_table(c, &cmd);
+	}
+	probe_one(&cmd, "ARRAY TABLE UPDATE", &sp->table, &sp->table_lost, sp->table_why,
+		  sizeof(sp->table_why));
 
 	enum conf_verdict v = conf_readback(c, c->scratch, MIRROR_BLOCK_SIZE, true, buf,
 					    sizeof(buf), NULL);
 	sp->readback = v == CONF_PASS;
-	if (!sp->readback)
+	if (!sp->readback) {
 		snprintf(sp->readback_why, sizeof(sp->readback_why), "%.300s", c->why);
+		/* conf_readback says so when the CDB did not reach the target */
+		sp->readback_lost = strstr(c->why, "failed in transport") != NULL;
+	}
 	c->why[0] = '\0';
 
 	conf_md_init(c, &md, c->scratch, 1, 4096, 0);
 	conf_large_cmd(c, NULL, &md, false, buf, 4096, 1, &cmd);
 	conf_send(c, &cmd, "probe: large write");
-	probe_one(&cmd, "the large path", &sp->notify, sp->notify_why, sizeof(sp->notify_why));
+	probe_one(&cmd, "the large path", &sp->notify, &lost, sp->notify_why, sizeof(sp->notify_why));
 
 	conf_small_init(c, &s, c->scratch + 8192, 8, 0, 0, 0);
 	conf_small_cmd(c, &s, buf, 4096, 2, &cmd);
 	conf_send(c, &cmd, "probe: small write");
-	probe_one(&cmd, "the small path", &sp->small, sp->small_why, sizeof(sp->small_why));
+	probe_one(&cmd, "the small path", &sp->small, &lost, sp->small_why, sizeof(sp->small_why));
 	mirror_transport_close(c->t);
 	c->t = NULL;
 	return CONF_PASS;
@@ -313,6 +345,15 @@ static enum conf_verdict case_child(struct conf_ctx *c, void *arg)
 	v = cs->run(c);
 	mirror_transport_close(c->t);
 	c->t = NULL;
+	if (v == CONF_PASS && c->unverified[0]) {
+		/* Not a pass: the stored data was never looked at. */
+		char notes[CONF_WHY_MAX];
+		snprintf(notes, sizeof(notes), "%s", c->why);
+		snprintf(c->why, sizeof(c->why),
+			 "the answers checked (status, sense, residual); unverified, the target lacking NVRAM READBACK: %.900s%s%.600s",
+			 c->unverified, notes[0] ? "; " : "", notes);
+		v = CONF_PARTIAL;
+	}
 	return v;
 }
 
@@ -336,6 +377,10 @@ static const char *unmet_need(const struct conf_ctx *c, unsigned needs)
 		return s->notify_why[0] ? s->notify_why : "needs the large path";
 	if ((needs & CONF_NEED_TABLE) && !s->table)
 		return s->table_why[0] ? s->table_why : "needs ARRAY TABLE UPDATE (harness extension)";
+	if ((needs & CONF_NEED_TABLE) && !c->table_serials)
+		return "sends ARRAY TABLE UPDATE, which would replace the target's table with serial numbers made up (--volumes gives none): run with --table FILE";
+	if ((needs & CONF_NEED_VOLUMES) && !c->own_table && !s->table)
+		return "needs a known array table: the target lacks ARRAY TABLE UPDATE to be sent the suite's; give its own with --table FILE or --volumes LIST";
 	if ((needs & CONF_NEED_READBACK) && !s->readback)
 		return s->readback_why[0] ? s->readback_why : "needs NVRAM READBACK (harness extension)";
 	return NULL;

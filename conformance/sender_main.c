@@ -255,7 +255,7 @@ int conf_sender_main(int argc, char **argv)
 	struct opts o;
 	static struct snd_ctx ctx;
 	struct conf_result res[16];
-	struct conf_totals tot = { 0, 0, 0, 0 };
+	struct conf_totals tot = { 0 };
 	bool sel[16];
 	char why[CONF_WHY_MAX], target[600];
 	FILE *out = stdout;

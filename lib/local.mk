@@ -8,7 +8,7 @@ lib_libmirror_la_SOURCES = \
 	\
 	lib/wire/profile.c lib/wire/rules.c lib/wire/rules.h \
 	lib/wire/codec_small.c lib/wire/codec_notify.c lib/wire/codec_metadata.c \
-	lib/wire/readback.c lib/wire/release.c lib/wire/array_table.c lib/wire/decode.c lib/wire/sense.c \
+	lib/wire/readback.c lib/wire/release.c lib/wire/array_table.c lib/wire/table_text.c lib/wire/table_text.h lib/wire/decode.c lib/wire/sense.c \
 	lib/wire/path.c lib/wire/split.c lib/wire/account.c \
 	lib/wire/format_json.c lib/wire/format_text.c \
 	\

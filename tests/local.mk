@@ -122,6 +122,7 @@ SCRIPT_TESTS = \
 	tests/sgio-qemu.test tests/mirror-load.test tests/pair.test \
 	tests/conform-sender.test
 SCRIPT_TESTS += tests/failover.test
+SCRIPT_TESTS += tests/conform-noext.test
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 SCRIPT_TESTS += tests/mirror-top-pair.test

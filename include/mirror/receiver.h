@@ -106,7 +106,13 @@ struct mirror_receiver {
 	unsigned role;            /* 0: controller A (owns region 0), 1: B */
 	struct mirror_nvram *nvram;
 	struct mirror_array_table table;
-	bool table_received;      /* an ARRAY TABLE UPDATE was accepted */
+	bool table_received;      /* an ARRAY TABLE UPDATE was accepted, or the
+				   * table was configured (mirror-emu --table) */
+	/* Harness extensions this receiver does not implement (bits of
+	 * MIRROR_RX_EXT_*; 0 after init: all of them).  Their opcodes are then
+	 * answered as any unknown opcode, INVALID COMMAND OPERATION CODE: a
+	 * prototype that follows the wire profile and nothing more. */
+	unsigned extensions_off;
 	struct mirror_rx_sender senders[MIRROR_RX_SENDERS_MAX];
 	struct mirror_rx_stats stats;
 	struct mirror_rx_journal journal;
@@ -115,6 +121,13 @@ struct mirror_receiver {
 	/* last sense per sender for REQUEST SENSE is not kept: REQUEST SENSE
 	 * answers NO SENSE (autosense is always delivered with the status). */
 };
+
+/* The harness extensions (wire-profile.md: a test that needs one is
+ * skipped against a target that lacks it). */
+#define MIRROR_RX_EXT_TABLE (1u << 0)    /* ARRAY TABLE UPDATE */
+#define MIRROR_RX_EXT_READBACK (1u << 1) /* NVRAM READBACK */
+#define MIRROR_RX_EXT_RELEASE (1u << 2)  /* MIRROR RELEASE */
+#define MIRROR_RX_EXT_ALL (MIRROR_RX_EXT_TABLE | MIRROR_RX_EXT_READBACK | MIRROR_RX_EXT_RELEASE)
 
 /* nvram must be initialised (mirror_nvram_init) with the same profile. */
 int mirror_rx_init(struct mirror_receiver *rx, const struct mirror_profile *p, unsigned role,

@@ -90,6 +90,23 @@ static const struct rx_command *command_of(const struct mirror_receiver *rx, uin
 	return &rx_commands[c];
 }
 
+/* The MIRROR_RX_EXT_* bit of a harness extension, 0 for the mirror
+ * writes themselves. */
+static unsigned extension_bit(enum mirror_command c)
+{
+	static const struct {
+		enum mirror_command c;
+		unsigned bit;
+	} ext[] = { { MIRROR_CMD_TABLE_UPDATE, MIRROR_RX_EXT_TABLE },
+		    { MIRROR_CMD_READBACK, MIRROR_RX_EXT_READBACK },
+		    { MIRROR_CMD_RELEASE, MIRROR_RX_EXT_RELEASE } };
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (ext[i].c == c)
+			return ext[i].bit;
+	return 0;
+}
+
 static const struct rx_command *command_of_kind(enum mirror_rx_kind kind)
 {
 	for (size_t i = 0; i < RX_COMMANDS; i++)
@@ -677,6 +694,18 @@ int mirror_rx_begin(struct mirror_receiver *rx, struct mirror_rx_task *t, const 
 	    (mc == MIRROR_CMD_NOTIFY || mc == MIRROR_CMD_SMALL))
 		as = MIRROR_DIR_OUT;
 	const struct rx_command *c = command_of(rx, cdb[0], as);
+	unsigned ext = extension_bit(mc);
+	if (c && (rx->extensions_off & ext)) {
+		/* A receiver without this harness extension: its opcode is
+		 * one it does not know (wire-profile.md "Receiver behaviour
+		 * and status": INVALID COMMAND OPERATION CODE). */
+		t->kind = MIRROR_RX_KIND_OTHER;
+		rx->stats.other_cmds++;
+		mirror_findings_add(&t->findings, MIRROR_RULE_OPCODE_UNKNOWN, true, 0, 7,
+				    "opcode 0x%02X is not supported (harness extension off)", cdb[0]);
+		mirror_rx_respond_findings(rx, t, act);
+		return 0;
+	}
 	if (!c) {
 		t->kind = MIRROR_RX_KIND_OTHER;
 		rx->stats.other_cmds++;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "wire/table_text.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -469,6 +470,92 @@ START_TEST(test_payload_same_serial_other_array)
 }
 END_TEST
 
+/* ---- the text file (mirror-emu --table, mirror-conform --table) ---- */
+
+START_TEST(test_text_good)
+{
+	static const char text[] =
+		"# volume serial array-number\n"
+		"\n"
+		"0   4D49525200000000 0\n"
+		"  1\t0x4d49525200000001   1   # a comment after the fields\r\n"
+		"255 FF 3";
+	struct mirror_array_table t;
+	char why[256] = "";
+	uint64_t serial;
+	uint8_t an;
+
+	ck_assert_int_eq(mirror_array_table_parse_text(text, "t.txt", &t, why, sizeof(why)), 0);
+	ck_assert_uint_eq(t.count, 3);
+	ck_assert_int_eq(mirror_array_table_lookup(&t, 0, &serial, &an), 0);
+	ck_assert_uint_eq(serial, 0x4D49525200000000ull);
+	ck_assert_uint_eq(an, 0);
+	ck_assert_int_eq(mirror_array_table_lookup(&t, 1, &serial, &an), 0);
+	ck_assert_uint_eq(serial, 0x4D49525200000001ull);
+	ck_assert_uint_eq(an, 1);
+	ck_assert_int_eq(mirror_array_table_lookup(&t, 255, &serial, &an), 0);
+	ck_assert_uint_eq(serial, 0xFFu);
+	ck_assert_uint_eq(an, 3);
+	ck_assert_int_eq(mirror_array_table_lookup(&t, 2, NULL, NULL), -ENOENT);
+}
+END_TEST
+
+/* Each bad text and the words its message must hold (file:line: field). */
+static const struct {
+	const char *text, *want;
+} bad_texts[] = {
+	{ "", "t.txt: no volume" },
+	{ "# only a comment\n\n", "t.txt: no volume" },
+	{ "1 AB\n", "t.txt:1: expected 3 fields" },
+	{ "1 AB 2 9\n", "t.txt:1: expected 3 fields" },
+	{ "0 1 0\n256 2 0\n", "t.txt:2: volume '256' is not within 0..255" },
+	{ "x 1 0\n", "t.txt:1: volume 'x' is not a decimal number" },
+	{ "-1 1 0\n", "t.txt:1: volume '-1' is not a decimal number" },
+	{ "1 12345678901234567 0\n", "t.txt:1: array serial '12345678901234567' is not 1 to 16 hex digits" },
+	{ "1 0x 0\n", "t.txt:1: array serial '0x' is not" },
+	{ "1 G1 0\n", "t.txt:1: array serial 'G1'" },
+	{ "1 AB 300\n", "t.txt:1: array number '300' is not within 0..255" },
+	{ "1 AB 0\n\n1 CD 1\n", "t.txt:3: volume 1 is already on line 1" },
+	{ "1 AB 0\n2 AB 0\n", "t.txt:2: array serial 00000000000000AB, array number 0 is already volume 1 (line 1)" },
+};
+
+START_TEST(test_text_bad)
+{
+	struct mirror_array_table t;
+	char why[256] = "";
+
+	ck_assert_int_eq(mirror_array_table_parse_text(bad_texts[_i].text, "t.txt", &t, why, sizeof(why)),
+			 -EINVAL);
+	ck_assert_msg(strstr(why, bad_texts[_i].want), "text %d: '%s' lacks '%s'", _i, why,
+		      bad_texts[_i].want);
+}
+END_TEST
+
+START_TEST(test_text_long_line)
+{
+	char text[MIRROR_TABLE_TEXT_LINE_MAX + 16];
+	struct mirror_array_table t;
+	char why[256] = "";
+
+	memset(text, ' ', sizeof(text) - 1);
+	memcpy(text, "1 AB 0", 6);
+	text[sizeof(text) - 1] = '\0';
+	ck_assert_int_eq(mirror_array_table_parse_text(text, "t.txt", &t, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "t.txt:1: line longer than"));
+}
+END_TEST
+
+START_TEST(test_text_file_missing)
+{
+	struct mirror_array_table t;
+	char why[256] = "";
+
+	ck_assert_int_eq(mirror_array_table_read_file("/nonexistent/table.txt", &t, why, sizeof(why)),
+			 -ENOENT);
+	ck_assert_ptr_nonnull(strstr(why, "/nonexistent/table.txt: "));
+}
+END_TEST
+
 static Suite *array_table_suite(void)
 {
 	Suite *s = suite_create("array_table");
@@ -495,6 +582,13 @@ static Suite *array_table_suite(void)
 	tcase_add_test(tc, test_payload_round_trip_full);
 	tcase_add_loop_test(tc, test_payload_invalid, 0, (int)ARRAY_LEN(bad_payloads));
 	tcase_add_test(tc, test_payload_same_serial_other_array);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("text");
+	tcase_add_test(tc, test_text_good);
+	tcase_add_loop_test(tc, test_text_bad, 0, (int)ARRAY_LEN(bad_texts));
+	tcase_add_test(tc, test_text_long_line);
+	tcase_add_test(tc, test_text_file_missing);
 	suite_add_tcase(s, tc);
 	return s;
 }

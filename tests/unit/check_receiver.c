@@ -926,6 +926,52 @@ START_TEST(test_readback)
 }
 END_TEST
 
+/* Harness extensions off (mirror-emu --no-extensions): ARRAY TABLE
+ * UPDATE and NVRAM READBACK are answered as unknown opcodes, 20h/00h with
+ * no field pointer, and change nothing; a table configured the receiver's
+ * own way (table_received) lets small writes in; turned back on, READBACK
+ * answers again. */
+START_TEST(test_extensions_off)
+{
+	uint8_t cdb[MIRROR_READBACK_CDB_LEN], tcdb[MIRROR_TABLE_CDB_LEN], data[BLK(4)];
+	static uint8_t list[MIRROR_TABLE_MAX_BYTES];
+	struct mirror_array_table t;
+	struct mirror_rx_action act;
+
+	rx.extensions_off = MIRROR_RX_EXT_TABLE | MIRROR_RX_EXT_READBACK;
+	mirror_array_table_init(&t);
+	ck_assert_int_eq(mirror_array_table_add(&t, 7, serial_of(7), 7), 0);
+	int len = mirror_table_update_encode(&t, list, sizeof(list));
+	ck_assert_int_gt(len, 0);
+	mirror_table_update_cdb_encode(&prof, (uint32_t)len, tcdb, sizeof(tcdb));
+	run_cmd(tcdb, sizeof(tcdb), MIRROR_DIR_OUT, (uint32_t)len, list, NULL, NULL, &act);
+	assert_nosks(&act, 0x20);
+	assert_rule(MIRROR_RULE_OPCODE_UNKNOWN);
+	ck_assert_uint_eq(wants.n, 0);
+	ck_assert(!rx.table_received);
+	ck_assert_uint_eq(rx.stats.table_updates, 0);
+	ck_assert_int_eq(readback_cdb(cdb, BLK(16), 8, 0), (int)MIRROR_READBACK_CDB_LEN);
+	run_cmd(cdb, sizeof(cdb), MIRROR_DIR_IN, 65536, NULL, NULL, NULL, &act);
+	assert_nosks(&act, 0x20);
+	ck_assert_uint_eq(act.data_in_len, 0);
+	ck_assert_uint_eq(rx.stats.readbacks, 0);
+	mirror_rx_end(&rx, &task);
+
+	/* the table its own way */
+	rx.table = t;
+	rx.table_received = true;
+	fill(data, sizeof(data), 21);
+	small_write(18, 4, data, NULL, &act);
+	assert_good(&act);
+	mirror_rx_end(&rx, &task);
+
+	rx.extensions_off = MIRROR_RX_EXT_TABLE;
+	run_cmd(cdb, sizeof(cdb), MIRROR_DIR_IN, 65536, NULL, NULL, NULL, &act);
+	assert_good(&act);
+	ck_assert_uint_eq(rx.stats.readbacks, 1);
+}
+END_TEST
+
 /* The largest readback (2048 blocks) takes the allocated buffer; the end
  * frees it (the sanitizer build checks that). */
 START_TEST(test_readback_large)
@@ -1577,6 +1623,7 @@ static Suite *receiver_suite(void)
 	tc = tcase_create("harness");
 	tcase_add_checked_fixture(tc, rx_setup, rx_teardown);
 	tcase_add_test(tc, test_readback);
+	tcase_add_test(tc, test_extensions_off);
 	tcase_add_test(tc, test_readback_large);
 	tcase_add_test(tc, test_readback_corrupt);
 	tcase_add_test(tc, test_readback_invalid);
