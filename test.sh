@@ -1,8 +1,9 @@
 #!/bin/bash
 # Quick start, command 2: install what is missing, build, and run the whole
 # test suite: make check with -Werror, again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, bounded libFuzzer runs, an install check and
-# make distcheck (its unit tests and short scripts).  Ends with "N passed, N failed, N skipped".
+# UndefinedBehaviorSanitizer, bounded libFuzzer runs, an install check, the
+# Debian packages and make distcheck (its unit tests and short scripts).
+# Ends with "N passed, N failed, N skipped".
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 . "$top/scripts/setup.sh"
@@ -48,6 +49,17 @@ count_suite "$asan/test-suite.log"
 
 step "libFuzzer, ${FUZZ_SECONDS:-20} s per target" "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-20}" "$top/_build/fuzz"
 step "install and pkg-config" "$top/tests/check-install.sh" "$build"
+# the Debian packages (tests/deb.test, TAP): a full package build, minutes,
+# so a step here and not in make check; exit 77 is a skip
+echo "== Debian packages (tests/deb.test)"
+rc=0
+top_srcdir="$top" "$top/tests/deb.test" >"$build/deb.log" 2>&1 || rc=$?
+case $rc in
+0) passed=$((passed + 1)) ;;
+77) skipped=$((skipped + 1)); grep '^1\.\.0' "$build/deb.log" || true ;;
+*) grep -e '^not ok' -e '^#' -e '^Bail out' "$build/deb.log" || true; echo "FAILED: Debian packages ($build/deb.log)"
+	failed=$((failed + 1)) ;;
+esac
 step "bench/codec builds and runs" sh -c "make -C '$build' bench/codec >/dev/null && '$build'/bench/codec --iterations 2000 --no-valgrind"
 step "man pages lint (mandoc -Tlint)" sh -c "! mandoc -Tlint -W warning '$top'/man/*.[1-8] | grep ."
 quiet() { "$@" >/dev/null; }

@@ -28,6 +28,8 @@ PACKAGES=(
 	qemu-block-extra              # QEMU's iSCSI driver: the guest's disk is mirror-emu
 	busybox-static                # the guest's userland, and cpio for its initramfs
 	xz-utils                      # unpacks the guest kernel (linux-image-amd64 is downloaded, not installed)
+	debhelper dpkg-dev            # the Debian packages (debian/, dpkg-buildpackage)
+	lintian                       # tests/deb.test: the packages lintian clean
 )
 
 missing=()
