@@ -565,6 +565,7 @@ static enum conf_verdict case_sequence(struct snd_ctx *c)
 {
 	struct snd_write w;
 	struct snd_op o, prev;
+	memset(&prev, 0, sizeof(prev));
 	char d[256];
 	bool have_prev = false;
 	unsigned pairs = 0;

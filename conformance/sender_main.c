@@ -347,8 +347,17 @@ int conf_sender_main(int argc, char **argv)
 		r->verdict = snd_case_fns[i](&ctx);
 		if (i == 0)
 			snd_rx_hold_tables(&ctx.rx, false);
-		snprintf(r->why, sizeof(r->why), "%s%s%s", ctx.why, ctx.why[0] && ctx.notes[0] ? "; " : "",
-			 ctx.notes);
+		{ /* why, "; ", notes: cut at the buffer's end */
+			size_t a = strnlen(ctx.why, sizeof(r->why) - 1), b;
+			memcpy(r->why, ctx.why, a);
+			if (ctx.why[0] && ctx.notes[0] && a + 2 < sizeof(r->why)) {
+				memcpy(r->why + a, "; ", 2);
+				a += 2;
+			}
+			b = strnlen(ctx.notes, sizeof(r->why) - 1 - a);
+			memcpy(r->why + a, ctx.notes, b);
+			r->why[a + b] = '\0';
+		}
 		r->seconds = (double)(snd_now_ns() - t0) / 1e9;
 		conf_totals_add(&tot, r);
 		if (o.tap)

@@ -502,7 +502,7 @@ static void run_step(struct engine *e, const struct fo_step *s, bool first)
 	size_t used = strlen(e->tr->fault);
 	snprintf(e->tr->fault + used, sizeof(e->tr->fault) - used, "%s%s", used ? "," : "", name);
 	if (rc < 0 && !e->tr->note[0])
-		snprintf(e->tr->note, sizeof(e->tr->note), "%s", why);
+		snprintf(e->tr->note, sizeof(e->tr->note), "%.*s", (int)sizeof(e->tr->note) - 1, why);
 	e->last_progress_ms = now_ms();
 }
 

@@ -509,7 +509,7 @@ static int listen_control(struct sup *s)
 		fprintf(stderr, PROG ": %s: path too long for a unix socket\n", s->ctl_sock);
 		return -ENAMETOOLONG;
 	}
-	snprintf(su.sun_path, sizeof(su.sun_path), "%s", s->ctl_sock);
+	memcpy(su.sun_path, s->ctl_sock, strlen(s->ctl_sock) + 1); /* length checked above */
 	unlink(s->ctl_sock);
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&su, sizeof(su)) < 0 || listen(s->lfd, 8) < 0) {
