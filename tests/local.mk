@@ -22,6 +22,7 @@ UNIT_TESTS = \
 	tests/unit/check_raid5 tests/unit/check_journal tests/unit/check_state tests/unit/check_stats \
 	tests/unit/check_failover tests/unit/check_cli tests/unit/check_chap_file
 UNIT_TESTS += tests/unit/check_sbc tests/unit/check_top_pair tests/unit/check_pdu
+UNIT_TESTS += tests/unit/check_transport_iscsi
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -101,6 +102,10 @@ tests_unit_check_conform_LDADD = conformance/libconform.la $(UNIT_LDADD) $(ISCSI
 tests_unit_check_emu_server_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_emu_server_LDFLAGS = -pthread
 tests_unit_check_emu_server_LDADD = $(UNIT_LDADD)
+# The iSCSI transport against the real target engine, served in a thread.
+tests_unit_check_transport_iscsi_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_transport_iscsi_LDFLAGS = -pthread
+tests_unit_check_transport_iscsi_LDADD = $(UNIT_LDADD) $(ISCSI_LIBS)
 endif
 
 # Rewrites reference traces (reordered, re-segmented, gaps, other link

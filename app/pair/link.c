@@ -581,7 +581,8 @@ void link_drop(struct ctl *c, const char *why)
 	l->tur_out = false;
 	memset(&pending_rel, 0, sizeof(pending_rel));
 	pending_rel_n = 0;
-	failover_link_down(c, why);
+	/* why may be the transport's own message, gone with it */
+	failover_link_down(c, l->why);
 }
 
 void link_init(struct ctl *c)

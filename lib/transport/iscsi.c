@@ -721,6 +721,7 @@ static int clear_unit_attention(struct iscsi_transport *it, uint64_t deadline)
 }
 
 static void iscsi_close(struct mirror_transport *t);
+static void iscsi_free(struct mirror_transport *t);
 
 static const struct mirror_transport_ops iscsi_ops = {
 	.kind = "iscsi",
@@ -730,6 +731,7 @@ static const struct mirror_transport_ops iscsi_ops = {
 	.fd = iscsi_fd,
 	.events = iscsi_events,
 	.close = iscsi_close,
+	.free = iscsi_free,
 };
 
 static void free_it(struct iscsi_transport *it)
@@ -864,5 +866,9 @@ static void iscsi_close(struct mirror_transport *t)
 	mirror_transport_set_error(t, "transport closed");
 	fail_session(it, -ECANCELED, 0);
 	deliver(it);
-	free_it(it);
+}
+
+static void iscsi_free(struct mirror_transport *t)
+{
+	free_it(to_it(t));
 }

@@ -30,8 +30,10 @@ struct mirror_transport_ops {
 	int (*fd)(const struct mirror_transport *t);
 	short (*events)(const struct mirror_transport *t);
 	/* Ends the session; outstanding commands complete with an error
-	 * first. */
+	 * first.  Frees nothing: a completion may be running this. */
 	void (*close)(struct mirror_transport *t);
+	/* Frees what close left; called once nothing of t is on the stack. */
+	void (*free)(struct mirror_transport *t);
 };
 
 #define MIRROR_TRANSPORT_ERR_MAX 512
@@ -41,6 +43,11 @@ struct mirror_transport {
 	struct mirror_transport_opts opts; /* defaults resolved; strings not kept */
 	char error[MIRROR_TRANSPORT_ERR_MAX];
 	bool abort;  /* close without any exchange with the peer */
+	/* A completion callback may close its own transport (a link that
+	 * drops on a failed command): the memory is freed only when the
+	 * outermost call into the transport returns (transport.c). */
+	unsigned depth; /* calls into the backend now running */
+	bool closed;
 };
 
 /* Defaults of struct mirror_transport_opts (transport.h). */

@@ -325,11 +325,13 @@ static void free_st(struct sgio_transport *st)
 
 static void sgio_close(struct mirror_transport *t)
 {
-	struct sgio_transport *st = to_st(t);
-
 	/* Completions not yet delivered are delivered: the callers' waits end. */
 	sgio_poll(t, 0);
-	free_st(st);
+}
+
+static void sgio_free(struct mirror_transport *t)
+{
+	free_st(to_st(t));
 }
 
 static const struct mirror_transport_ops sgio_ops = {
@@ -340,6 +342,7 @@ static const struct mirror_transport_ops sgio_ops = {
 	.fd = NULL,
 	.events = NULL,
 	.close = sgio_close,
+	.free = sgio_free,
 };
 
 /* iSCSI digests make no sense for a device; saying so beats ignoring a

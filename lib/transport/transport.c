@@ -112,18 +112,30 @@ int mirror_transport_open_exit_status(const char *target)
 	return b ? b->open_fail_exit : MIRROR_EXIT_SYNTAX;
 }
 
+/* Leaves a call into the backend; the last one out frees a transport
+ * that was closed meanwhile. */
+static void leave(struct mirror_transport *t)
+{
+	if (--t->depth == 0 && t->closed)
+		t->ops->free(t);
+}
+
 void mirror_transport_close(struct mirror_transport *t)
 {
-	if (t)
-		t->ops->close(t);
+	if (!t || t->closed)
+		return;
+	t->closed = true;
+	t->depth++;
+	t->ops->close(t);
+	leave(t);
 }
 
 void mirror_transport_abort(struct mirror_transport *t)
 {
-	if (!t)
+	if (!t || t->closed)
 		return;
 	t->abort = true;
-	t->ops->close(t);
+	mirror_transport_close(t);
 }
 
 const char *mirror_transport_kind(const struct mirror_transport *t)
@@ -192,16 +204,37 @@ int mirror_transport_submit(struct mirror_transport *t, struct mirror_cmd *c,
 	rc = check_cmd(t, c);
 	if (rc < 0)
 		return rc;
+	if (t->closed)
+		return -ECANCELED;
 	if (t->ops->outstanding(t) >= t->opts.queue_depth)
 		return -EAGAIN;
-	return t->ops->submit(t, c, done);
+	t->depth++;
+	rc = t->ops->submit(t, c, done);
+	leave(t);
+	return rc;
+}
+
+/* One backend poll; a callback that closed t ends the caller's loop
+ * (-ECANCELED) before t is touched again. */
+static int poll_once(struct mirror_transport *t, int timeout_ms)
+{
+	int rc;
+
+	if (t->closed)
+		return -ECANCELED;
+	t->depth++;
+	rc = t->ops->poll(t, timeout_ms);
+	if (t->closed && rc >= 0)
+		rc = -ECANCELED;
+	leave(t);
+	return rc;
 }
 
 int mirror_transport_poll(struct mirror_transport *t, int timeout_ms)
 {
 	if (!t)
 		return -EINVAL;
-	return t->ops->poll(t, timeout_ms);
+	return poll_once(t, timeout_ms);
 }
 
 int mirror_transport_drain(struct mirror_transport *t)
@@ -210,12 +243,16 @@ int mirror_transport_drain(struct mirror_transport *t)
 
 	if (!t)
 		return -EINVAL;
-	while (t->ops->outstanding(t) > 0) {
-		int n = t->ops->poll(t, -1);
-		if (n < 0)
-			return n;
+	t->depth++; /* t stays readable for the loop's test */
+	while (!t->closed && t->ops->outstanding(t) > 0) {
+		int n = poll_once(t, -1);
+		if (n < 0) {
+			total = n;
+			break;
+		}
 		total += n;
 	}
+	leave(t);
 	return total;
 }
 
@@ -243,27 +280,31 @@ int mirror_transport_run(struct mirror_transport *t, struct mirror_cmd *c)
 		return -EINVAL;
 	w.saved_user = c->user;
 	c->user = &w;
+	t->depth++; /* another command's callback may close t meanwhile */
 	/* Wait for room if asynchronous commands fill the queue. */
 	while ((rc = mirror_transport_submit(t, c, run_done)) == -EAGAIN) {
-		rc = t->ops->poll(t, -1);
+		rc = poll_once(t, -1);
 		if (rc < 0)
 			break;
 	}
 	if (rc < 0) {
 		c->user = w.saved_user;
 		c->result = rc;
+		leave(t);
 		return rc;
 	}
+	/* Backends complete every command, even when the session fails or
+	 * is closed, so this loop ends. */
 	while (!w.done) {
-		/* Backends complete every command, even when the session
-		 * fails, so this loop ends. */
-		rc = t->ops->poll(t, -1);
-		if (rc < 0 && !w.done && t->ops->outstanding(t) == 0) {
+		rc = poll_once(t, -1);
+		if (rc < 0 && !w.done && (t->closed || t->ops->outstanding(t) == 0)) {
 			c->user = w.saved_user;
 			c->result = rc;
+			leave(t);
 			return rc;
 		}
 	}
+	leave(t);
 	return c->result;
 }
 
