@@ -20,7 +20,8 @@ app_libapp_la_SOURCES = \
 	app/pair/sbc_inquiry.c app/pair/sbc_mode.c app/pair/sbc_port.c app/pair/sbc_ua.c app/pair/alua.c \
 	app/pair/raid5.h app/pair/raid5_int.h app/pair/raid5.c app/pair/raid5_super.c \
 	app/failover/failover.h app/failover/stamp.c app/failover/history.c app/failover/check.c \
-	app/failover/run.h app/failover/run.c app/failover/scsi.c app/failover/pair.c app/failover/report.c
+	app/failover/run.h app/failover/run.c app/failover/scsi.c app/failover/pair.c app/failover/report.c \
+	app/failover/plan.c
 
 app_libapp_la_CFLAGS = $(AM_CFLAGS) -pthread
 

@@ -39,7 +39,11 @@ static const char usage_text[] =
 	"  -H, --history FILE          the history (default: a temporary file)\n"
 	"  -f, --fault PLAN            steps ACTION[@N|@Nms] separated by commas; ACTION is\n"
 	"                              kill:a|b, freeze:a|b, thaw:a|b, restart:a|b, cut-link,\n"
-	"                              heal-link (mirror-pair), cmd (--fault-cmd) or none;\n"
+	"                              heal-link (mirror-pair), kill:a|b:POINT (the\n"
+	"                              controller dies at its next POINT: before-mirror,\n"
+	"                              after-mirror, after-ack, during-destage), random\n"
+	"                              (per trial a victim and a point from --seed),\n"
+	"                              cmd (--fault-cmd) or none;\n"
 	"                              @N: N acknowledged writes after the step before,\n"
 	"                              @Nms: N ms after it (default kill:a with a pair)\n"
 	"  -a, --fault-after N         the first step's trigger when it has none (default\n"
@@ -101,83 +105,12 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct {
-	const char *name;
-	bool needs_ctl;
-} pair_verbs[] = {
-	{ "kill", true }, { "freeze", true }, { "thaw", true }, { "restart", true },
-	{ "cut-link", false }, { "heal-link", false },
-};
-
-/* "ACTION[@N|@Nms]" into s; 0 or a syntax error's exit status. */
-static int parse_step(char *spec, struct fo_step *s, bool *has_trigger)
-{
-	char *at = strchr(spec, '@'), *colon;
-	uint64_t v;
-
-	memset(s, 0, sizeof(*s));
-	*has_trigger = at != NULL;
-	if (at) {
-		*at++ = '\0';
-		size_t n = strlen(at);
-		bool ms = n > 2 && strcmp(at + n - 2, "ms") == 0;
-		if (ms)
-			at[n - 2] = '\0';
-		if (mirror_parse_count(at, ms ? 1 : 0, UINT32_MAX, &v) < 0)
-			return syntax_error("--fault step '%s': the trigger '@%s%s' is not N or Nms", spec,
-					    at, ms ? "ms" : "");
-		if (ms)
-			s->after_ms = v;
-		else
-			s->after_writes = v;
-	}
-	if (strcmp(spec, "cmd") == 0) {
-		s->kind = FO_STEP_CMD;
-		return 0;
-	}
-	if (strcmp(spec, "none") == 0) {
-		s->kind = FO_STEP_NONE;
-		return 0;
-	}
-	s->kind = FO_STEP_PAIR;
-	colon = strchr(spec, ':');
-	if (colon)
-		*colon++ = '\0';
-	for (size_t i = 0; i < sizeof(pair_verbs) / sizeof(pair_verbs[0]); i++) {
-		if (strcmp(pair_verbs[i].name, spec) != 0)
-			continue;
-		if (pair_verbs[i].needs_ctl && (!colon || (strcmp(colon, "a") && strcmp(colon, "b"))))
-			return syntax_error("--fault step '%s': which controller, %s:a or %s:b?", spec,
-					    spec, spec);
-		if (!pair_verbs[i].needs_ctl && colon)
-			return syntax_error("--fault step '%s:%s': %s names no controller", spec, colon,
-					    spec);
-		snprintf(s->verb, sizeof(s->verb), "%s", spec);
-		snprintf(s->ctl, sizeof(s->ctl), "%s", colon ? colon : "");
-		return 0;
-	}
-	return syntax_error("--fault step '%s': no such action (kill:a|b, freeze:a|b, thaw:a|b, "
-			    "restart:a|b, cut-link, heal-link, cmd, none)", spec);
-}
-
 static int parse_plan(const char *plan, struct fo_run_opts *o, bool trig[FO_STEPS_MAX])
 {
-	char buf[256], *save = NULL;
+	char why[256];
 
-	if (strlen(plan) >= sizeof(buf))
-		return syntax_error("--fault '%.40s...': too long", plan);
-	snprintf(buf, sizeof(buf), "%s", plan);
-	o->nsteps = 0;
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (o->nsteps == FO_STEPS_MAX)
-			return syntax_error("--fault: at most %u steps", FO_STEPS_MAX);
-		int rc = parse_step(t, &o->step[o->nsteps], &trig[o->nsteps]);
-		if (rc)
-			return rc;
-		o->nsteps++;
-	}
-	if (o->nsteps == 0)
-		return syntax_error("--fault '%s': no step", plan);
+	if (fo_plan_parse(plan, o, trig, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
 	return 0;
 }
 
@@ -335,8 +268,10 @@ int main(int argc, char **argv)
 	if (plan && parse_plan(plan, &o, trig))
 		return MIRROR_EXIT_SYNTAX;
 	for (unsigned i = 0; i < o.nsteps; i++) {
-		if (o.step[i].kind == FO_STEP_PAIR && !state)
+		if ((o.step[i].kind == FO_STEP_PAIR || o.step[i].kind == FO_STEP_POINT) && !state)
 			return syntax_error("--fault %s: needs --pair-state", o.step[i].verb);
+		if (o.step[i].kind == FO_STEP_RANDOM && !state)
+			return syntax_error("--fault random: needs --pair-state");
 		if (o.step[i].kind == FO_STEP_CMD && !o.fault_cmd)
 			return syntax_error("--fault cmd: needs --fault-cmd CMD");
 	}

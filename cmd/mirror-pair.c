@@ -277,25 +277,43 @@ int main(int argc, char **argv)
 	if (!l.dir)
 		return syntax_error("--dir DIR is required");
 	if (optind < argc) {
-		static const char *const verbs[] = { "kill", "freeze", "thaw", "restart", "stats",
-						     "cut-link", "heal-link", "status", "stop" };
-		char cmd[64];
+		/* args: 0 none, 1 a controller, 2 a controller and a fault
+		 * point (mirror-ctl(1)) */
+		static const struct {
+			const char *name;
+			int args;
+		} verbs[] = {
+			{ "kill", 1 },     { "freeze", 1 },   { "thaw", 1 },      { "restart", 1 },
+			{ "stats", 1 },    { "fault", 2 },    { "disarm", 1 },    { "cut-link", 0 },
+			{ "heal-link", 0 }, { "status", 0 },  { "stop", 0 },
+		};
+		char cmd[160];
 		unsigned k;
 		for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
-			if (strcmp(argv[optind], verbs[k]) == 0)
+			if (strcmp(argv[optind], verbs[k].name) == 0)
 				break;
 		if (k == sizeof(verbs) / sizeof(verbs[0]))
 			return syntax_error("unknown command '%s' (kill, freeze, thaw, restart, stats, "
-					    "cut-link, heal-link, status, stop)", argv[optind]);
-		bool needs_id = k < 5;
-		if (needs_id && (optind + 1 >= argc || (strcmp(argv[optind + 1], "a") &&
-							strcmp(argv[optind + 1], "b"))))
-			return syntax_error("%s: which controller, a or b?", verbs[k]);
-		if (argc - optind > (needs_id ? 2 : 1))
-			return syntax_error("unexpected argument '%s'", argv[optind + (needs_id ? 2 : 1)]);
-		snprintf(cmd, sizeof(cmd), "%s%s%s", verbs[k], needs_id ? " " : "",
-			 needs_id ? argv[optind + 1] : "");
-		return pair_launch_command(l.dir, cmd, json || k == 7);
+					    "fault, disarm, cut-link, heal-link, status, stop)",
+					    argv[optind]);
+		int args = verbs[k].args;
+		if (args && (optind + 1 >= argc || (strcmp(argv[optind + 1], "a") &&
+						    strcmp(argv[optind + 1], "b"))))
+			return syntax_error("%s: which controller, a or b?", verbs[k].name);
+		if (args == 2) {
+			struct pair_fault f;
+			if (optind + 2 >= argc)
+				return syntax_error("fault %s: which fault point, POINT[:N[:ACTION]]?",
+						    argv[optind + 1]);
+			if (pair_fault_parse(argv[optind + 2], &f, why, sizeof(why)) < 0)
+				return syntax_error("%s", why);
+		}
+		if (argc - optind > args + 1)
+			return syntax_error("unexpected argument '%s'", argv[optind + args + 1]);
+		snprintf(cmd, sizeof(cmd), "%s%s%s%s%s", verbs[k].name, args ? " " : "",
+			 args ? argv[optind + 1] : "", args == 2 ? " " : "",
+			 args == 2 ? argv[optind + 2] : "");
+		return pair_launch_command(l.dir, cmd, json || strcmp(verbs[k].name, "status") == 0);
 	}
 	return pair_launch_run(&l);
 }

@@ -78,10 +78,10 @@ out:
 }
 
 int fo_pair_command(const char *pair_cmd, const char *dir, const char *verb, const char *ctl,
-		    char *why, size_t why_len)
+		    const char *arg, char *why, size_t why_len)
 {
 	char *argv[] = { (char *)pair_cmd, "--dir", (char *)dir, "-q", (char *)verb,
-			 ctl && *ctl ? (char *)ctl : NULL, NULL };
+			 ctl && *ctl ? (char *)ctl : NULL, ctl && *ctl ? (char *)arg : NULL, NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int status, rc;
@@ -99,8 +99,8 @@ int fo_pair_command(const char *pair_cmd, const char *dir, const char *verb, con
 		if (errno != EINTR)
 			return -errno;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(why, why_len, "%s --dir %s %s%s%s: exit status %d", pair_cmd, dir, verb,
-			 ctl && *ctl ? " " : "", ctl ? ctl : "",
+		snprintf(why, why_len, "%s --dir %s %s%s%s%s%s: exit status %d", pair_cmd, dir, verb,
+			 ctl && *ctl ? " " : "", ctl ? ctl : "", arg ? " " : "", arg ? arg : "",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		return -EIO;
 	}

@@ -35,6 +35,7 @@ extern char **environ;
 #define READ_CHUNK 128u       /* blocks per READ(10) of the read-back */
 #define RECHECK_MS 100u       /* between two path checks of a LUN */
 #define CONNECT_RETRY_MS 200u
+#define POINT_WAIT_MS 20000u
 
 struct path {
 	char url[256];
@@ -55,6 +56,7 @@ struct lun {
 	uint64_t *gen;            /* per block: writes invoked */
 	uint64_t last_ack_us;
 	bool armed;               /* measuring a takeover */
+	bool await_fault;         /* a fault point armed: the first path error starts it */
 	uint64_t fault_last_ack_us, first_ack_after_us;
 };
 
@@ -86,6 +88,12 @@ struct engine {
 	uint32_t trial;
 	struct fo_trial_result *tr;
 	uint64_t acked_since_step, last_progress_ms;
+	struct fo_step random_step; /* this trial's draw of a random plan */
+	/* a fault point armed and its controller not yet dead: the workload
+	 * goes on (a destage may be seconds away) up to POINT_WAIT_MS */
+	const struct fo_step *point_step;
+	uint64_t point_since_ms, point_checked_ms;
+	uint64_t invoke_until;      /* after it struck: writes on through the takeover */
 	struct mirror_transport_poller *poller;
 	char why[256];
 };
@@ -347,6 +355,14 @@ static void write_done(struct mirror_cmd *c)
 		snprintf(detail, sizeof(detail), "status-%02x", c->status);
 	}
 	fo_hw_done(&e->hw, s->id, t, st, detail);
+	if (st != FO_OK && l->await_fault) {
+		/* the controller reached its fault point: the host's stall
+		 * starts at its last acknowledgement before this error */
+		l->await_fault = false;
+		l->armed = true;
+		l->fault_last_ack_us = l->last_ack_us;
+		l->first_ack_after_us = 0;
+	}
 	switch (st) {
 	case FO_OK:
 		e->tr->acked++;
@@ -471,7 +487,9 @@ static int run_shell(const char *cmd, char *why, size_t why_len)
 
 static void step_name(const struct fo_step *s, char *buf, size_t len)
 {
-	if (s->kind == FO_STEP_CMD)
+	if (s->kind == FO_STEP_POINT)
+		snprintf(buf, len, "%s:%s:%s", s->verb, s->ctl, s->point);
+	else if (s->kind == FO_STEP_CMD)
 		snprintf(buf, len, "cmd");
 	else if (s->kind == FO_STEP_NONE)
 		snprintf(buf, len, "none");
@@ -481,7 +499,7 @@ static void step_name(const struct fo_step *s, char *buf, size_t len)
 
 static void run_step(struct engine *e, const struct fo_step *s, bool first)
 {
-	char name[32], why[256] = "";
+	char name[48], why[256] = "", spec[48];
 	int rc = 0;
 
 	step_name(s, name, sizeof(name));
@@ -490,13 +508,24 @@ static void run_step(struct engine *e, const struct fo_step *s, bool first)
 		/* the host-visible takeover: per LUN, its last ack before the
 		 * fault to its first ack after */
 		for (uint32_t i = 0; i < e->nluns; i++) {
-			e->lun[i].armed = s->kind != FO_STEP_NONE;
+			/* a fault point strikes later, when the controller gets there */
+			e->lun[i].armed = s->kind != FO_STEP_NONE && s->kind != FO_STEP_POINT;
+			e->lun[i].await_fault = s->kind == FO_STEP_POINT;
 			e->lun[i].fault_last_ack_us = e->lun[i].last_ack_us;
 			e->lun[i].first_ack_after_us = 0;
 		}
 	}
 	if (s->kind == FO_STEP_PAIR)
-		rc = fo_pair_command(e->o->pair_cmd, e->o->pair_dir, s->verb, s->ctl, why, sizeof(why));
+		rc = fo_pair_command(e->o->pair_cmd, e->o->pair_dir, s->verb, s->ctl, NULL, why,
+				     sizeof(why));
+	else if (s->kind == FO_STEP_POINT) {
+		e->point_step = s;
+		e->point_since_ms = e->point_checked_ms = now_ms();
+		/* the next such moment, counted from now (mirror-ctl(1)) */
+		snprintf(spec, sizeof(spec), "%s:1:%s", s->point, s->verb);
+		rc = fo_pair_command(e->o->pair_cmd, e->o->pair_dir, "fault", s->ctl, spec, why,
+				     sizeof(why));
+	}
 	else if (s->kind == FO_STEP_CMD)
 		rc = run_shell(e->o->fault_cmd, why, sizeof(why));
 	size_t used = strlen(e->tr->fault);
@@ -694,16 +723,22 @@ static int restore_pair(struct engine *e)
 	}
 	for (unsigned k = 0; k < 2; k++) {
 		if (p.running[k] && p.frozen[k])
-			fo_pair_command(o->pair_cmd, o->pair_dir, "thaw", ids[k], why, sizeof(why));
+			fo_pair_command(o->pair_cmd, o->pair_dir, "thaw", ids[k], NULL, why, sizeof(why));
+		/* a fault point the last trial never reached must not strike
+		 * in this one */
+		if (p.running[k])
+			fo_pair_command(o->pair_cmd, o->pair_dir, "disarm", ids[k], NULL, why, sizeof(why));
 		if (!p.running[k] &&
-		    fo_pair_command(o->pair_cmd, o->pair_dir, "restart", ids[k], why, sizeof(why)) < 0) {
+		    fo_pair_command(o->pair_cmd, o->pair_dir, "restart", ids[k], NULL, why,
+				    sizeof(why)) < 0) {
 			snprintf(e->why, sizeof(e->why), "%s", why);
 			return -EIO;
 		}
 	}
 	for (unsigned s = 0; s < o->nsteps; s++)
 		if (o->step[s].kind == FO_STEP_PAIR && strcmp(o->step[s].verb, "cut-link") == 0 && !healed) {
-			fo_pair_command(o->pair_cmd, o->pair_dir, "heal-link", NULL, why, sizeof(why));
+			fo_pair_command(o->pair_cmd, o->pair_dir, "heal-link", NULL, NULL, why,
+					sizeof(why));
 			healed = true;
 		}
 	uint64_t start = now_ms();
@@ -729,13 +764,74 @@ static int restore_pair(struct engine *e)
 	return select_all(e);
 }
 
+/* A fault point the workload never reached leaves its controller alive:
+ * the trial tested no failure, and says so. */
+static void note_unreached(struct engine *e, const struct fo_step *step, unsigned ran)
+{
+	struct fo_pair p;
+	char why[256], name[48];
+
+	if (!e->o->pair_state || e->tr->note[0])
+		return;
+	for (unsigned i = 0; i < ran; i++) {
+		if (step[i].kind != FO_STEP_POINT)
+			continue;
+		/* the supervisor notes a death a moment after it */
+		for (unsigned n = 0; n < 20; n++) {
+			if (fo_pair_load(e->o->pair_state, &p, why, sizeof(why)) < 0 ||
+			    !p.running[step[i].ctl[0] == 'b'])
+				break;
+			if (n == 19) {
+				step_name(&step[i], name, sizeof(name));
+				snprintf(e->tr->note, sizeof(e->tr->note),
+					 "%s: the fault point was not reached", name);
+			}
+			sleep_ms(100);
+		}
+	}
+}
+
+/* True while an armed fault point has not struck yet (the pair's state
+ * file says its controller still runs), for at most POINT_WAIT_MS. */
+static bool point_pending(struct engine *e, uint64_t now)
+{
+	struct fo_pair p;
+	char why[256];
+
+	if (!e->point_step)
+		return false;
+	if (now - e->point_since_ms > POINT_WAIT_MS) {
+		e->point_step = NULL;
+		return false;
+	}
+	if (now - e->point_checked_ms >= 200) {
+		e->point_checked_ms = now;
+		if (fo_pair_load(e->o->pair_state, &p, why, sizeof(why)) == 0 &&
+		    !p.running[e->point_step->ctl[0] == 'b']) {
+			/* struck: a tenth of the trial's writes more, so that
+			 * the takeover is seen and timed */
+			uint64_t more = e->o->writes / 10 > 100 ? e->o->writes / 10 : 100;
+			e->point_step = NULL;
+			e->invoke_until = e->tr->invoked + more;
+		}
+	}
+	return e->point_step != NULL;
+}
+
 static int run_trial(struct engine *e, struct fo_trial_result *tr)
 {
 	const struct fo_run_opts *o = e->o;
 	uint64_t start = now_ms(), step_since = start;
-	unsigned next_step = 0;
+	unsigned next_step = 0, nsteps = o->nsteps;
+	const struct fo_step *step = o->step;
 
+	if (nsteps && o->step[0].kind == FO_STEP_RANDOM) {
+		fo_plan_random_step(&o->step[0], o->seed, e->trial, o->writes, &e->random_step);
+		step = &e->random_step;
+	}
 	e->tr = tr;
+	e->point_step = NULL;
+	e->invoke_until = 0;
 	e->acked_since_step = 0;
 	e->last_progress_ms = start;
 	for (uint32_t i = 0; i < e->nluns; i++)
@@ -744,15 +840,17 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 	fo_hw_trial(&e->hw, e->trial, now_us());
 	for (;;) {
 		uint64_t now = now_ms();
-		if (next_step < o->nsteps && step_due(e, &o->step[next_step], step_since)) {
-			run_step(e, &o->step[next_step], next_step == 0);
+		if (next_step < nsteps && step_due(e, &step[next_step], step_since)) {
+			run_step(e, &step[next_step], next_step == 0);
 			next_step++;
 			step_since = now_ms();
 			e->acked_since_step = 0;
 		}
 		bool more = o->duration_ms ? now - start < o->duration_ms : tr->invoked < o->writes;
 		/* a plan by writes keeps the workload going until it is done */
-		if (next_step < o->nsteps && tr->invoked < 100 * (o->writes ? o->writes : 1000))
+		if (next_step < nsteps && tr->invoked < 100 * (o->writes ? o->writes : 1000))
+			more = true;
+		if (point_pending(e, now) || tr->invoked < e->invoke_until)
 			more = true;
 		if (more)
 			fill(e);
@@ -780,7 +878,7 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 			for (uint32_t i = 0; i < e->nluns; i++)
 				want_recheck(e, i);
 			e->last_progress_ms = now_ms();
-			if (next_step >= o->nsteps)
+			if (next_step >= nsteps)
 				break;
 		}
 		poll_once(e, 50);
@@ -798,6 +896,7 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 				tr->takeover_ms = ms;
 		}
 	}
+	note_unreached(e, step, next_step);
 	if (o->settle_ms)
 		sleep_ms(o->settle_ms);
 	return 0;

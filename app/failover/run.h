@@ -47,22 +47,25 @@ struct fo_pair {
 
 /* Reads mirror-pair's state file. */
 int fo_pair_load(const char *state_path, struct fo_pair *p, char *why, size_t why_len);
-/* Runs "PAIR_CMD --dir DIR -q VERB [CTL]"; 0 when it exits 0. */
+/* Runs "PAIR_CMD --dir DIR -q VERB [CTL [ARG]]"; 0 when it exits 0. */
 int fo_pair_command(const char *pair_cmd, const char *dir, const char *verb, const char *ctl,
-		    char *why, size_t why_len);
+		    const char *arg, char *why, size_t why_len);
 
 /* ---- the run ---- */
 
 enum fo_step_kind {
 	FO_STEP_PAIR = 0,  /* a mirror-pair command: kill|freeze|thaw|restart a|b, cut-link, heal-link */
 	FO_STEP_CMD,       /* --fault-cmd, through /bin/sh -c */
-	FO_STEP_NONE
+	FO_STEP_NONE,
+	FO_STEP_POINT,     /* kill|freeze a|b at its next fault point (mirror-pair fault) */
+	FO_STEP_RANDOM     /* per trial: a victim and a fault point from the seed */
 };
 
 struct fo_step {
 	enum fo_step_kind kind;
 	char verb[16];
 	char ctl[2];          /* "a", "b" or "" */
+	char point[24];       /* FO_STEP_POINT: before-mirror, after-ack, ... */
 	uint64_t after_writes;/* acknowledged writes since the step before (or the trial's start) */
 	uint64_t after_ms;    /* or milliseconds since then (0: by writes) */
 };
@@ -92,6 +95,14 @@ struct fo_run_opts {
 };
 
 void fo_run_opts_init(struct fo_run_opts *o);
+
+/* --fault PLAN into o->step[] (plan.c); trig[i]: step i named its trigger.
+ * -EINVAL with what is wrong in why. */
+int fo_plan_parse(const char *plan, struct fo_run_opts *o, bool trig[FO_STEPS_MAX], char *why,
+		  size_t why_len);
+/* The concrete step of trial t of a random plan (tmpl: its trigger). */
+void fo_plan_random_step(const struct fo_step *tmpl, uint64_t seed, uint32_t trial,
+			 uint64_t writes, struct fo_step *out);
 
 struct fo_trial_result {
 	uint32_t trial;

@@ -426,6 +426,33 @@ static struct json_object *do_restart(struct sup *s, unsigned i)
 	return answer(false, "controller %c did not come up within %u ms", "ab"[i], READY_WAIT_MS);
 }
 
+/* "fault a SPEC" / "disarm a": arms (or clears) a fault point of a running
+ * controller through its control socket, counted from now (mirror-ctl(1)). */
+static struct json_object *do_fault(struct sup *s, unsigned i, const char *verb, const char *line)
+{
+	char spec[96] = "", cmd[128], ans[256];
+	struct json_object *o, *ok;
+	bool good;
+
+	if (s->ch[i].frozen)
+		return answer(false, "controller %c is frozen", "ab"[i]);
+	if (strcmp(verb, "fault") == 0) {
+		if (sscanf(line, "%*s %*s %95s", spec) != 1)
+			return answer(false, "fault %c: which fault point, POINT[:N[:ACTION]]?", "ab"[i]);
+		snprintf(cmd, sizeof(cmd), "fault %s", spec);
+	} else {
+		snprintf(cmd, sizeof(cmd), "disarm");
+	}
+	if (controller_command(s, i, cmd, ans, sizeof(ans)) < 0)
+		return answer(false, "controller %c did not answer %s", "ab"[i], verb);
+	o = json_tokener_parse(ans);
+	good = o && json_object_object_get_ex(o, "ok", &ok) && json_object_get_boolean(ok);
+	json_object_put(o);
+	if (!good)
+		return answer(false, "controller %c refused '%s': %s", "ab"[i], cmd, ans);
+	return answer(true, "controller %c: %s%s%s", "ab"[i], verb, spec[0] ? " " : "", spec);
+}
+
 static struct json_object *do_command(struct sup *s, char *line)
 {
 	char verb[32] = "", arg[32] = "";
@@ -449,13 +476,15 @@ static struct json_object *do_command(struct sup *s, char *line)
 	}
 	i = ctl_index(arg);
 	if (i < 0)
-		return answer(false, "'%s': want kill|freeze|thaw|restart a|b, cut-link, heal-link, "
-			      "status or stop", line);
+		return answer(false, "'%s': want kill|freeze|thaw|restart|disarm a|b, fault a|b SPEC, "
+			      "cut-link, heal-link, status or stop", line);
 	struct child *c = &s->ch[i];
 	if (strcmp(verb, "restart") == 0)
 		return do_restart(s, (unsigned)i);
 	if (!c->pid)
 		return answer(false, "controller %c is not running", "ab"[i]);
+	if (strcmp(verb, "fault") == 0 || strcmp(verb, "disarm") == 0)
+		return do_fault(s, (unsigned)i, verb, line);
 	if (strcmp(verb, "kill") == 0) {
 		kill(c->pid, SIGKILL);
 		return answer(true, "controller %c killed (pid %d)", "ab"[i], (int)c->pid);

@@ -421,6 +421,123 @@ START_TEST(test_devid_tpg)
 }
 END_TEST
 
+/* ---- the --fault plan (plan.c) ---- */
+
+START_TEST(test_plan_steps)
+{
+	struct fo_run_opts o;
+	bool trig[FO_STEPS_MAX] = { false };
+	char why[256] = "";
+
+	fo_run_opts_init(&o);
+	ck_assert_int_eq(fo_plan_parse("freeze:b@500,kill:a:after-ack@300ms,thaw:b", &o, trig, why,
+				       sizeof(why)), 0);
+	ck_assert_uint_eq(o.nsteps, 3);
+	ck_assert_int_eq(o.step[0].kind, FO_STEP_PAIR);
+	ck_assert_str_eq(o.step[0].verb, "freeze");
+	ck_assert_str_eq(o.step[0].ctl, "b");
+	ck_assert_uint_eq(o.step[0].after_writes, 500);
+	ck_assert(trig[0]);
+	ck_assert_int_eq(o.step[1].kind, FO_STEP_POINT);
+	ck_assert_str_eq(o.step[1].verb, "kill");
+	ck_assert_str_eq(o.step[1].ctl, "a");
+	ck_assert_str_eq(o.step[1].point, "after-ack");
+	ck_assert_uint_eq(o.step[1].after_ms, 300);
+	ck_assert(!trig[2]);
+	ck_assert_int_eq(fo_plan_parse("random@2000ms", &o, trig, why, sizeof(why)), 0);
+	ck_assert_int_eq(o.step[0].kind, FO_STEP_RANDOM);
+	ck_assert_uint_eq(o.step[0].after_ms, 2000);
+}
+END_TEST
+
+static const struct {
+	const char *plan, *why;
+} bad_plans[] = {
+	{ "kill", "which controller, kill:a or kill:b?" },
+	{ "kill:c", "which controller" },
+	{ "kill:a:nowhere", "no fault point 'nowhere'" },
+	{ "freeze:a:after-ack", "freeze takes no fault point" },
+	{ "cut-link:a", "cut-link names no controller" },
+	{ "kill:a@x", "the trigger '@x' is not N or Nms" },
+	{ "random@100", "give a time (@Nms) or nothing" },
+	{ "kill:a,random", "random is a plan of its own" },
+	{ "random,kill:a", "random is a plan of its own" },
+	{ "explode:a", "no such action" },
+	{ ",", "no step" },
+};
+
+START_TEST(test_plan_errors)
+{
+	struct fo_run_opts o;
+	bool trig[FO_STEPS_MAX];
+	char why[256] = "";
+
+	fo_run_opts_init(&o);
+	ck_assert_int_eq(fo_plan_parse(bad_plans[_i].plan, &o, trig, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, bad_plans[_i].why), "'%s': %s", bad_plans[_i].plan, why);
+}
+END_TEST
+
+/* Five trials in a row try a plain kill and every fault point, whatever
+ * the seed; where each strikes stays within a tenth to six tenths of the
+ * writes, and the same seed and trial always draw the same. */
+START_TEST(test_plan_random)
+{
+	struct fo_step tmpl, s, again;
+
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.kind = FO_STEP_RANDOM;
+	for (uint64_t seed = 1; seed < 50; seed++) {
+		unsigned seen = 0, victims = 0;
+		for (uint32_t t = 1; t <= 5; t++) {
+			fo_plan_random_step(&tmpl, seed, t, 2000, &s);
+			ck_assert_str_eq(s.verb, "kill");
+			ck_assert(s.ctl[0] == 'a' || s.ctl[0] == 'b');
+			victims |= s.ctl[0] == 'a' ? 1u : 2u;
+			ck_assert_uint_ge(s.after_writes, 200);
+			ck_assert_uint_lt(s.after_writes, 1200);
+			if (s.kind == FO_STEP_PAIR)
+				seen |= 1;
+			else if (strcmp(s.point, "before-mirror") == 0)
+				seen |= 2;
+			else if (strcmp(s.point, "after-mirror") == 0)
+				seen |= 4;
+			else if (strcmp(s.point, "after-ack") == 0)
+				seen |= 8;
+			else if (strcmp(s.point, "during-destage") == 0)
+				seen |= 16;
+			fo_plan_random_step(&tmpl, seed, t, 2000, &again);
+			ck_assert_mem_eq(&s, &again, sizeof(s));
+		}
+		ck_assert_uint_eq(seen, 31);
+		(void)victims;
+	}
+	tmpl.after_ms = 700;
+	fo_plan_random_step(&tmpl, 1, 1, 2000, &s);
+	ck_assert_uint_eq(s.after_ms, 700);
+	ck_assert_uint_eq(s.after_writes, 0);
+}
+END_TEST
+
+/* Both victims are drawn over a campaign. */
+START_TEST(test_plan_random_victims)
+{
+	struct fo_step tmpl, s;
+	unsigned a = 0, b = 0;
+
+	memset(&tmpl, 0, sizeof(tmpl));
+	for (uint32_t t = 1; t <= 20; t++) {
+		fo_plan_random_step(&tmpl, 1, t, 1500, &s);
+		if (s.ctl[0] == 'a')
+			a++;
+		else
+			b++;
+	}
+	ck_assert_uint_ge(a, 4);
+	ck_assert_uint_ge(b, 4);
+}
+END_TEST
+
 static Suite *failover_suite(void)
 {
 	Suite *s = suite_create("failover");
@@ -441,6 +558,12 @@ static Suite *failover_suite(void)
 	tc = tcase_create("scsi");
 	tcase_add_test(tc, test_rtpg_decode);
 	tcase_add_test(tc, test_devid_tpg);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("plan");
+	tcase_add_test(tc, test_plan_steps);
+	tcase_add_loop_test(tc, test_plan_errors, 0, (int)ARRAY_LEN(bad_plans));
+	tcase_add_test(tc, test_plan_random);
+	tcase_add_test(tc, test_plan_random_victims);
 	suite_add_tcase(s, tc);
 	return s;
 }
