@@ -204,13 +204,12 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	struct conf_ctx ctx;
-	struct conf_totals tot = { 0 };
+	struct conf_reporter rep = { .out = stdout, .prog = PROG };
 	struct conf_result *res = NULL;
-	size_t n = conf_case_count(), nsel, done = 0;
+	size_t n = conf_case_count(), nsel;
 	bool *sel = NULL;
 	char why[CONF_WHY_MAX];
 	int rc;
-	FILE *out = stdout;
 
 	/* the sending side is a mode of its own (conformance/sender.h) */
 	for (int i = 1; i < argc; i++)
@@ -263,7 +262,11 @@ int main(int argc, char **argv)
 		conf_use_table(&ctx, NULL, true);
 	}
 	ctx.verbose = o.verbose;
-	ctx.log = o.tap || o.json ? stderr : stdout;
+	rep.tap = o.tap;
+	rep.json = o.json;
+	rep.junit = o.junit;
+	rep.target = o.target;
+	ctx.log = conf_reporter_log(&rep);
 	ctx.timeout_s = o.timeout_s;
 	/* the transport gives up before the watchdog does, with a reason */
 	ctx.topts.command_timeout_ms = o.timeout_s > 2 ? (o.timeout_s - 2) * 1000u : 1000u;
@@ -273,38 +276,19 @@ int main(int argc, char **argv)
 		rc = MIRROR_EXIT_TRANSPORT;
 		goto out;
 	}
-	if (o.tap)
-		conf_report_tap_plan(out, nsel);
+	conf_reporter_start(&rep, nsel);
 	for (size_t i = 0; i < n; i++) {
 		if (!sel[i])
 			continue;
-		conf_run_case(&ctx, conf_case_at(i), (unsigned)(done + 1), &res[done]);
-		conf_totals_add(&tot, &res[done]);
-		if (o.tap)
-			conf_report_tap(out, done + 1, &res[done]);
-		else if (!o.json)
-			conf_report_text(out, &res[done]);
-		fflush(out);
-		done++;
+		conf_run_case(&ctx, conf_case_at(i), (unsigned)(rep.done + 1), &res[rep.done]);
+		conf_reporter_case(&rep, &res[rep.done]);
 	}
 	const char *note = conf_not_a_receiver(&ctx.support)
 				   ? "the target implements no mirror command: not a mirror receiver"
 				   : NULL;
-	rc = tot.failed ? 1 : note ? MIRROR_EXIT_INVALID_OP : MIRROR_EXIT_OK;
-	if (o.junit) {
-		FILE *f = fopen(o.junit, "w");
-		bool ok = f && conf_report_junit(f, o.target, res, done, &tot) == 0;
-		if ((f && fclose(f) != 0) || !ok) {
-			fprintf(stderr, "%s: cannot write %s: %s\n", PROG, o.junit, strerror(errno));
-			rc = MIRROR_EXIT_FILE_ERROR;
-		}
-	}
-	if (o.json)
-		conf_report_json(out, o.target, res, done, &tot, note);
-	if (note)
-		fprintf(o.json ? stderr : out, "%s (%s)\n", note, ctx.support.small_why);
-	/* last, whatever happened above: the line CI greps for */
-	conf_print_totals(o.json ? stderr : out, &tot);
+	rc = rep.tot.failed ? 1 : note ? MIRROR_EXIT_INVALID_OP : MIRROR_EXIT_OK;
+	if (conf_reporter_finish(&rep, res, note, ctx.support.small_why) < 0)
+		rc = MIRROR_EXIT_FILE_ERROR;
 out:
 	free(sel);
 	free(res);

@@ -181,6 +181,32 @@ int conf_report_junit(FILE *out, const char *target, const struct conf_result *r
  * "partial", ...}; a case's "result" is one of conf_verdict_name. */
 int conf_report_json(FILE *out, const char *target, const struct conf_result *r, size_t n,
 		     const struct conf_totals *t, const char *note);
+/* One run's reports, the same for the receiver suite (cmd/mirror-conform.c)
+ * and the sender suite (sender_main.c): a line per case as it ends (text,
+ * or TAP with tap), then the JUnit file, the JSON object (json), a note
+ * and the totals line last. */
+struct conf_reporter {
+	FILE *out;          /* the results: stdout */
+	const char *prog;   /* names the program in error messages */
+	bool tap, json;
+	const char *junit;  /* a file to write, or NULL */
+	const char *target; /* as the JUnit and JSON reports name it */
+	size_t done;        /* cases reported */
+	struct conf_totals tot;
+};
+
+/* Where progress goes: stderr when out carries TAP or JSON. */
+FILE *conf_reporter_log(const struct conf_reporter *rep);
+/* Before the first case: the TAP plan of n cases. */
+void conf_reporter_start(struct conf_reporter *rep, size_t n);
+/* A case's result, counted and reported at once (flushed). */
+void conf_reporter_case(struct conf_reporter *rep, const struct conf_result *r);
+/* After the last case; res holds the rep->done results.  The JUnit file,
+ * the JSON object with note, "note (note_why)" on its own line when note
+ * is set, and the totals line (these two on stderr under JSON).  0, or
+ * -errno when the JUnit file could not be written (said on stderr). */
+int conf_reporter_finish(struct conf_reporter *rep, const struct conf_result *res,
+			 const char *note, const char *note_why);
 /* "MIRROR.Small.X" -> area "MIRROR.Small", name "X". */
 void conf_split_id(const char *id, char *area, size_t area_len, const char **name);
 

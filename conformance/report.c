@@ -235,7 +235,60 @@ int conf_report_json(FILE *out, const char *target, const struct conf_result *r,
 	json_object_object_add(o, "partial", json_object_new_int((int)t->partial));
 	json_object_object_add(o, "seconds", json_object_new_double(t->seconds));
 	json_object_object_add(o, "note", note ? json_object_new_string(note) : NULL);
-	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	/* json-c writes '/' as "\/" unless told not to: URLs and ids plainly */
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						   JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- one run ---- */
+
+FILE *conf_reporter_log(const struct conf_reporter *rep)
+{
+	return rep->tap || rep->json ? stderr : rep->out;
+}
+
+void conf_reporter_start(struct conf_reporter *rep, size_t n)
+{
+	if (rep->tap)
+		conf_report_tap_plan(rep->out, n);
+}
+
+void conf_reporter_case(struct conf_reporter *rep, const struct conf_result *r)
+{
+	conf_totals_add(&rep->tot, r);
+	if (rep->tap)
+		conf_report_tap(rep->out, rep->done + 1, r);
+	else if (!rep->json)
+		conf_report_text(rep->out, r);
+	fflush(rep->out);
+	rep->done++;
+}
+
+int conf_reporter_finish(struct conf_reporter *rep, const struct conf_result *res,
+			 const char *note, const char *note_why)
+{
+	/* TAP keeps its totals on out (a harness reads past the plan);
+	 * JSON's out is the one object */
+	FILE *log = rep->json ? stderr : rep->out;
+	int rc = 0;
+
+	if (rep->junit) {
+		FILE *f = fopen(rep->junit, "w");
+		bool ok = f && conf_report_junit(f, rep->target, res, rep->done, &rep->tot) == 0;
+		if ((f && fclose(f) != 0) || !ok) {
+			rc = -(errno ? errno : EIO);
+			fprintf(stderr, "%s: cannot write %s: %s\n", rep->prog, rep->junit,
+				strerror(-rc));
+		}
+	}
+	if (rep->json)
+		conf_report_json(rep->out, rep->target, res, rep->done, &rep->tot, note);
+	if (note)
+		fprintf(log, "%s (%s)\n", note, note_why);
+	/* last, whatever happened above: the line CI greps for */
+	conf_print_totals(log, &rep->tot);
+	return rc;
 }

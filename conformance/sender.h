@@ -124,10 +124,14 @@ struct snd_write {
 	bool all_done;             /* every op of it answered */
 };
 
-extern const struct conf_case snd_cases[];
-extern const size_t snd_case_count;
 typedef enum conf_verdict (*snd_fn)(struct snd_ctx *c);
-extern const snd_fn snd_case_fns[];
+/* A sender case: what the reports name (c) and what runs it (fn). */
+struct snd_case {
+	struct conf_case c;
+	snd_fn fn;
+};
+extern const struct snd_case snd_cases[];
+extern const size_t snd_case_count;
 
 /* sender_cases.c helpers the main uses */
 int snd_host_open(struct snd_ctx *c, char *why, size_t why_len);

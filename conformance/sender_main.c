@@ -243,8 +243,8 @@ static size_t select_cases(const struct opts *o, bool *sel)
 	size_t n = 0;
 
 	for (size_t i = 0; i < snd_case_count; i++) {
-		sel[i] = (!o->test || conf_glob_list_match(o->test, snd_cases[i].id)) &&
-			 !(o->skip && conf_glob_list_match(o->skip, snd_cases[i].id));
+		sel[i] = (!o->test || conf_glob_list_match(o->test, snd_cases[i].c.id)) &&
+			 !(o->skip && conf_glob_list_match(o->skip, snd_cases[i].c.id));
 		n += sel[i];
 	}
 	return n;
@@ -255,10 +255,9 @@ int conf_sender_main(int argc, char **argv)
 	struct opts o;
 	static struct snd_ctx ctx;
 	struct conf_result res[16];
-	struct conf_totals tot = { 0 };
+	struct conf_reporter rep = { .out = stdout, .prog = PROG };
 	bool sel[16];
 	char why[CONF_WHY_MAX], target[600];
-	FILE *out = stdout;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -271,8 +270,8 @@ int conf_sender_main(int argc, char **argv)
 	if (o.list) {
 		for (size_t i = 0; i < snd_case_count; i++)
 			if (sel[i])
-				printf("%-36s %-40s %s\n", snd_cases[i].id, snd_cases[i].ref,
-				       snd_cases[i].desc);
+				printf("%-36s %-40s %s\n", snd_cases[i].c.id, snd_cases[i].c.ref,
+				       snd_cases[i].c.desc);
 		return MIRROR_EXIT_OK;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -287,7 +286,11 @@ int conf_sender_main(int argc, char **argv)
 	ctx.gap_ms = o.gap_ms;
 	ctx.fill_max_mib = o.fill_mib;
 	ctx.verbose = o.verbose;
-	ctx.log = o.tap || o.json ? stderr : stdout;
+	rep.tap = o.tap;
+	rep.json = o.json;
+	rep.junit = o.junit;
+	rep.target = target;
+	ctx.log = conf_reporter_log(&rep);
 	/* block 712 is seen on the prototype's first session only: its table
 	 * is held from the start when that case runs (it runs first) */
 	ctx.hold_first_table = sel[0];
@@ -331,20 +334,18 @@ int conf_sender_main(int argc, char **argv)
 	}
 	snprintf(target, sizeof(target), "sender at %s (mirror link to %s)", o.host,
 		 snd_rx_portal(&ctx.rx));
-	if (o.tap)
-		conf_report_tap_plan(out, nsel);
-	size_t done = 0;
+	conf_reporter_start(&rep, nsel);
 	for (size_t i = 0; i < snd_case_count; i++) {
 		if (!sel[i])
 			continue;
-		struct conf_result *r = &res[done];
+		struct conf_result *r = &res[rep.done];
 		uint64_t t0 = snd_now_ns();
 		memset(r, 0, sizeof(*r));
-		r->c = &snd_cases[i];
+		r->c = &snd_cases[i].c;
 		ctx.why[0] = ctx.notes[0] = '\0';
 		if (o.verbose)
-			fprintf(ctx.log, "== %s: %s\n", snd_cases[i].id, snd_cases[i].desc);
-		r->verdict = snd_case_fns[i](&ctx);
+			fprintf(ctx.log, "== %s: %s\n", snd_cases[i].c.id, snd_cases[i].c.desc);
+		r->verdict = snd_cases[i].fn(&ctx);
 		if (i == 0)
 			snd_rx_hold_tables(&ctx.rx, false);
 		{ /* why, "; ", notes: cut at the buffer's end */
@@ -359,26 +360,11 @@ int conf_sender_main(int argc, char **argv)
 			r->why[a + b] = '\0';
 		}
 		r->seconds = (double)(snd_now_ns() - t0) / 1e9;
-		conf_totals_add(&tot, r);
-		if (o.tap)
-			conf_report_tap(out, done + 1, r);
-		else if (!o.json)
-			conf_report_text(out, r);
-		fflush(out);
-		done++;
+		conf_reporter_case(&rep, r);
 	}
-	rc = tot.failed ? 1 : MIRROR_EXIT_OK;
-	if (o.junit) {
-		FILE *f = fopen(o.junit, "w");
-		bool ok = f && conf_report_junit(f, target, res, done, &tot) == 0;
-		if ((f && fclose(f) != 0) || !ok) {
-			fprintf(stderr, "%s: cannot write %s: %s\n", PROG, o.junit, strerror(errno));
-			rc = MIRROR_EXIT_FILE_ERROR;
-		}
-	}
-	if (o.json)
-		conf_report_json(out, target, res, done, &tot, NULL);
-	conf_print_totals(o.json ? stderr : out, &tot);
+	rc = rep.tot.failed ? 1 : MIRROR_EXIT_OK;
+	if (conf_reporter_finish(&rep, res, NULL, NULL) < 0)
+		rc = MIRROR_EXIT_FILE_ERROR;
 	mirror_transport_close(ctx.host);
 	snd_rx_stop(&ctx.rx);
 	return rc;

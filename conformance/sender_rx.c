@@ -1,7 +1,8 @@
 /* The recording receiver of mirror-conform --check-sender (sender.h): the
  * partner a prototype's mirror link logs in to.  lib/model's receiver
- * stores and answers as mirror-emu does; a logical unit of the suite's
- * around it records every command (CDB, data-out length, the metadata's
+ * stores and answers as mirror-emu does, as the LUN 0 of libmirror's
+ * target (mirror_tgt_new_receiver_hooked); the suite's hooks around it
+ * record every command (CDB, data-out length, the metadata's
  * S/G list and sequence number, arrival and status times, the session)
  * and can hold a status back (a known delay; the array table's until
  * released) or answer CHECK CONDITION instead, on demand from the main
@@ -26,11 +27,10 @@
 #define TICK_MS 2u
 #define ENDED_MAX 64u
 
+/* A command's own state: the hook task of the receiver LU
+ * (struct mirror_rx_lu_hooks), zeroed at its begin. */
 struct snd_task {
-	bool begun;               /* mirror_rx_end is owed */
-	struct mirror_rx_task rx;
 	size_t rec;               /* index into ops, +1 (0: not recorded) */
-	uint32_t want_off;        /* the last WANT_DATA's offset */
 	/* a held status */
 	bool held;
 	bool until_release;       /* the table: until snd_rx_hold_tables(false) */
@@ -155,7 +155,7 @@ static void decode_metadata(struct snd_op *o, const uint8_t *m)
 	o->decoded = true;
 }
 
-/* ---- the logical unit ---- */
+/* ---- the hooks around the receiver's logical unit ---- */
 
 static struct snd_op *rec_of(struct snd_rx_state *s, const struct snd_task *k)
 {
@@ -209,9 +209,11 @@ static bool is_mirror(const struct snd_op *o)
 }
 
 /* The final answer of a command: recorded, replaced, or held back. */
-static void finish(struct snd_rx_state *s, struct snd_task *k, struct mirror_tgt_cmd *cmd,
-		   struct mirror_tgt_action *act)
+static void finish(void *arg, struct mirror_tgt_cmd *cmd, void *task, struct mirror_tgt_action *act)
 {
+	struct snd_rx_state *s = arg;
+	struct snd_task *k = task;
+
 	pthread_mutex_lock(&s->mu);
 	struct snd_op *o = rec_of(s, k);
 	unsigned delay = 0;
@@ -247,69 +249,25 @@ static void finish(struct snd_rx_state *s, struct snd_task *k, struct mirror_tgt
 	act->kind = MIRROR_TGT_PENDING;
 }
 
-static void from_rx(const struct mirror_rx_action *r, struct mirror_tgt_action *a)
+static void hk_begin(void *arg, struct mirror_tgt_cmd *cmd, void *task)
 {
-	memset(a, 0, sizeof(*a));
-	if (r->kind == MIRROR_RX_WANT_DATA) {
-		a->kind = MIRROR_TGT_WANT_DATA;
-		a->offset = r->offset;
-		a->length = r->length;
-		return;
-	}
-	a->kind = MIRROR_TGT_RESPOND;
-	a->status = r->status;
-	memcpy(a->sense, r->sense, sizeof(a->sense));
-	a->sense_len = r->sense_len;
-	a->data_in = r->data_in;
-	a->data_in_len = r->data_in_len;
-	a->data_in_overflow = r->data_in_overflow;
+	record(arg, task, cmd);
 }
 
-static void lu_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_action *act)
+/* The metadata of a large op as it arrives (the first 1024 bytes). */
+static void hk_data(void *arg, struct mirror_tgt_cmd *cmd, void *task, uint32_t offset,
+		    const uint8_t *buf, uint32_t len)
 {
-	struct snd_rx_state *s = lu;
-	struct snd_task *k = cmd->lu_task;
-	struct mirror_rx_action r;
+	struct snd_rx_state *s = arg;
 
-	memset(k, 0, sizeof(*k));
-	record(s, k, cmd);
-	if (cmd->lun != 0) {
-		mirror_tgt_action_check(act, MIRROR_SK_ILLEGAL_REQUEST, 0x25, 0x00);
-		finish(s, k, cmd, act);
+	(void)cmd;
+	if (offset != 0 || len < MIRROR_METADATA_BYTES)
 		return;
-	}
-	mirror_rx_begin(&s->rx, &k->rx, cmd->cdb, cmd->cdb_len, cmd->dir, cmd->edtl, cmd->initiator,
-			&cmd->inject->faults, &r);
-	k->begun = true;
-	cmd->kind = k->rx.kind;
-	cmd->account_cdb_len = cmd->cdb_len;
-	from_rx(&r, act);
-	if (act->kind == MIRROR_TGT_WANT_DATA)
-		k->want_off = act->offset;
-	else
-		finish(s, k, cmd, act);
-}
-
-static void lu_data(void *lu, struct mirror_tgt_cmd *cmd, const uint8_t *buf, uint32_t len,
-		    struct mirror_tgt_action *act)
-{
-	struct snd_rx_state *s = lu;
-	struct snd_task *k = cmd->lu_task;
-	struct mirror_rx_action r;
-
-	if (k->want_off == 0 && len >= MIRROR_METADATA_BYTES) {
-		pthread_mutex_lock(&s->mu);
-		struct snd_op *o = rec_of(s, k);
-		if (o && o->kind == SND_LARGE && !o->decoded)
-			decode_metadata(o, buf);
-		pthread_mutex_unlock(&s->mu);
-	}
-	mirror_rx_data(&s->rx, &k->rx, buf, len, &r);
-	from_rx(&r, act);
-	if (act->kind == MIRROR_TGT_WANT_DATA)
-		k->want_off = act->offset;
-	else
-		finish(s, k, cmd, act);
+	pthread_mutex_lock(&s->mu);
+	struct snd_op *o = rec_of(s, task);
+	if (o && o->kind == SND_LARGE && !o->decoded)
+		decode_metadata(o, buf);
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void unhold(struct snd_rx_state *s, struct snd_task *k)
@@ -323,11 +281,12 @@ static void unhold(struct snd_rx_state *s, struct snd_task *k)
 	k->held = false;
 }
 
-static void lu_abort(void *lu, struct mirror_tgt_cmd *cmd)
+static void hk_abort(void *arg, struct mirror_tgt_cmd *cmd, void *task)
 {
-	struct snd_rx_state *s = lu;
-	struct snd_task *k = cmd->lu_task;
+	struct snd_rx_state *s = arg;
+	struct snd_task *k = task;
 
+	(void)cmd;
 	if (k->held)
 		unhold(s, k);
 	pthread_mutex_lock(&s->mu);
@@ -335,39 +294,26 @@ static void lu_abort(void *lu, struct mirror_tgt_cmd *cmd)
 	if (o)
 		o->aborted = true;
 	pthread_mutex_unlock(&s->mu);
-	if (k->begun)
-		mirror_rx_abort(&s->rx, &k->rx);
 }
 
-static void lu_end(void *lu, struct mirror_tgt_cmd *cmd)
+static void hk_end(void *arg, struct mirror_tgt_cmd *cmd, void *task)
 {
-	struct snd_rx_state *s = lu;
-	struct snd_task *k = cmd->lu_task;
+	struct snd_task *k = task;
 
+	(void)cmd;
 	if (k->held)
-		unhold(s, k);
-	if (k->begun)
-		mirror_rx_end(&s->rx, &k->rx);
-	k->begun = false;
+		unhold(arg, k);
 }
 
-static void lu_nexus_end(void *lu, uint64_t nexus)
+static void hk_nexus_end(void *arg, uint64_t nexus)
 {
-	struct snd_rx_state *s = lu;
+	struct snd_rx_state *s = arg;
 
 	pthread_mutex_lock(&s->mu);
 	s->ended[s->ended_n++ % ENDED_MAX] = nexus;
 	pthread_mutex_unlock(&s->mu);
 }
 
-static const struct mirror_tgt_lu_ops lu_ops = {
-	.lu_task_size = sizeof(struct snd_task),
-	.begin = lu_begin,
-	.data = lu_data,
-	.abort = lu_abort,
-	.end = lu_end,
-	.nexus_end = lu_nexus_end,
-};
 
 /* ---- the loop's clock: held statuses, the listener ---- */
 
@@ -443,7 +389,17 @@ int snd_rx_start(struct snd_rx *r, const struct snd_rx_config *cfg, char *why, s
 	mirror_tgt_config_init(&tc);
 	tc.target_name = s->iqn;
 	tc.portal = s->portal;
-	rc = mirror_tgt_new(&tc, &lu_ops, s, &s->tgt, why, why_len);
+	struct mirror_rx_lu_hooks hooks = {
+		.arg = s,
+		.task_size = sizeof(struct snd_task),
+		.begin = hk_begin,
+		.data = hk_data,
+		.respond = finish,
+		.abort = hk_abort,
+		.end = hk_end,
+		.nexus_end = hk_nexus_end,
+	};
+	rc = mirror_tgt_new_receiver_hooked(&tc, &s->rx, &hooks, &s->tgt, why, why_len);
 	if (rc < 0)
 		return rc;
 	mirror_emu_server_attach(s->srv, s->tgt);

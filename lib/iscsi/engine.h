@@ -55,6 +55,7 @@ struct mirror_tgt {
 	struct mirror_tgt_lu_ops ops;
 	void *lu;
 	struct mirror_receiver *rx; /* mirror_tgt_new_receiver only */
+	struct mirror_rx_lu_hooks rx_hooks; /* mirror_tgt_new_receiver_hooked */
 	struct mirror_tgt_stats st;
 	uint16_t next_tsih;
 	uint64_t next_nexus;

@@ -176,6 +176,33 @@ int mirror_tgt_new(const struct mirror_tgt_config *c, const struct mirror_tgt_lu
  * every other LUN is LOGICAL UNIT NOT SUPPORTED. */
 int mirror_tgt_new_receiver(const struct mirror_tgt_config *c, struct mirror_receiver *rx,
 			    struct mirror_tgt **out, char *why, size_t why_len);
+/* Calls around the receiver as LUN 0, for a partner that records what
+ * arrives and may hold back or replace an answer (mirror-conform
+ * --check-sender: conformance/sender_rx.c).  Any call may be NULL.  task
+ * is task_size bytes of the command's own, zeroed before begin and aligned
+ * for any type; the calls of one command get the same task. */
+struct mirror_rx_lu_hooks {
+	void *arg;
+	size_t task_size;
+	/* A new command, any LUN, before the receiver sees it. */
+	void (*begin)(void *arg, struct mirror_tgt_cmd *cmd, void *task);
+	/* Data-out bytes [offset, offset + len), before the receiver. */
+	void (*data)(void *arg, struct mirror_tgt_cmd *cmd, void *task, uint32_t offset,
+		     const uint8_t *buf, uint32_t len);
+	/* The command's answer (RESPOND): it may be changed, or kept by the
+	 * hook and PENDING put in its place, to be sent later through
+	 * mirror_tgt_cmd_complete. */
+	void (*respond)(void *arg, struct mirror_tgt_cmd *cmd, void *task,
+			struct mirror_tgt_action *act);
+	/* As the LU's abort and end, before the receiver's. */
+	void (*abort)(void *arg, struct mirror_tgt_cmd *cmd, void *task);
+	void (*end)(void *arg, struct mirror_tgt_cmd *cmd, void *task);
+	void (*nexus_end)(void *arg, uint64_t nexus);
+};
+/* mirror_tgt_new_receiver with hooks (copied; NULL: none). */
+int mirror_tgt_new_receiver_hooked(const struct mirror_tgt_config *c, struct mirror_receiver *rx,
+				   const struct mirror_rx_lu_hooks *hooks, struct mirror_tgt **out,
+				   char *why, size_t why_len);
 void mirror_tgt_free(struct mirror_tgt *t);
 const struct mirror_tgt_stats *mirror_tgt_stats(const struct mirror_tgt *t);
 /* The receiver of a target made by mirror_tgt_new_receiver, else NULL. */

@@ -186,7 +186,7 @@ static enum conf_verdict dummy(struct conf_ctx *c)
 }
 
 static const struct conf_case rcases[] = {
-	{ "MIRROR.A.One", "first", "Fig. 1", 0, dummy, NULL },
+	{ "MIRROR.A.One", "first", "Fig. 1/a", 0, dummy, NULL },
 	{ "MIRROR.A.Two", "second <&>", "Fig. 2", 0, dummy, NULL },
 	{ "MIRROR.B.Three", "third", "Fig. 3", 0, dummy, NULL },
 };
@@ -314,7 +314,82 @@ START_TEST(report_json)
 	ck_assert(json_object_object_get_ex(c1, "message", &x));
 	ck_assert_str_eq(json_object_get_string(x), "expected \"GOOD\" # got <CHECK & CONDITION>");
 	json_object_put(o);
+	/* a '/' as it is, not json-c's default "\/": the target URL, a reference */
+	ck_assert_ptr_nonnull(strstr(s, "\"iscsi://x\""));
+	ck_assert_ptr_nonnull(strstr(s, "\"Fig. 1/a\""));
+	ck_assert_ptr_null(strstr(s, "\\/"));
 	free(s);
+}
+END_TEST
+
+/* The run's reporter prints what the single reporters print, in order:
+ * the lines as the cases end, then the totals (on out but under JSON). */
+static void run_reporter(FILE *f, struct conf_result *r, bool tap, bool json, FILE *want_log)
+{
+	struct conf_reporter rep = { .out = f, .prog = "check_conform", .tap = tap, .json = json,
+				     .target = "iscsi://x" };
+
+	ck_assert_ptr_eq(conf_reporter_log(&rep), want_log ? want_log : f);
+	conf_reporter_start(&rep, 3);
+	for (size_t i = 0; i < 3; i++)
+		conf_reporter_case(&rep, &r[i]);
+	ck_assert_uint_eq(rep.done, 3);
+	ck_assert_int_eq(conf_reporter_finish(&rep, r, NULL, NULL), 0);
+}
+
+static void reporter_text(FILE *f, struct conf_result *r, struct conf_totals *t)
+{
+	(void)t;
+	run_reporter(f, r, false, false, NULL);
+}
+
+static void reporter_tap(FILE *f, struct conf_result *r, struct conf_totals *t)
+{
+	(void)t;
+	run_reporter(f, r, true, false, stderr);
+}
+
+static void reporter_json(FILE *f, struct conf_result *r, struct conf_totals *t)
+{
+	(void)t;
+	run_reporter(f, r, false, true, stderr);
+}
+
+static void reporter_bad_junit(FILE *f, struct conf_result *r, struct conf_totals *t)
+{
+	struct conf_reporter rep = { .out = f, .prog = "check_conform",
+				     .junit = "/nonexistent-dir/j.xml" };
+
+	(void)t;
+	for (size_t i = 0; i < 3; i++)
+		conf_reporter_case(&rep, &r[i]);
+	ck_assert_int_lt(conf_reporter_finish(&rep, r, "a note", "its reason"), 0);
+}
+
+START_TEST(reporter)
+{
+	char *text = render(text_all), *got = render(reporter_text);
+
+	ck_assert_str_eq(got, text);
+	free(got);
+	/* the TAP lines as conf_report_tap's, the totals after them on out */
+	got = render(reporter_tap);
+	char *tap = render(tap_all);
+	ck_assert_str_eq(got, tap);
+	free(tap);
+	free(got);
+	/* JSON: the object alone on out, as conf_report_json's */
+	char *json = render(json_all);
+	got = render(reporter_json);
+	ck_assert_str_eq(got, json);
+	free(json);
+	free(got);
+	/* a JUnit file that cannot be written: an error; the note and totals
+	 * still printed */
+	got = render(reporter_bad_junit);
+	ck_assert_ptr_nonnull(strstr(got, "a note (its reason)\n1 passed, 1 failed, 1 skipped\n"));
+	free(got);
+	free(text);
 }
 END_TEST
 
@@ -394,6 +469,7 @@ static Suite *conform_suite(void)
 	tcase_add_test(tc, report_text);
 	tcase_add_test(tc, report_junit);
 	tcase_add_test(tc, report_json);
+	tcase_add_test(tc, reporter);
 	tcase_add_test(tc, split_ids);
 	tcase_add_test(tc, watchdog);
 	suite_add_tcase(s, tc);

@@ -6,6 +6,8 @@
  * (RFC 7143 4.2.2.1), data-in residuals (11.4.5.1), and malformed PDUs. */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,7 @@ struct rig {
 	struct mirror_tgt *t;
 	struct mirror_tgt_conn *c;
 	struct mirror_inject inj;
+	const struct mirror_rx_lu_hooks *hooks; /* set before rig_start; may be NULL */
 	uint32_t cmdsn, itt;
 	bool hd;
 	/* what the target sent */
@@ -56,7 +59,10 @@ static void rig_init(struct rig *r, enum mirror_neg_profile neg)
 
 static void rig_start(struct rig *r)
 {
-	ck_assert_int_eq(mirror_tgt_new_receiver(&r->cfg, &r->rx, &r->t, NULL, 0), 0);
+	if (r->hooks)
+		ck_assert_int_eq(mirror_tgt_new_receiver_hooked(&r->cfg, &r->rx, r->hooks, &r->t, NULL, 0), 0);
+	else
+		ck_assert_int_eq(mirror_tgt_new_receiver(&r->cfg, &r->rx, &r->t, NULL, 0), 0);
 	ck_assert_ptr_nonnull(r->t);
 	r->c = mirror_tgt_conn_new(r->t, "test");
 	ck_assert_ptr_nonnull(r->c);
@@ -565,18 +571,36 @@ START_TEST(extra_bursts_add_interrupts)
 }
 END_TEST
 
+/* A rig logged in under neg with the array table pushed, and in cdb the
+ * 12-byte small write (volume 0, LBA 0) of the one S/G element sg. */
+static void rig_small_write(struct rig *r, enum mirror_neg_profile neg,
+			    struct mirror_sg_element sg, uint8_t cdb[16])
+{
+	struct mirror_small_cdb sc;
+
+	rig_init(r, neg);
+	rig_start(r);
+	login_ok(r);
+	push_table(r);
+	memset(cdb, 0, 16);
+	ck_assert_int_eq(mirror_small_cdb_from_sg(&r->p, 0, 7, 0, &sg, 1, &sc), 0);
+	mirror_small_cdb_encode(&r->p, &sc, cdb, 16);
+}
+
+/* The target sent nothing (what: the assertion's message). */
+static void expect_silence(struct rig *r, const char *what)
+{
+	const uint8_t *bhs, *d;
+	uint32_t n;
+
+	ck_assert_msg(!next_pdu(r, &bhs, &d, &n), "%s", what);
+}
+
 START_TEST(modern_immediate_data)
 {
 	struct rig r;
-	rig_init(&r, MIRROR_NEG_MODERN);
-	rig_start(&r);
-	login_ok(&r);
-	push_table(&r);
-	const struct mirror_sg_element sg[1] = { { 0x4000, 4096 } };
-	struct mirror_small_cdb sc;
-	uint8_t cdb[16] = { 0 }, data[4096];
-	mirror_small_cdb_from_sg(&r.p, 0, 7, 0, sg, 1, &sc);
-	mirror_small_cdb_encode(&r.p, &sc, cdb, sizeof(cdb));
+	uint8_t cdb[16], data[4096];
+	rig_small_write(&r, MIRROR_NEG_MODERN, (struct mirror_sg_element){ 0x4000, 4096 }, cdb);
 	fill(data, sizeof(data), 5);
 	scsi_cmd(&r, 30, cdb, 12, true, 4096, data, 4096);
 	const uint8_t *b = expect_pdu(&r, 0x21, NULL, NULL);
@@ -603,15 +627,8 @@ static void expect_check(struct rig *r, uint8_t key, uint8_t asc, uint8_t ascq)
 START_TEST(data_out_errors)
 {
 	struct rig r;
-	rig_init(&r, MIRROR_NEG_PATENT);
-	rig_start(&r);
-	login_ok(&r);
-	push_table(&r);
-	const struct mirror_sg_element sg[1] = { { 0x1000, 8192 } };
-	struct mirror_small_cdb sc;
-	uint8_t cdb[16] = { 0 }, data[8192] = { 0 };
-	mirror_small_cdb_from_sg(&r.p, 0, 7, 0, sg, 1, &sc);
-	mirror_small_cdb_encode(&r.p, &sc, cdb, sizeof(cdb));
+	uint8_t cdb[16], data[8192] = { 0 };
+	rig_small_write(&r, MIRROR_NEG_PATENT, (struct mirror_sg_element){ 0x1000, 8192 }, cdb);
 
 	/* unsolicited data under InitialR2T=Yes: 0Ch/0Ch */
 	scsi_cmd(&r, 40, cdb, 12, true, 8192, NULL, 0);
@@ -640,17 +657,9 @@ END_TEST
 START_TEST(data_out_wrong_offset_not_final)
 {
 	struct rig r;
-	rig_init(&r, MIRROR_NEG_PATENT);
-	rig_start(&r);
-	login_ok(&r);
-	push_table(&r);
-	const struct mirror_sg_element sg[1] = { { 0x1000, 8192 } };
-	struct mirror_small_cdb sc;
-	uint8_t cdb[16] = { 0 }, data[8192] = { 0 };
-	const uint8_t *b, *bhs, *d;
-	uint32_t n;
-	mirror_small_cdb_from_sg(&r.p, 0, 7, 0, sg, 1, &sc);
-	mirror_small_cdb_encode(&r.p, &sc, cdb, sizeof(cdb));
+	uint8_t cdb[16], data[8192] = { 0 };
+	const uint8_t *b;
+	rig_small_write(&r, MIRROR_NEG_PATENT, (struct mirror_sg_element){ 0x1000, 8192 }, cdb);
 
 	/* the same 2 KiB twice: the second, at offset 0 where 2048 is due */
 	scsi_cmd(&r, 60, cdb, 12, true, 8192, NULL, 0);
@@ -658,13 +667,13 @@ START_TEST(data_out_wrong_offset_not_final)
 	ck_assert_uint_eq(rd32(b + 44), 8192); /* one R2T for all of it */
 	uint32_t ttt = rd32(b + 20);
 	data_out(&r, 60, ttt, 0, data, 2048, false);
-	ck_assert_msg(!next_pdu(&r, &bhs, &d, &n), "a right Data-Out was answered");
+	expect_silence(&r, "a right Data-Out was answered");
 	data_out(&r, 60, ttt, 0, data, 2048, false);
 	expect_check(&r, MIRROR_SK_ABORTED_COMMAND, 0x0C, 0x0D);
 	/* the rest of the sequence after the answer is late data: dropped,
 	 * nothing more is sent */
 	data_out(&r, 60, ttt, 2048, data + 2048, 6144, true);
-	ck_assert_msg(!next_pdu(&r, &bhs, &d, &n), "data after the CHECK CONDITION was answered");
+	expect_silence(&r, "data after the CHECK CONDITION was answered");
 
 	/* a first PDU that skips ahead (4096 where 0 is due), then the gap
 	 * that would end the sequence at the R2T's end */
@@ -674,7 +683,7 @@ START_TEST(data_out_wrong_offset_not_final)
 	data_out(&r, 61, ttt, 4096, data + 4096, 4096, false);
 	expect_check(&r, MIRROR_SK_ABORTED_COMMAND, 0x0C, 0x0D);
 	data_out(&r, 61, ttt, 0, data, 4096, true);
-	ck_assert_msg(!next_pdu(&r, &bhs, &d, &n), "data after the CHECK CONDITION was answered");
+	expect_silence(&r, "data after the CHECK CONDITION was answered");
 
 	ck_assert_int_eq(mirror_nvram_count_valid(&r.nv, 0x1000, 8192), 0);
 	rig_free(&r);
@@ -927,6 +936,238 @@ START_TEST(logout)
 }
 END_TEST
 
+/* ---- the receiver LU's hooks (mirror_tgt_new_receiver_hooked) ---- */
+
+enum hook_answer { HOOK_KEEP = 0, HOOK_CHECK, HOOK_HOLD };
+
+struct hook_log {
+	unsigned begins, responds, aborts, ends, nexus_ends;
+	unsigned datas;
+	uint32_t data_off[8], data_len[8];
+	uint8_t seen_status[8]; /* the receiver's status as respond saw it */
+	bool bad_task;          /* a task not zeroed at begin, or misaligned, or another's */
+	enum hook_answer next;  /* what respond does with the next answer */
+	struct mirror_tgt_cmd *held_cmd;
+	struct mirror_tgt_action held_act;
+};
+
+#define HOOK_MAGIC 0x5eedu
+
+struct hook_task {
+	uint32_t magic;
+	unsigned begin_no;
+};
+
+static void hook_same_task(struct hook_log *h, const struct hook_task *k)
+{
+	if (k->magic != HOOK_MAGIC)
+		h->bad_task = true;
+}
+
+static void hook_begin(void *arg, struct mirror_tgt_cmd *cmd, void *task)
+{
+	struct hook_log *h = arg;
+	struct hook_task *k = task;
+
+	(void)cmd;
+	if (k->magic || (uintptr_t)task % _Alignof(max_align_t))
+		h->bad_task = true;
+	k->magic = HOOK_MAGIC;
+	k->begin_no = ++h->begins;
+}
+
+static void hook_data(void *arg, struct mirror_tgt_cmd *cmd, void *task, uint32_t offset,
+		      const uint8_t *buf, uint32_t len)
+{
+	struct hook_log *h = arg;
+
+	(void)cmd;
+	(void)buf;
+	hook_same_task(h, task);
+	if (h->datas < 8) {
+		h->data_off[h->datas] = offset;
+		h->data_len[h->datas] = len;
+	}
+	h->datas++;
+}
+
+static void hook_respond(void *arg, struct mirror_tgt_cmd *cmd, void *task,
+			 struct mirror_tgt_action *act)
+{
+	struct hook_log *h = arg;
+
+	hook_same_task(h, task);
+	ck_assert_int_eq(act->kind, MIRROR_TGT_RESPOND);
+	if (h->responds < 8)
+		h->seen_status[h->responds] = act->status;
+	h->responds++;
+	if (h->next == HOOK_CHECK) {
+		mirror_tgt_action_check(act, MIRROR_SK_HARDWARE_ERROR, 0x44, 0x00);
+	} else if (h->next == HOOK_HOLD) {
+		h->held_cmd = cmd;
+		h->held_act = *act;
+		memset(act, 0, sizeof(*act));
+		act->kind = MIRROR_TGT_PENDING;
+	}
+	h->next = HOOK_KEEP;
+}
+
+static void hook_abort(void *arg, struct mirror_tgt_cmd *cmd, void *task)
+{
+	struct hook_log *h = arg;
+
+	(void)cmd;
+	hook_same_task(h, task);
+	h->aborts++;
+}
+
+static void hook_end(void *arg, struct mirror_tgt_cmd *cmd, void *task)
+{
+	struct hook_log *h = arg;
+
+	(void)cmd;
+	hook_same_task(h, task);
+	h->ends++;
+}
+
+static void hook_nexus_end(void *arg, uint64_t nexus)
+{
+	struct hook_log *h = arg;
+
+	ck_assert_uint_ne(nexus, 0);
+	h->nexus_ends++;
+}
+
+/* A small write of 8 KiB at addr under InitialR2T=Yes: the command, its
+ * R2T, the data. */
+static void small_write_8k(struct rig *r, uint32_t itt, uint32_t addr, const uint8_t *data)
+{
+	struct mirror_small_cdb sc;
+	const struct mirror_sg_element sg = { addr, 8192 };
+	uint8_t cdb[16] = { 0 };
+
+	ck_assert_int_eq(mirror_small_cdb_from_sg(&r->p, 0, 7, 0, &sg, 1, &sc), 0);
+	mirror_small_cdb_encode(&r->p, &sc, cdb, sizeof(cdb));
+	scsi_cmd(r, itt, cdb, 12, true, 8192, NULL, 0);
+	const uint8_t *b = expect_pdu(r, 0x31, NULL, NULL);
+	data_out(r, itt, rd32(b + 20), 0, data, 8192, true);
+}
+
+START_TEST(receiver_hooks)
+{
+	struct hook_log h = { 0 };
+	const struct mirror_rx_lu_hooks hooks = {
+		.arg = &h, .task_size = sizeof(struct hook_task), .begin = hook_begin,
+		.data = hook_data, .respond = hook_respond, .abort = hook_abort, .end = hook_end,
+		.nexus_end = hook_nexus_end,
+	};
+	struct rig r;
+	uint8_t data[1024 + 8192];
+	const uint8_t *b;
+	rig_init(&r, MIRROR_NEG_PATENT);
+	r.hooks = &hooks;
+	rig_start(&r);
+	login_ok(&r);
+	push_table(&r);
+	ck_assert_uint_eq(h.begins, 1);
+	ck_assert_uint_eq(h.responds, 1);
+	ck_assert_uint_eq(h.ends, 1);
+	fill(data, sizeof(data), 3);
+
+	/* kept: the receiver's GOOD goes out, it stored the data, and the
+	 * hook saw the whole range at offset 0 */
+	unsigned datas = h.datas;
+	small_write_8k(&r, 70, 0x1000, data);
+	b = expect_pdu(&r, 0x21, NULL, NULL);
+	ck_assert_uint_eq(b[3], 0);
+	ck_assert_int_eq(mirror_nvram_count_valid(&r.nv, 0x1000, 8192), 16);
+	ck_assert_uint_eq(h.begins, 2);
+	ck_assert_uint_eq(h.datas, datas + 1);
+	ck_assert_uint_eq(h.data_off[datas], 0);
+	ck_assert_uint_eq(h.data_len[datas], 8192);
+	ck_assert_uint_eq(h.seen_status[1], 0);
+	ck_assert_uint_eq(h.ends, 2);
+
+	/* replaced: the receiver said GOOD, the initiator gets the hook's
+	 * CHECK CONDITION */
+	h.next = HOOK_CHECK;
+	small_write_8k(&r, 71, 0x3000, data);
+	expect_check(&r, MIRROR_SK_HARDWARE_ERROR, 0x44, 0x00);
+	ck_assert_uint_eq(h.seen_status[2], 0);
+	ck_assert_uint_eq(h.ends, 3);
+
+	/* held: nothing goes out, the command stays open until the hook
+	 * completes it with the answer it kept */
+	h.next = HOOK_HOLD;
+	small_write_8k(&r, 72, 0x5000, data);
+	expect_silence(&r, "a held answer was sent");
+	ck_assert_ptr_nonnull(h.held_cmd);
+	ck_assert_uint_eq(h.ends, 3);
+	mirror_tgt_cmd_complete(h.held_cmd, &h.held_act);
+	b = expect_pdu(&r, 0x21, NULL, NULL);
+	ck_assert_uint_eq(b[3], 0);
+	ck_assert_uint_eq(rd32(b + 16), 72);
+	ck_assert_uint_eq(h.ends, 4);
+
+	/* large: the hook sees the metadata alone at 0, then the data at 1024 */
+	struct mirror_metadata m;
+	mirror_metadata_init(&m);
+	m.sequence = 1;
+	m.blocks = 16;
+	m.sg_count = 1;
+	m.sg[0] = (struct mirror_sg_element){ 0x10000, 8192 };
+	mirror_metadata_encode(&m, data, 1024);
+	uint8_t ncdb[16] = { 0x3C };
+	unsigned r2ts;
+	datas = h.datas;
+	scsi_cmd(&r, 73, ncdb, 10, true, 1024 + 8192, NULL, 0);
+	ck_assert_uint_eq(serve_r2ts(&r, 73, data, 65536, &r2ts, NULL, NULL), 0);
+	ck_assert_uint_eq(h.datas, datas + 2);
+	ck_assert_uint_eq(h.data_off[datas], 0);
+	ck_assert_uint_eq(h.data_len[datas], 1024);
+	ck_assert_uint_eq(h.data_off[datas + 1], 1024);
+	ck_assert_uint_eq(h.data_len[datas + 1], 8192);
+	ck_assert_uint_eq(h.begins, 5);
+	ck_assert_uint_eq(h.aborts, 0);
+	ck_assert_msg(!h.bad_task, "a hook task was not zeroed, aligned or its command's own");
+
+	/* the connection ends: the nexus with it */
+	mirror_tgt_conn_free(r.c);
+	r.c = NULL;
+	ck_assert_uint_eq(h.nexus_ends, 1);
+	rig_free(&r);
+}
+END_TEST
+
+/* A command that dies before its answer: abort, then end, both hooked. */
+START_TEST(receiver_hooks_abort)
+{
+	struct hook_log h = { 0 };
+	const struct mirror_rx_lu_hooks hooks = {
+		.arg = &h, .task_size = sizeof(struct hook_task), .begin = hook_begin,
+		.respond = hook_respond, .abort = hook_abort, .end = hook_end,
+	};
+	struct rig r;
+	uint8_t data[8192] = { 0 };
+	rig_init(&r, MIRROR_NEG_PATENT);
+	r.hooks = &hooks;
+	rig_start(&r);
+	login_ok(&r);
+	push_table(&r);
+	h.next = HOOK_HOLD;
+	small_write_8k(&r, 80, 0x1000, data);
+	expect_silence(&r, "a held answer was sent");
+	ck_assert_uint_eq(h.aborts, 0);
+	/* the connection drops while the answer is held */
+	mirror_tgt_conn_free(r.c);
+	r.c = NULL;
+	ck_assert_uint_eq(h.aborts, 1);
+	ck_assert_uint_eq(h.ends, 2);
+	ck_assert_msg(!h.bad_task, "a hook task was not zeroed, aligned or its command's own");
+	rig_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("target");
@@ -949,6 +1190,8 @@ int main(void)
 	tcase_add_test(t, cmdsn_window);
 	tcase_add_test(t, data_in_residuals);
 	tcase_add_test(t, logout);
+	tcase_add_test(t, receiver_hooks);
+	tcase_add_test(t, receiver_hooks_abort);
 	suite_add_tcase(s, t);
 	return test_run_suite(s);
 }
