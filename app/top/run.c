@@ -114,7 +114,7 @@ void mirror_top_refresh(struct mirror_top_app *a)
 			mirror_top_update(&a->model, mirror_top_now_ms(), c);
 		else if (a->o->batch) {
 			fprintf(stderr, PROG ": --emu %s: %s\n", a->o->emu, a->error);
-			a->status = MIRROR_EXIT_TRANSPORT;
+			a->status = mirror_top_exit(a->o->src, rc);
 			a->quit = true;
 			free(c);
 			return;
@@ -174,10 +174,11 @@ static void run_emu(struct mirror_top_app *a)
 	a->next_ms = mirror_top_now_ms();
 	/* the first reading decides whether the socket is there at all */
 	struct mirror_top_counters c;
-	if (read_emu(a, &c) < 0) {
+	int rc = read_emu(a, &c);
+	if (rc < 0) {
 		mirror_top_display_off(a);
 		fprintf(stderr, PROG ": --emu %s: %s\n", a->o->emu, a->error);
-		a->status = MIRROR_EXIT_TRANSPORT;
+		a->status = mirror_top_exit(a->o->src, rc);
 		return;
 	}
 	while (!a->quit)
@@ -193,7 +194,7 @@ static void run_pair(struct mirror_top_app *a)
 	if (rc == -ENOENT || rc == -EINVAL) {
 		mirror_top_display_off(a);
 		fprintf(stderr, PROG ": --pair %s\n", a->error);
-		a->status = MIRROR_EXIT_FILE_ERROR;
+		a->status = mirror_top_exit(a->o->src, rc);
 		return;
 	}
 	while (!a->quit)
@@ -208,7 +209,7 @@ int mirror_top_run(const struct mirror_top_opts *o, const struct mirror_top_disp
 
 	if (!a) {
 		fprintf(stderr, PROG ": out of memory\n");
-		return MIRROR_EXIT_OTHER;
+		return mirror_top_exit(o->src, -ENOMEM);
 	}
 	a->o = o;
 	a->d = d;
@@ -222,7 +223,7 @@ int mirror_top_run(const struct mirror_top_opts *o, const struct mirror_top_disp
 		if (!a->pair) {
 			free(a);
 			fprintf(stderr, PROG ": out of memory\n");
-			return MIRROR_EXIT_OTHER;
+			return mirror_top_exit(o->src, -ENOMEM);
 		}
 		mirror_top_pair_init(a->pair);
 	}

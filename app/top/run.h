@@ -68,6 +68,12 @@ void mirror_top_source_label(const struct mirror_top_opts *o, char *buf, size_t 
 void mirror_top_state_label(bool paused, bool done, const char *error, bool live, uint64_t drops,
 			    char *buf, size_t len);
 
+/* The exit status of a source that failed with a library code rc (or of
+ * a run that ended, rc 0): sg3_utils' table (mirror_exit_from_error),
+ * with what a code means for that source where the table's general
+ * meaning does not fit. */
+int mirror_top_exit(enum mirror_top_source src, int rc);
+
 #ifdef __cplusplus
 }
 #endif

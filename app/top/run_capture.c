@@ -69,11 +69,12 @@ static void run_live(struct mirror_top_app *a, struct mirror_dissect_run_opts *r
 {
 	struct mirror_capture_thread *t;
 	char why[128];
+	int rc = mirror_capture_thread_start(&t, ro, live_op, a, st, why, sizeof(why));
 
-	if (mirror_capture_thread_start(&t, ro, live_op, a, st, why, sizeof(why)) < 0) {
+	if (rc < 0) {
 		mirror_top_display_off(a);
 		fprintf(stderr, PROG ": %s\n", why);
-		a->status = MIRROR_EXIT_OTHER;
+		a->status = mirror_top_exit(a->o->src, rc);
 		return;
 	}
 	a->live_thread = t;
@@ -108,7 +109,7 @@ void mirror_top_run_capture(struct mirror_top_app *a)
 	if (!st || !a->capture) {
 		mirror_top_display_off(a);
 		fprintf(stderr, PROG ": out of memory\n");
-		a->status = MIRROR_EXIT_OTHER;
+		a->status = mirror_top_exit(a->o->src, -ENOMEM);
 		free(st);
 		return;
 	}
@@ -142,15 +143,13 @@ void mirror_top_run_capture(struct mirror_top_app *a)
 		fprintf(stderr, PROG ": %s: %s\n",
 			a->o->src == MIRROR_TOP_SRC_LIVE ? a->o->iface : a->o->file,
 			st->error[0] ? st->error : mirror_strerror(rc));
-		/* a filter libpcap cannot parse is the user's syntax error */
-		a->status = a->o->src != MIRROR_TOP_SRC_LIVE ? MIRROR_EXIT_FILE_ERROR
-			    : rc == -EINVAL ? MIRROR_EXIT_SYNTAX : MIRROR_EXIT_OTHER;
+		a->status = mirror_top_exit(a->o->src, rc);
 		free(st);
 		return;
 	}
 	if (rc == -EIO) {
 		snprintf(a->error, sizeof(a->error), "%s", st->error);
-		a->status = MIRROR_EXIT_FILE_ERROR;
+		a->status = mirror_top_exit(a->o->src, rc);
 	}
 	if (a->o->src == MIRROR_TOP_SRC_LIVE && a->o->batch)
 		fprintf(stderr, PROG ": %llu packets, kernel drops %llu\n",
