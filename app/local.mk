@@ -11,6 +11,8 @@ app_libapp_la_SOURCES = \
 	app/load/run.c app/load/capture.c \
 	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c \
 	app/top/pair.h app/top/pair.c \
+	app/top/pair_read.c app/top/run.h app/top/run_int.h app/top/run.c app/top/run_capture.c \
+	app/top/label.c app/top/keys.c app/top/exit.c \
 	\
 	app/pair/ctl.h app/pair/ctl.c app/pair/host.c app/pair/link.c app/pair/destage.c \
 	app/pair/failover.c app/pair/faults.c app/pair/report.c \

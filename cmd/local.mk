@@ -23,6 +23,7 @@ cmd_mirror_failover_LDADD = $(CMD_LDADD)
 # mirror-top draws with ncursesw: built when configure found it.
 if HAVE_NCURSESW
 bin_PROGRAMS += cmd/mirror-top
+cmd_mirror_top_SOURCES = cmd/mirror-top.c app/top/term.h app/top/term.c
 cmd_mirror_top_CFLAGS = $(AM_CFLAGS) $(NCURSES_CFLAGS) -pthread
 cmd_mirror_top_LDFLAGS = -pthread
 cmd_mirror_top_LDADD = $(CMD_LDADD) $(NCURSES_LIBS)

@@ -78,6 +78,17 @@ struct mirror_top_ctl_rates {
 void mirror_top_pair_rates(const struct mirror_top_pair *p, unsigned id,
 			   struct mirror_top_ctl_rates *r);
 
+/* A reading of both controllers: the state file (mirror-pair's) names
+ * each one's stats socket, read again every time (a restarted controller
+ * keeps its socket path but the state file may move on).  A controller
+ * whose socket does not answer is shown down with the reason, not an
+ * error: a killed controller is a state worth seeing.  0; -ECONNREFUSED
+ * when neither answers; -ENOENT (not readable as JSON) or -EINVAL (no
+ * "controllers" object) when the state file cannot be used; why says
+ * which. */
+int mirror_top_pair_read(struct mirror_top_pair *p, const char *state_file, uint64_t now_ms,
+			 char *why, size_t why_len);
+
 /* The view as lines (the batch mode prints them, the curses view draws
  * them); then, for scripts, one "ctl X: key=value ..." line a controller
  * and one "lun N: ..." line a LUN (mirror-top(1), PAIR VIEW). */

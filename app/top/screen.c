@@ -233,3 +233,13 @@ unsigned mirror_top_screen(const struct mirror_top_model *m, const struct mirror
 	line(&o, MIRROR_TOP_LINE_KEYS, "q quit  p pause  r reset  s sort  v view  ? help");
 	return o.n;
 }
+
+void mirror_top_print_lines(FILE *out, const struct mirror_top_line *lines, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		fputs(lines[i].text, out);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+	fflush(out);
+}

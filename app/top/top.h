@@ -147,6 +147,8 @@ struct mirror_top_screen_opts {
 /* Fills up to max lines; returns how many. */
 unsigned mirror_top_screen(const struct mirror_top_model *m, const struct mirror_top_screen_opts *o,
 			   struct mirror_top_line *lines, unsigned max);
+/* A batch snapshot: the lines, then an empty line, flushed. */
+void mirror_top_print_lines(FILE *out, const struct mirror_top_line *lines, unsigned n);
 /* The last line of every batch snapshot, for scripts:
  * "totals: ops=N small=N large=N other=N errors=N interrupts=N". */
 void mirror_top_totals_line(const struct mirror_top_model *m, char *buf, size_t len);

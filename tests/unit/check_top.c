@@ -1,7 +1,10 @@
 /* mirror-top's model: readings and rates, reset, a restarted source, the
  * 60-second history and its sparklines, savings, findings, the screen cut
- * to the terminal, mirror-emu's counters, and a reference capture whose
- * counters must agree with the emulator's own counters of the same run. */
+ * to the terminal, mirror-emu's counters, a reference capture whose
+ * counters must agree with the emulator's own counters of the same run;
+ * and the run's pure parts (app/top/run.h): the keys, the title's labels,
+ * the batch snapshot's text and the exit status of each source's
+ * failures. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include <json-c/json.h>
 
 #include <mirror/dissect_run.h>
+#include "app/top/run.h"
 #include "app/top/top.h"
 #include "iscsi/stats.h"
 
@@ -336,6 +340,154 @@ START_TEST(capture_agrees_with_the_emulator)
 }
 END_TEST
 
+START_TEST(keys_change_the_view)
+{
+	struct mirror_top_model *m = calloc(1, sizeof(*m));
+	struct mirror_top_counters c;
+	struct mirror_top_row r;
+	bool help = false;
+
+	mirror_top_init(m);
+	counters(&c, 10, 4);
+	mirror_top_update(m, 1000, &c);
+	ck_assert(!mirror_top_key(m, &help, 'p'));
+	ck_assert(m->paused);
+	ck_assert(!mirror_top_key(m, &help, 'p'));
+	ck_assert(!m->paused);
+	ck_assert(!mirror_top_key(m, &help, 's'));
+	ck_assert_int_eq(m->sort, MIRROR_TOP_SORT_OPS);
+	ck_assert(!mirror_top_key(m, &help, 's'));
+	ck_assert_int_eq(m->sort, MIRROR_TOP_SORT_PATH);
+	ck_assert(!mirror_top_key(m, &help, 'v'));
+	ck_assert_int_eq(m->view, MIRROR_TOP_VIEW_BYTES);
+	ck_assert(!mirror_top_key(m, &help, 'v'));
+	ck_assert(!mirror_top_key(m, &help, 'v'));
+	ck_assert_int_eq(m->view, MIRROR_TOP_VIEW_PATHS);
+	/* r: the totals count from now */
+	mirror_top_row(m, 0, &r);
+	ck_assert_uint_eq(r.ops, 10);
+	ck_assert(!mirror_top_key(m, &help, 'r'));
+	mirror_top_row(m, 0, &r);
+	ck_assert_uint_eq(r.ops, 0);
+	/* the help: a resize keeps it, any other key leaves it and does
+	 * nothing else (q does not quit) */
+	ck_assert(!mirror_top_key(m, &help, '?'));
+	ck_assert(help);
+	ck_assert(!mirror_top_key(m, &help, MIRROR_TOP_KEY_RESIZE));
+	ck_assert(help);
+	ck_assert(!mirror_top_key(m, &help, 'q'));
+	ck_assert(!help);
+	ck_assert(!mirror_top_key(m, &help, 'h'));
+	ck_assert(help);
+	ck_assert(!mirror_top_key(m, &help, 'p'));
+	ck_assert(!help);
+	ck_assert(!m->paused);
+	ck_assert(!mirror_top_key(m, &help, 'x'));
+	ck_assert(mirror_top_key(m, &help, 'q'));
+	ck_assert(mirror_top_key(m, &help, 'Q'));
+	free(m);
+}
+END_TEST
+
+START_TEST(title_labels)
+{
+	struct mirror_top_opts o;
+	char buf[128];
+
+	memset(&o, 0, sizeof(o));
+	o.src = MIRROR_TOP_SRC_EMU;
+	o.emu = "/run/st";
+	mirror_top_source_label(&o, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "emu /run/st");
+	o.src = MIRROR_TOP_SRC_PAIR;
+	o.pair = "p/state.json";
+	mirror_top_source_label(&o, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "pair p/state.json");
+	o.src = MIRROR_TOP_SRC_REPLAY;
+	o.file = "mixed.pcap";
+	o.speed = 0.5;
+	mirror_top_source_label(&o, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "replay mixed.pcap x0.5");
+	o.src = MIRROR_TOP_SRC_LIVE;
+	o.iface = "lo";
+	mirror_top_source_label(&o, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "live lo");
+	o.filter = "tcp port 3260";
+	mirror_top_source_label(&o, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "live lo tcp port 3260");
+
+	mirror_top_state_label(false, false, "", false, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "running");
+	mirror_top_state_label(true, true, "", false, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "paused");
+	mirror_top_state_label(false, true, "", false, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "replay done");
+	mirror_top_state_label(false, false, "", true, 42, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "running, kernel drops 42");
+	/* an error says more than the drops */
+	mirror_top_state_label(false, true, "packet 7: truncated", true, 42, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "replay done: packet 7: truncated");
+}
+END_TEST
+
+START_TEST(batch_snapshot_text)
+{
+	struct mirror_top_line lines[2];
+	char got[256];
+	FILE *f = tmpfile();
+
+	ck_assert_ptr_nonnull(f);
+	lines[0].kind = MIRROR_TOP_LINE_TITLE;
+	snprintf(lines[0].text, sizeof(lines[0].text), "mirror-top  emu st");
+	lines[1].kind = MIRROR_TOP_LINE_TEXT;
+	snprintf(lines[1].text, sizeof(lines[1].text), "totals: ops=3");
+	mirror_top_print_lines(f, lines, 2);
+	mirror_top_print_lines(f, lines, 0);
+	rewind(f);
+	size_t n = fread(got, 1, sizeof(got) - 1, f);
+	got[n] = '\0';
+	ck_assert_str_eq(got, "mirror-top  emu st\ntotals: ops=3\n\n\n");
+	fclose(f);
+}
+END_TEST
+
+/* sg3_utils' statuses (man sg3_utils) as mirror-top(1) documents them per
+ * source: 1 syntax, 15 file, 33 timeout, 35 transport, 99 other. */
+static const struct {
+	enum mirror_top_source src;
+	int rc;
+	int exit;
+} source_exits[] = {
+	{ MIRROR_TOP_SRC_EMU, 0, 0 },
+	{ MIRROR_TOP_SRC_EMU, -ENOENT, 35 },       /* no socket at the path */
+	{ MIRROR_TOP_SRC_EMU, -ECONNREFUSED, 35 }, /* nobody listens */
+	{ MIRROR_TOP_SRC_EMU, -ETIMEDOUT, 33 },
+	{ MIRROR_TOP_SRC_EMU, -ENOMEM, 99 },
+	{ MIRROR_TOP_SRC_REPLAY, -ENOENT, 15 },
+	{ MIRROR_TOP_SRC_REPLAY, -EACCES, 15 },
+	{ MIRROR_TOP_SRC_REPLAY, -EINVAL, 15 },    /* not a capture file */
+	{ MIRROR_TOP_SRC_REPLAY, -EPROTONOSUPPORT, 15 }, /* its link type */
+	{ MIRROR_TOP_SRC_REPLAY, -EIO, 15 },       /* truncated or corrupt */
+	{ MIRROR_TOP_SRC_REPLAY, -ENOMEM, 99 },
+	{ MIRROR_TOP_SRC_LIVE, -EINVAL, 1 },       /* a filter libpcap cannot parse */
+	{ MIRROR_TOP_SRC_LIVE, -ENODEV, 99 },      /* no such interface */
+	{ MIRROR_TOP_SRC_LIVE, -EPERM, 99 },
+	{ MIRROR_TOP_SRC_PAIR, -ENOENT, 15 },      /* no state file */
+	{ MIRROR_TOP_SRC_PAIR, -EINVAL, 15 },      /* not mirror-pair's */
+	{ MIRROR_TOP_SRC_PAIR, -ENOMEM, 99 },
+};
+
+START_TEST(exit_status_of_a_source)
+{
+	ck_assert_msg(mirror_top_exit(source_exits[_i].src, source_exits[_i].rc) ==
+			      source_exits[_i].exit,
+		      "source %d, code %d: exit %d, not %d", source_exits[_i].src,
+		      source_exits[_i].rc,
+		      mirror_top_exit(source_exits[_i].src, source_exits[_i].rc),
+		      source_exits[_i].exit);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("top");
@@ -346,6 +498,11 @@ int main(void)
 	tcase_add_test(t, screen_fits_the_terminal);
 	tcase_add_test(t, emu_counters_parse);
 	tcase_add_test(t, capture_agrees_with_the_emulator);
+	tcase_add_test(t, keys_change_the_view);
+	tcase_add_test(t, title_labels);
+	tcase_add_test(t, batch_snapshot_text);
+	tcase_add_loop_test(t, exit_status_of_a_source, 0,
+			    (int)(sizeof(source_exits) / sizeof(source_exits[0])));
 	suite_add_tcase(s, t);
 	return test_run_suite(s);
 }

@@ -1,14 +1,21 @@
 /* mirror-top's pair view (app/top/pair.h): a controller's stats answer
  * parsed field by field, a missing key named, rates over an interval and
  * none across a restart, takeover events when a count moves (and the last
- * one on a first reading), and the script lines of a pair with one
- * controller down. */
+ * one on a first reading), the script lines of a pair with one
+ * controller down, and the reading of a pair through its state file (one
+ * controller answering on a socket, one not; a state file missing or
+ * without controllers). */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -193,6 +200,95 @@ START_TEST(screen_with_a_controller_down)
 }
 END_TEST
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A controller's stats socket at path that answers one connection with
+ * the answer of stats() and exits; its pid. */
+static pid_t serve_stats_once(const char *path, struct json_object *answer)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *js = json_object_to_json_string(answer);
+		int c = accept(fd, NULL, NULL);
+		if (c >= 0 && write(c, js, strlen(js)) == (ssize_t)strlen(js))
+			_exit(0);
+		_exit(1);
+	}
+	close(fd);
+	return pid;
+}
+
+START_TEST(read_through_the_state_file)
+{
+	struct mirror_top_pair *p = calloc(1, sizeof(*p));
+	char dir[] = "/tmp/check_top_pair.XXXXXX", state[128], sock[128], text[512], why[256];
+	int status;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state.json", dir);
+	snprintf(sock, sizeof(sock), "%s/a.stats", dir);
+	mirror_top_pair_init(p);
+
+	/* no state file: named */
+	ck_assert_int_eq(mirror_top_pair_read(p, state, 1000, why, sizeof(why)), -ENOENT);
+	ck_assert_msg(strstr(why, state) && strstr(why, "cannot read it as JSON"), "%s", why);
+	ck_assert_uint_eq(p->readings[0] + p->readings[1], 0);
+
+	/* JSON, but not mirror-pair's */
+	write_file(state, "{\"dir\":\"x\"}");
+	ck_assert_int_eq(mirror_top_pair_read(p, state, 1000, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "no \"controllers\" object"), "%s", why);
+
+	/* a's socket not there, b without one: both down with the reason */
+	snprintf(text, sizeof(text),
+		 "{\"controllers\":{\"a\":{\"stats_socket\":\"%s\"},\"b\":{\"pid\":3}}}", sock);
+	write_file(state, text);
+	ck_assert_int_eq(mirror_top_pair_read(p, state, 1000, why, sizeof(why)), -ECONNREFUSED);
+	ck_assert_str_eq(why, "neither controller answers");
+	ck_assert(!p->cur[0].up);
+	ck_assert(!p->cur[1].up);
+	ck_assert_msg(strstr(p->cur[0].error, sock) != NULL, "%s", p->cur[0].error);
+	ck_assert_str_eq(p->cur[1].error, "no controllers.b.stats_socket in the state file");
+
+	/* a answers: up with its counters, at the time given; b still down */
+	struct json_object *answer = stats("a", "00aa", 37, 30, 7, 0, false);
+	pid_t pid = serve_stats_once(sock, answer);
+	int rc = mirror_top_pair_read(p, state, 2000, why, sizeof(why));
+	kill(pid, SIGKILL); /* gone already when it answered */
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	json_object_put(answer);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(why, "");
+	ck_assert(p->cur[0].up);
+	ck_assert_uint_eq(p->cur[0].tx_small, 30);
+	ck_assert_uint_eq(p->cur[0].host_writes, 37);
+	ck_assert_uint_eq(p->cur_ms[0], 2000);
+	ck_assert(!p->cur[1].up);
+	unlink(sock);
+	unlink(state);
+	rmdir(dir);
+	free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("top_pair");
@@ -201,6 +297,7 @@ int main(void)
 	tcase_add_test(t, rates_and_restart);
 	tcase_add_test(t, takeover_events);
 	tcase_add_test(t, screen_with_a_controller_down);
+	tcase_add_test(t, read_through_the_state_file);
 	suite_add_tcase(s, t);
 	return test_run_suite(s);
 }
