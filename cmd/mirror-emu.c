@@ -85,13 +85,9 @@ static const char usage_text[] =
 
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
-/* A step that failed: its message, and the exit status of its code at
- * that step (app/cli/exit.h). */
-static int failed(int code, enum mirror_cli_step step, const char *what, const char *why)
-{
-	fprintf(stderr, PROG ": %s%s\n", what, why);
-	return mirror_cli_exit(code, step);
-}
+/* A step that failed: its message, and its code's exit status at that
+ * step (app/cli/exit.h). */
+#define failed(...) mirror_cli_fail(PROG, __VA_ARGS__)
 
 static struct mirror_emu_server *g_server;
 
@@ -147,16 +143,15 @@ static int run_query(const struct mirror_emu_opts *o)
 	int rc = mirror_stats_query(o->query, &stats, err, sizeof(err));
 
 	if (rc < 0)
-		return failed(rc, MIRROR_CLI_STEP_FILE, "--query ", err);
+		return failed(rc, MIRROR_CLI_STEP_FILE, "--query %s", err);
 	if (o->json)
 		mirror_cli_json_print(stdout, stats, false);
 	else if ((rc = mirror_stats_parse(stats, &st, why, sizeof(why))) == 0)
 		mirror_stats_print_table(stdout, &st);
 	json_object_put(stats);
-	if (rc < 0) {
-		fprintf(stderr, PROG ": --query %s: not mirror-emu's counters: %s\n", o->query, why);
-		return mirror_cli_exit(rc, MIRROR_CLI_STEP_RUN);
-	}
+	if (rc < 0)
+		return failed(rc, MIRROR_CLI_STEP_RUN, "--query %s: not mirror-emu's counters: %s",
+			      o->query, why);
 	return MIRROR_EXIT_OK;
 }
 
@@ -188,17 +183,18 @@ int main(int argc, char **argv)
 							     : MIRROR_LOG_INFO + o.verbosity));
 
 	if (o.chap_file && (rc = mirror_chap_file_read(o.chap_file, &chap, why, sizeof(why))) < 0) {
-		ret = failed(rc, MIRROR_CLI_STEP_FILE, "", why);
+		ret = failed(rc, MIRROR_CLI_STEP_FILE, "%s", why);
 		goto out;
 	}
 	rc = mirror_nvram_mem_open(&mem, &o.profile, o.nvram_file, why, sizeof(why));
 	if (rc < 0) {
-		ret = failed(rc, o.nvram_file ? MIRROR_CLI_STEP_FILE : MIRROR_CLI_STEP_RUN, "", why);
+		ret = failed(rc, o.nvram_file ? MIRROR_CLI_STEP_FILE : MIRROR_CLI_STEP_RUN, "%s",
+			     why);
 		goto out;
 	}
 	if ((rc = mirror_nvram_init(&nv, &o.profile, mem.data, mem.bitmap)) < 0 ||
 	    (rc = mirror_rx_init(&rx, &o.profile, o.role, &nv)) < 0) {
-		ret = failed(rc, MIRROR_CLI_STEP_RUN, "cannot set up the receiver: ",
+		ret = failed(rc, MIRROR_CLI_STEP_RUN, "cannot set up the receiver: %s",
 			     mirror_strerror(rc));
 		goto out;
 	}
@@ -208,7 +204,7 @@ int main(int argc, char **argv)
 		 * UPDATE: in force from the start */
 		rc = mirror_array_table_read_file(o.table_file, &rx.table, why, sizeof(why));
 		if (rc < 0) {
-			ret = failed(rc, MIRROR_CLI_STEP_FILE, "--table ", why);
+			ret = failed(rc, MIRROR_CLI_STEP_FILE, "--table %s", why);
 			goto out;
 		}
 		rx.table_received = true;
@@ -222,32 +218,32 @@ int main(int argc, char **argv)
 	mirror_emu_server_config(&o, &ec);
 	mirror_emu_check_fd_limit(o.max_conns);
 	if ((rc = mirror_emu_server_new(&ec, &srv, why, sizeof(why))) < 0) {
-		ret = failed(rc, MIRROR_CLI_STEP_LISTEN, "", why);
+		ret = failed(rc, MIRROR_CLI_STEP_LISTEN, "%s", why);
 		goto out;
 	}
 	snprintf(portal, sizeof(portal), "%s", mirror_emu_server_portal(srv));
 	mirror_emu_tgt_config(&o, &chap, portal, &inj, &tc);
 	if ((rc = mirror_tgt_new_receiver(&tc, &rx, &tgt, why, sizeof(why))) < 0) {
-		ret = failed(rc, MIRROR_CLI_STEP_CONFIG, "", why);
+		ret = failed(rc, MIRROR_CLI_STEP_CONFIG, "%s", why);
 		goto out;
 	}
 	mirror_emu_server_attach(srv, tgt);
 
 	if ((rc = install_signals()) < 0) {
-		ret = failed(rc, MIRROR_CLI_STEP_RUN, "sigaction: ", strerror(-rc));
+		ret = failed(rc, MIRROR_CLI_STEP_RUN, "sigaction: %s", strerror(-rc));
 		goto out;
 	}
 	g_server = srv;
 	if (o.port_file &&
 	    (rc = mirror_emu_write_port_file(o.port_file, mirror_emu_server_port(srv), why,
 					     sizeof(why))) < 0) {
-		ret = failed(rc, MIRROR_CLI_STEP_FILE, "--port-file ", why);
+		ret = failed(rc, MIRROR_CLI_STEP_FILE, "--port-file %s", why);
 		goto out;
 	}
 	mirror_emu_log_start(&o, portal, &chap);
 
 	if ((rc = mirror_emu_server_run(srv)) < 0)
-		ret = failed(rc, MIRROR_CLI_STEP_RUN, "the event loop failed: ", strerror(-rc));
+		ret = failed(rc, MIRROR_CLI_STEP_RUN, "the event loop failed: %s", strerror(-rc));
 	mirror_emu_log_summary(tgt, srv, &o, &inj);
 
 out:
@@ -256,7 +252,7 @@ out:
 	if (tgt)
 		mirror_tgt_free(tgt);
 	if ((rc = mirror_nvram_mem_close(&mem, why, sizeof(why))) < 0) {
-		int close_ret = failed(rc, MIRROR_CLI_STEP_FILE, "", why);
+		int close_ret = failed(rc, MIRROR_CLI_STEP_FILE, "%s", why);
 		if (ret == MIRROR_EXIT_OK)
 			ret = close_ret;
 	}

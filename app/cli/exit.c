@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <mirror/exit_status.h>
 
@@ -40,4 +42,16 @@ int mirror_cli_exit(int code, enum mirror_cli_step step)
 	    step_default[step] >= 0)
 		return step_default[step];
 	return mirror_exit_from_error(code);
+}
+
+int mirror_cli_fail(const char *prog, int code, enum mirror_cli_step step, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return mirror_cli_exit(code, step);
 }

@@ -29,6 +29,11 @@ enum mirror_cli_step {
  * -ENOMEM is 99 (other) at every step. */
 int mirror_cli_exit(int code, enum mirror_cli_step step);
 
+/* A step that failed: "PROG: message" on stderr, and its exit status
+ * (mirror_cli_exit). */
+__attribute__((format(printf, 4, 5)))
+int mirror_cli_fail(const char *prog, int code, enum mirror_cli_step step, const char *fmt, ...);
+
 #ifdef __cplusplus
 }
 #endif
