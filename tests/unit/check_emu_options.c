@@ -116,6 +116,35 @@ START_TEST(every_option_taken)
 }
 END_TEST
 
+/* The words --role and --negotiation take, each against the other
+ * value's default so that a wrong table entry shows. */
+static const struct {
+	const char *opt, *word;
+	unsigned role;
+	int neg;
+} words[] = {
+	{ "--role", "a", 0, MIRROR_NEG_PATENT },   { "--role", "A", 0, MIRROR_NEG_PATENT },
+	{ "--role", "b", 1, MIRROR_NEG_PATENT },   { "--role", "B", 1, MIRROR_NEG_PATENT },
+	{ "-N", "modern", 1, MIRROR_NEG_MODERN }, { "-N", "patent", 1, MIRROR_NEG_PATENT },
+};
+
+START_TEST(keyword_values)
+{
+	const char *const args[] = { "-r", "a", "-N", "modern", words[_i].opt, words[_i].word, NULL };
+	struct mirror_emu_opts o;
+	char why[256];
+
+	/* start from the other values: A and modern, then the word under test */
+	ck_assert_int_eq(parse(&o, args, why, sizeof(why)), MIRROR_EMU_RUN);
+	if (strcmp(words[_i].opt, "--role") == 0) {
+		ck_assert_uint_eq(o.role, words[_i].role);
+	} else {
+		ck_assert_uint_eq(o.role, 0);
+		ck_assert_int_eq(o.neg, words[_i].neg);
+	}
+}
+END_TEST
+
 /* -h, -V and -L end the parse at once, whatever follows. */
 static const struct {
 	const char *opt;
@@ -360,6 +389,7 @@ int main(void)
 	TCase *t = tcase_create("emu_options");
 	tcase_add_test(t, defaults);
 	tcase_add_test(t, every_option_taken);
+	tcase_add_loop_test(t, keyword_values, 0, (int)(sizeof(words) / sizeof(words[0])));
 	tcase_add_loop_test(t, actions_stop_the_parse, 0, (int)(sizeof(actions) / sizeof(actions[0])));
 	tcase_add_loop_test(t, bad_input_named, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(t, too_many_repeats);
