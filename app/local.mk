@@ -6,7 +6,10 @@
 noinst_LTLIBRARIES += app/libapp.la
 app_libapp_la_SOURCES = \
 	app/cli/cli.c app/cli/cli.h \
+	app/cli/exit.c app/cli/exit.h \
 	app/emu/server.c app/emu/server.h app/emu/stats.c app/emu/stats.h app/emu/limits.c \
+	app/emu/options.c app/emu/options.h app/emu/settings.c app/emu/settings.h \
+	app/emu/report.c app/emu/report.h \
 	app/load/load.h app/load/mix.c app/load/ring.c app/load/result.c app/load/report.c \
 	app/load/run.c app/load/capture.c \
 	app/top/top.h app/top/model.c app/top/screen.c app/top/source.c \

@@ -13,6 +13,7 @@
 
 #include <mirror/mirror.h>
 #include "app/cli/cli.h"
+#include "app/cli/exit.h"
 
 #define PROG "mirror-send"
 /* Raw data-out from a file or a pattern: libiscsi takes an int length. */
@@ -113,6 +114,9 @@ static const char usage_text[] =
 	"parameter list, 22 LBA out of range, 33 timeout, 35 transport error.\n";
 
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
+/* A step that failed: its message, and its code's exit status at that
+ * step (app/cli/exit.h). */
+#define failed(...) mirror_cli_fail(PROG, __VA_ARGS__)
 
 static int parse_serial(const char *s, uint64_t *out)
 {
@@ -153,10 +157,9 @@ static int prepare_write(struct state *st, const struct opts *o, struct mirror_w
 		struct stat sb;
 		if (strcmp(o->data_file, "-") == 0)
 			return syntax_error("%s", "--data - needs --size");
-		if (stat(o->data_file, &sb) < 0) {
-			fprintf(stderr, PROG ": %s: %s\n", o->data_file, strerror(errno));
-			return MIRROR_EXIT_FILE_ERROR;
-		}
+		if (stat(o->data_file, &sb) < 0)
+			return failed(-errno, MIRROR_CLI_STEP_FILE, "%s: %s", o->data_file,
+				      strerror(errno));
 		size = (uint64_t)sb.st_size;
 		if (size == 0 || size % MIRROR_BLOCK_SIZE)
 			return syntax_error("%s has %llu bytes, not a multiple of 512: give --size",
@@ -178,26 +181,21 @@ static int prepare_write(struct state *st, const struct opts *o, struct mirror_w
 	st->write_data = malloc(size);
 	st->out_buf = malloc(MIRROR_OP_DATA_OUT_MAX);
 	st->in_buf = malloc(MIRROR_READBACK_BUF_MAX);
-	if (!st->write_data || !st->out_buf || !st->in_buf) {
-		fprintf(stderr, PROG ": out of memory for a %llu-byte write\n",
-			(unsigned long long)size);
-		return MIRROR_EXIT_OTHER;
-	}
+	if (!st->write_data || !st->out_buf || !st->in_buf)
+		return failed(-ENOMEM, MIRROR_CLI_STEP_RUN, "out of memory for a %llu-byte write",
+			      (unsigned long long)size);
 	if (!o->data_file) {
 		mirror_pattern_fill(&o->pattern, o->lba, st->write_data, size);
 		return MIRROR_EXIT_OK;
 	}
 	size_t got;
 	int rc = mirror_data_read(o->data_file, st->write_data, size, &got);
-	if (rc < 0 && rc != MIRROR_E_NOSPACE) {
-		fprintf(stderr, PROG ": %s: %s\n", o->data_file, mirror_strerror(rc));
-		return MIRROR_EXIT_FILE_ERROR;
-	}
-	if (got < size) {
-		fprintf(stderr, PROG ": %s has %zu bytes; the write needs %llu\n", o->data_file, got,
-			(unsigned long long)size);
-		return MIRROR_EXIT_FILE_ERROR;
-	}
+	if (rc < 0 && rc != MIRROR_E_NOSPACE)
+		return failed(rc, MIRROR_CLI_STEP_FILE, "%s: %s", o->data_file, mirror_strerror(rc));
+	if (got < size)
+		return failed(MIRROR_E_TRUNCATED, MIRROR_CLI_STEP_FILE,
+			      "%s has %zu bytes; the write needs %llu", o->data_file, got,
+			      (unsigned long long)size);
 	if (rc == MIRROR_E_NOSPACE)
 		fprintf(stderr, PROG ": note: %s is longer; sending its first %llu bytes\n",
 			o->data_file, (unsigned long long)size);
@@ -236,7 +234,8 @@ static int prepare_raw(struct state *st, const struct opts *o, struct mirror_cmd
 	if (o->have_data_in) {
 		st->in_buf = malloc(o->data_in_len ? o->data_in_len : 1);
 		if (!st->in_buf)
-			return MIRROR_EXIT_OTHER;
+			return failed(-ENOMEM, MIRROR_CLI_STEP_RUN, "out of memory for %u bytes of data-in",
+				      o->data_in_len);
 		c->dir = MIRROR_DIR_IN;
 		c->data_in = st->in_buf;
 		c->data_in_len = o->data_in_len;
@@ -244,18 +243,16 @@ static int prepare_raw(struct state *st, const struct opts *o, struct mirror_cmd
 		size_t n = o->have_data_out_len ? o->data_out_len : RAW_DATA_MAX;
 		st->out_buf = malloc(n ? n : 1);
 		if (!st->out_buf)
-			return MIRROR_EXIT_OTHER;
+			return failed(-ENOMEM, MIRROR_CLI_STEP_RUN, "out of memory for %zu bytes of data-out",
+				      n);
 		if (o->data_out_file) {
 			rc = mirror_data_read(o->data_out_file, st->out_buf, n, &n);
-			if (rc == MIRROR_E_NOSPACE) {
-				fprintf(stderr, PROG ": %s: larger than %u bytes\n", o->data_out_file,
-					RAW_DATA_MAX);
-				return MIRROR_EXIT_FILE_ERROR;
-			}
-			if (rc < 0) {
-				fprintf(stderr, PROG ": %s: %s\n", o->data_out_file, mirror_strerror(rc));
-				return MIRROR_EXIT_FILE_ERROR;
-			}
+			if (rc == MIRROR_E_NOSPACE)
+				return failed(rc, MIRROR_CLI_STEP_FILE, "%s: larger than %u bytes",
+					      o->data_out_file, RAW_DATA_MAX);
+			if (rc < 0)
+				return failed(rc, MIRROR_CLI_STEP_FILE, "%s: %s", o->data_out_file,
+					      mirror_strerror(rc));
 		} else {
 			mirror_pattern_fill(&o->pattern, o->have_lba ? o->lba : 0, st->out_buf, n);
 		}

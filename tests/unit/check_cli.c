@@ -1,6 +1,7 @@
 /* The command line every command shares (app/cli): the number parsers'
  * exact outcomes and messages, the profile options, the JSON printer's
- * unescaped "/", and mirror_exit_from_error's table. */
+ * unescaped "/", mirror_exit_from_error's table, and the exit status of
+ * an error at each step of a command (mirror_cli_exit, mirror_cli_fail). */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "app/cli/cli.h"
+#include "app/cli/exit.h"
 
 #include "testutil.h"
 
@@ -167,6 +169,59 @@ START_TEST(json_slashes_unescaped)
 }
 END_TEST
 
+/* The step decides where the code alone does not; elsewhere the code's
+ * own status (mirror_exit_from_error). */
+static const struct {
+	int code;
+	enum mirror_cli_step step;
+	int status;
+} step_exits[] = {
+	{ 0, MIRROR_CLI_STEP_FILE, MIRROR_EXIT_OK },
+	{ 0, MIRROR_CLI_STEP_LISTEN, MIRROR_EXIT_OK },
+	{ -ENOMEM, MIRROR_CLI_STEP_FILE, MIRROR_EXIT_OTHER },
+	{ -ENOMEM, MIRROR_CLI_STEP_LISTEN, MIRROR_EXIT_OTHER },
+	{ -ENOMEM, MIRROR_CLI_STEP_CONFIG, MIRROR_EXIT_OTHER },
+	{ -ENOENT, MIRROR_CLI_STEP_FILE, MIRROR_EXIT_FILE_ERROR },
+	{ -EINVAL, MIRROR_CLI_STEP_FILE, MIRROR_EXIT_FILE_ERROR }, /* its contents */
+	{ MIRROR_E_TRUNCATED, MIRROR_CLI_STEP_FILE, MIRROR_EXIT_FILE_ERROR },
+	{ -ECONNREFUSED, MIRROR_CLI_STEP_FILE, MIRROR_EXIT_FILE_ERROR },
+	{ -EACCES, MIRROR_CLI_STEP_LISTEN, MIRROR_EXIT_TRANSPORT }, /* a privileged port */
+	{ -EADDRINUSE, MIRROR_CLI_STEP_LISTEN, MIRROR_EXIT_TRANSPORT },
+	{ -EINVAL, MIRROR_CLI_STEP_LISTEN, MIRROR_EXIT_SYNTAX },
+	{ -EINVAL, MIRROR_CLI_STEP_CONFIG, MIRROR_EXIT_SYNTAX },
+	{ MIRROR_E_INVALID_PARAM, MIRROR_CLI_STEP_CONFIG, MIRROR_EXIT_INVALID_PARAM },
+	{ -EINVAL, MIRROR_CLI_STEP_RUN, MIRROR_EXIT_OTHER },
+	{ -EACCES, MIRROR_CLI_STEP_RUN, MIRROR_EXIT_FILE_ERROR },
+	{ -ETIMEDOUT, MIRROR_CLI_STEP_RUN, MIRROR_EXIT_TIMEOUT },
+	{ -ECONNRESET, MIRROR_CLI_STEP_RUN, MIRROR_EXIT_TRANSPORT },
+	{ MIRROR_E_LBA_RANGE, MIRROR_CLI_STEP_RUN, MIRROR_EXIT_LBA_OUT_OF_RANGE },
+};
+
+START_TEST(exit_by_step)
+{
+	ck_assert_int_eq(mirror_cli_exit(step_exits[_i].code, step_exits[_i].step),
+			 step_exits[_i].status);
+}
+END_TEST
+
+START_TEST(fail_prints_and_maps)
+{
+	char buf[256] = "";
+	FILE *saved = stderr, *f = tmpfile();
+
+	ck_assert_ptr_nonnull(f);
+	stderr = f;
+	int status = mirror_cli_fail("prog", -ENOENT, MIRROR_CLI_STEP_FILE, "%s: %s", "a.bin",
+				     "No such file or directory");
+	stderr = saved;
+	rewind(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ck_assert_int_eq(status, MIRROR_EXIT_FILE_ERROR);
+	ck_assert_str_eq(buf, "prog: a.bin: No such file or directory\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -176,6 +231,8 @@ int main(void)
 	tcase_add_test(t, count32_and_double);
 	tcase_add_test(t, profile_options);
 	tcase_add_test(t, json_slashes_unescaped);
+	tcase_add_loop_test(t, exit_by_step, 0, (int)(sizeof(step_exits) / sizeof(step_exits[0])));
+	tcase_add_test(t, fail_prints_and_maps);
 	suite_add_tcase(s, t);
 	return test_run_suite(s);
 }
