@@ -17,5 +17,5 @@ bench-pair: cmd/mirror-load$(EXEEXT) cmd/mirror-pair$(EXEEXT) cmd/mirror-ctl$(EX
 	$(SHELL) $(top_srcdir)/bench/pair.sh $(abs_top_builddir)
 .PHONY: bench bench-emu bench-top bench-conform bench-pair
 
-EXTRA_DIST += bench/local.mk bench/emu.sh bench/top.sh bench/conform.sh bench/dissect.sh \
+EXTRA_DIST += bench/local.mk bench/lib.sh bench/emu.sh bench/top.sh bench/conform.sh bench/dissect.sh \
 	bench/pair.sh bench/failover.sh

@@ -23,51 +23,28 @@
 # The pair's directory (NVRAM files, RAID-5 member disks) is on /dev/shm
 # like tgtd's LUN.  It only reports: exit 0 whatever the numbers (1 only if
 # something could not run); no timed assertion.  Every process is stopped
-# by its PID.  BENCH_SECONDS (default 4) per measurement.
+# by its PID (bench/lib.sh).  BENCH_SECONDS (default 4) per measurement.
 set -u
+. "$(dirname "$0")/lib.sh"
+bench_help "$@"
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/_build/default}
 secs=${BENCH_SECONDS:-4}
 kills=${TAKEOVERS:-20}
-JQ=${JQ:-jq}
-TGTD=${TGTD:-/usr/sbin/tgtd}
-TGTADM=${TGTADM:-/usr/sbin/tgtadm}
 IQN=iqn.2024-01.org.mirrortest:bench-pair-tgtd
 QDS="1 16"
 
-[ -f "$build/Makefile" ] || { echo "$build: no configured build directory (give it as \$1)" >&2; exit 1; }
-command -v "$JQ" >/dev/null || { echo "jq not found (Debian package jq)" >&2; exit 1; }
-echo "building mirror-load, mirror-pair, mirror-ctl and bench/stats_get in $build"
-make -C "$build" -s cmd/mirror-load cmd/mirror-pair cmd/mirror-ctl bench/stats_get >/dev/null || exit 1
+bench_build "$build" cmd/mirror-load cmd/mirror-pair cmd/mirror-ctl bench/stats_get
 load=$build/cmd/mirror-load
 pairbin=$build/cmd/mirror-pair
 stats_get=$build/bench/stats_get
 hz=$(getconf CLK_TCK)
 
-tmp=$(mktemp -d) || exit 1
+bench_tmp
 shm=$(mktemp -d /dev/shm/mirror-bench-pair.XXXXXX) || exit 1
-pair_pid='' tgtd_pid='' ctl='' lun=''
-
-adm() { "$TGTADM" -C "$ctl" "$@"; }
-
-# tgtd ignores SIGTERM: delete its LUN and target, ask it to exit, and
-# SIGKILL it by PID if it is still there.
-stop_tgtd() {
-	[ -n "$tgtd_pid" ] || return 0
-	if kill -0 "$tgtd_pid" 2>/dev/null; then
-		adm --lld iscsi --mode logicalunit --op delete --tid 1 --lun 1 >/dev/null 2>&1
-		adm --lld iscsi --mode target --op delete --force --tid 1 >/dev/null 2>&1
-		adm --op delete --mode system >/dev/null 2>&1
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$tgtd_pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -0 "$tgtd_pid" 2>/dev/null && kill -KILL "$tgtd_pid" 2>/dev/null
-	fi
-	wait "$tgtd_pid" 2>/dev/null
-	rm -f "/var/run/tgtd/socket.$ctl" "/var/run/tgtd/socket.$ctl.lock"
-	tgtd_pid=
-}
+drop_shm() { rm -rf "$shm"; }
+bench_at_exit drop_shm
+pair_pid=''
 # mirror-pair stops both controllers (by PID) on SIGTERM
 stop_pair() {
 	[ -n "$pair_pid" ] || return 0
@@ -77,18 +54,8 @@ stop_pair() {
 	wait "$pair_pid" 2>/dev/null
 	pair_pid=
 }
-cleanup() {
-	stop_pair
-	stop_tgtd
-	[ -n "$lun" ] && rm -f "$lun"
-	rm -rf "$tmp" "$shm"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+bench_at_exit stop_pair
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 stats() { "$stats_get" "$shm/pair/ctl-$1.stats" 2>/dev/null; }
 
 # start_pair NAME OPTION...: a fresh pair in $shm/pair; 0 once its state
@@ -120,12 +87,12 @@ ctl_pids() { "$JQ" -r '.controllers.a.pid, .controllers.b.pid' "$shm/pair/state.
 measure() {
 	local name=$1 url=$2 qd=$3 t0=0 t1=0 p
 	shift 3
-	for p in "$@"; do t0=$((t0 + $(cpu_ticks "$p"))); done
+	for p in "$@"; do t0=$((t0 + $(bench_cpu_ticks "$p"))); done
 	if ! "$load" "$url" --write10 --mix 4k --qd "$qd" --seconds "$secs" --json --no-progress \
 		>"$tmp/$name.json" 2>"$tmp/$name.err"; then
 		echo "mirror-load $name failed: $(head -c 300 "$tmp/$name.err")" >&2
 	fi
-	for p in "$@"; do t1=$((t1 + $(cpu_ticks "$p"))); done
+	for p in "$@"; do t1=$((t1 + $(bench_cpu_ticks "$p"))); done
 	echo $((t1 - t0)) >"$tmp/$name.ticks"
 }
 
@@ -143,44 +110,11 @@ for cfg in "auto" "nomirror --no-mirror" "large --path large"; do
 done
 
 # ---- 3: tgtd (left out where it cannot run) ----
-start_tgtd() {
-	[ -x "$TGTD" ] && [ -x "$TGTADM" ] || { echo "tgtd/tgtadm not found (Debian package tgt)"; return 1; }
-	ctl=$(($$ % 1000 + 3100))
-	while [ -e "/var/run/tgtd/socket.$ctl" ]; do ctl=$((ctl + 1)); done
-	local port
-	for _ in 1 2 3 4 5 6 7 8; do
-		port=$((20000 + (RANDOM % 20000)))
-		port_free "$port" || continue
-		"$TGTD" -f -C "$ctl" --iscsi portal="127.0.0.1:$port" >"$tmp/tgtd.log" 2>&1 &
-		tgtd_pid=$!
-		for _ in $(seq 50); do
-			kill -0 "$tgtd_pid" 2>/dev/null || break
-			if adm --op show --mode target >/dev/null 2>&1 && ! port_free "$port"; then
-				tgt_port=$port
-				return 0
-			fi
-			grep -q "failed to create/bind to portal" "$tmp/tgtd.log" && break
-			sleep 0.1
-		done
-		stop_tgtd
-	done
-	echo "tgtd does not start here: $(tail -3 "$tmp/tgtd.log" | tr '\n' ' ')"
-	return 1
-}
-if start_tgtd; then
-	lun=/dev/shm/mirror-bench-pair-$$.img
-	if truncate -s 256M "$lun" &&
-		{ adm --lld iscsi --mode target --op new --tid 1 --targetname "$IQN" &&
-		  adm --lld iscsi --mode logicalunit --op new --tid 1 --lun 1 --bstype rdwr -b "$lun" &&
-		  adm --lld iscsi --mode target --op bind --tid 1 -I ALL; } >"$tmp/adm.log" 2>&1; then
-		for qd in $QDS; do measure "tgtd-$qd" "iscsi://127.0.0.1:$tgt_port/$IQN/1" "$qd" "$tgtd_pid"; done
-	else
-		echo "tgtadm cannot configure tgtd: $(tr '\n' ' ' <"$tmp/adm.log")"
-	fi
-	stop_tgtd
+if bench_start_tgtd 3100 "$IQN" rdwr; then
+	for qd in $QDS; do measure "tgtd-$qd" "$bench_tgtd_url" "$qd" "$bench_tgtd_pid"; done
 fi
+bench_stop_tgtd
 
-ops_of() { [ -s "$tmp/$1.json" ] && "$JQ" -r '.ops_per_sec' "$tmp/$1.json" || echo 0; }
 # microseconds of target CPU per host op
 cpu_per_op() {
 	local ops ticks
@@ -215,29 +149,18 @@ for name in auto large; do
 			"$tmp/$name.stats-a"
 done
 
-# ratio NAME A B [TARGET]: prints A/B and, given a target, whether it is met
-ratio() {
-	local what=$1 a=$2 b=$3 target=${4:-}
-	awk -v w="$what" -v a="$a" -v b="$b" -v t="$target" 'BEGIN {
-		if (a <= 0 || b <= 0) { printf "%-52s not measured\n", w; exit }
-		r = a / b
-		if (t == "") printf "%-52s %6.2fx\n", w, r
-		else printf "%-52s %6.2fx  (goal >= %sx): %s\n", w, r, t, (r >= t ? "MET" : "NOT met")
-	}'
-}
 echo
 for qd in $QDS; do
-	ratio "mirrored / --no-mirror, host ops/s, QD $qd" "$(ops_of auto-"$qd")" "$(ops_of nomirror-"$qd")" 0.7
+	bench_ratio "mirrored / --no-mirror, host ops/s, QD $qd" "$(bench_ops auto-"$qd")" "$(bench_ops nomirror-"$qd")" 0.7
 done
-ratio "Fig. 7 auto / --path large, host ops/s, QD 1" "$(ops_of auto-1)" "$(ops_of large-1)" 1.3
+bench_ratio "Fig. 7 auto / --path large, host ops/s, QD 1" "$(bench_ops auto-1)" "$(bench_ops large-1)" 1.3
 for qd in $QDS; do
-	ratio "pair / tgtd, host ops/s, QD $qd" "$(ops_of auto-"$qd")" "$(ops_of tgtd-"$qd")"
+	bench_ratio "pair / tgtd, host ops/s, QD $qd" "$(bench_ops auto-"$qd")" "$(bench_ops tgtd-"$qd")"
 done
 for qd in $QDS; do
-	ratio "pair (A+B) / tgtd, target CPU per op, QD $qd" "$(cpu_per_op auto-"$qd")" "$(cpu_per_op tgtd-"$qd")"
+	bench_ratio "pair (A+B) / tgtd, target CPU per op, QD $qd" "$(cpu_per_op auto-"$qd")" "$(cpu_per_op tgtd-"$qd")"
 done
-errs=$(cat "$tmp"/*.json 2>/dev/null | "$JQ" -s '[.[].errors.total] | add // 0')
-[ "$errs" = 0 ] || echo "note: $errs commands failed during the measurements (see the errors column)"
+bench_errors
 
 # ---- 4: takeover ----
 echo
@@ -258,12 +181,12 @@ if start_pair takeover --destage-delay 1000; then
 		n0=$(stats b | "$JQ" -r '.takeover.count')
 		"$load" "$pair_url" --write10 --mix 4k --qd 8 --count 200 --seed "$i" --no-progress \
 			>/dev/null 2>&1
-		t0=$(now_ms)
+		t0=$(bench_now_ms)
 		"$pairbin" --dir "$shm/pair" kill a >"$tmp/kill.out" 2>&1 || { echo "kill a failed: $(cat "$tmp/kill.out")" >&2; break; }
 		seen=
 		for _ in $(seq 1500); do
 			n1=$(stats b | "$JQ" -r '.takeover.count' 2>/dev/null)
-			if [ -n "$n1" ] && [ "$n1" -gt "$n0" ]; then seen=$(now_ms); break; fi
+			if [ -n "$n1" ] && [ "$n1" -gt "$n0" ]; then seen=$(bench_now_ms); break; fi
 			sleep 0.02
 		done
 		[ -n "$seen" ] || { echo "kill $i: B reported no takeover within 30 s" >&2; break; }
@@ -277,14 +200,7 @@ if start_pair takeover --destage-delay 1000; then
 	done
 	stop_pair
 fi
-# pct FILE: p50 p99 max by nearest rank
-pct() {
-	sort -n "$1" | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "none"; exit }
-		i50 = int(NR * 0.50 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
-		printf "p50 %s  p99 %s  max %s  (n=%d)\n", v[i50], v[i99], v[NR], NR }'
-}
-echo "  B's takeover.last.active_ms (detection -> serving): $(pct "$tmp/active_ms")"
-echo "  kill -> B reports the takeover, wall ms:            $(pct "$tmp/wall_ms")"
-echo "  blocks replayed per takeover:                       $(pct "$tmp/replayed")"
+echo "  B's takeover.last.active_ms (detection -> serving): $(bench_pct "$tmp/active_ms")"
+echo "  kill -> B reports the takeover, wall ms:            $(bench_pct "$tmp/wall_ms")"
+echo "  blocks replayed per takeover:                       $(bench_pct "$tmp/replayed")"
 exit 0

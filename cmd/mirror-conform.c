@@ -108,16 +108,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "volumes", required_argument, NULL, OPT_VOLUMES },
 		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		MIRROR_CLI_STD_LONGOPTS,
 	};
 	struct mirror_profile_options po = { NULL, NULL, NULL, NULL, false };
 	char why[256];
 	int c;
 
 	o->timeout_s = TIMEOUT_DEFAULT;
-	while ((c = getopt_long(argc, argv, "lt:x:jT:" MIRROR_CLI_PROFILE_SHORTOPTS "vVh", longopts,
+	while ((c = getopt_long(argc, argv, "lt:x:jT:" MIRROR_CLI_PROFILE_SHORTOPTS "v" MIRROR_CLI_STD_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if (mirror_cli_profile_option(c, optarg, &po))
 			continue;
@@ -147,9 +145,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_TABLE: o->table_file = optarg; break;
 		case OPT_VOLUMES: o->volumes = optarg; break;
 		case 'v': o->verbose++; break;
-		case 'V': printf("%s %s\n", PROG, PACKAGE_VERSION); exit(MIRROR_EXIT_OK);
-		case 'h': fputs(usage_text, stdout); exit(MIRROR_EXIT_OK);
-		default: return syntax_error("unknown option");
+		default: return mirror_cli_default_option(c, PROG, usage_text);
 		}
 	}
 	if (o->tap && o->json)
@@ -171,7 +167,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return syntax_error("unexpected argument '%s' after the URL", argv[optind]);
 	if (!o->target && !o->list)
 		return syntax_error("no target URL (or --list)");
-	return 0;
+	return -1;
 }
 
 static const struct {
@@ -216,7 +212,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--check-sender") == 0)
 			return conf_sender_main(argc, argv);
 	memset(&o, 0, sizeof(o));
-	if ((rc = parse_args(argc, argv, &o)) != 0)
+	if ((rc = parse_args(argc, argv, &o)) >= 0)
 		return rc;
 	sel = calloc(n, sizeof(*sel));
 	res = calloc(n, sizeof(*res));

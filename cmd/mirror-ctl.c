@@ -12,6 +12,7 @@
 
 #include <mirror/mirror.h>
 
+#include "app/cli/cli.h"
 #include "app/pair/ctl.h"
 #include "base/log.h"
 
@@ -71,7 +72,7 @@ static const char usage_text[] =
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
 enum {
-	O_HOST = 256, O_MIRROR, O_SPLIT, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
+	O_HOST = 256, O_MIRROR, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
 	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT, O_PATH,
 	O_PARTNER, O_STANDALONE, O_RHOLD, O_MAXXFER
 };
@@ -84,7 +85,7 @@ static const struct option long_opts[] = {
 	{ "profile", required_argument, NULL, 'p' },
 	{ "opcodes", required_argument, NULL, 'O' },
 	{ "nvram-size", required_argument, NULL, 'n' },
-	{ "region-split", required_argument, NULL, O_SPLIT },
+	{ "region-split", required_argument, NULL, MIRROR_CLI_OPT_REGION_SPLIT },
 	{ "heartbeat", required_argument, NULL, O_HB },
 	{ "dead", required_argument, NULL, O_DEAD },
 	{ "link-timeout", required_argument, NULL, O_LINK },
@@ -106,9 +107,7 @@ static const struct option long_opts[] = {
 	{ "max-transfer", required_argument, NULL, O_MAXXFER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	MIRROR_CLI_STD_LONGOPTS,
 };
 
 static struct ctl g_ctl;
@@ -148,7 +147,9 @@ int main(int argc, char **argv)
 
 	ctl_config_init(&cfg);
 	memset(&po, 0, sizeof(po));
-	while ((opt = getopt_long(argc, argv, "d:i:p:O:n:vqVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:i:" MIRROR_CLI_PROFILE_SHORTOPTS "vq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
+		if (mirror_cli_profile_option(opt, optarg, &po))
+			continue;
 		switch (opt) {
 		case 'd':
 			cfg.dir = optarg;
@@ -161,18 +162,6 @@ int main(int argc, char **argv)
 			break;
 		case O_MIRROR:
 			cfg.mirror_listen = optarg;
-			break;
-		case 'p':
-			po.name = optarg;
-			break;
-		case 'O':
-			po.opcodes = optarg;
-			break;
-		case 'n':
-			po.nvram_size = optarg;
-			break;
-		case O_SPLIT:
-			po.region_split = optarg;
 			break;
 		case O_HB:
 			if (ms_option("heartbeat", optarg, 10, 10000, &cfg.heartbeat_ms) < 0)
@@ -267,19 +256,12 @@ int main(int argc, char **argv)
 		case 'q':
 			verbosity--;
 			break;
-		case 'V':
-			printf("%s %s\n", PROG, mirror_version());
-			return MIRROR_EXIT_OK;
-		case 'h':
-			fputs(usage_text, stdout);
-			return MIRROR_EXIT_OK;
 		default:
-			fputs(usage_text, stderr);
-			return MIRROR_EXIT_SYNTAX;
+			return mirror_cli_default_option(opt, PROG, usage_text);
 		}
 	}
-	if (optind < argc)
-		return syntax_error("unexpected argument '%s'", argv[optind]);
+	if ((rc = mirror_cli_no_operand(PROG, argc, argv, optind)) != 0)
+		return rc;
 	if (!cfg.dir)
 		return syntax_error("--dir DIR is required (the pair's directory)");
 	if (!id || (strcmp(id, "a") && strcmp(id, "b")))

@@ -57,7 +57,8 @@ static const char usage_text[] =
 	"9 not a mirror opcode, 15 file error, 19 invalid metadata (parameter list),\n"
 	"22 LBA out of range.\n";
 
-#define syntax_error(...) mirror_syntax_error("mirror-decode", __VA_ARGS__)
+#define PROG "mirror-decode"
+#define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
 /* Reads a whole file (or stdin) into buf; -errno on failure, and
  * MIRROR_E_NOSPACE when it is larger than cap. */
@@ -215,9 +216,7 @@ int main(int argc, char **argv)
 		{ "list-profiles", no_argument, NULL, 'L' },
 		{ "list-rules", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		MIRROR_CLI_STD_LONGOPTS,
 	};
 	struct opts o;
 	struct mirror_profile_options po = { 0 };
@@ -228,7 +227,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.data_length = -1;
 	o.sender_region = -1;
-	while ((c = getopt_long(argc, argv, "m:x:j" MIRROR_CLI_PROFILE_SHORTOPTS "l:r:LRvVh", longopts,
+	while ((c = getopt_long(argc, argv, "m:x:j" MIRROR_CLI_PROFILE_SHORTOPTS "l:r:LRv" MIRROR_CLI_STD_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if (mirror_cli_profile_option(c, optarg, &po))
 			continue;
@@ -263,15 +262,8 @@ int main(int argc, char **argv)
 		case 'v':
 			o.verbose++;
 			break;
-		case 'V':
-			printf("mirror-decode (mirrortest) %s\n", mirror_version());
-			return MIRROR_EXIT_OK;
-		case 'h':
-			fputs(usage_text, stdout);
-			return MIRROR_EXIT_OK;
 		default:
-			fprintf(stderr, "Try 'mirror-decode --help'.\n");
-			return MIRROR_EXIT_SYNTAX;
+			return mirror_cli_default_option(c, PROG, usage_text);
 		}
 	}
 

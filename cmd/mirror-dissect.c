@@ -186,15 +186,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "header-digest", no_argument, NULL, OPT_HD },
 		{ "data-digest", no_argument, NULL, OPT_DD },
 		MIRROR_CLI_PROFILE_LONGOPTS,
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		MIRROR_CLI_STD_LONGOPTS,
 	};
 	struct mirror_profile_options po = { 0 };
 	char why[160];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:P:o::jc" MIRROR_CLI_PROFILE_SHORTOPTS "Vh", longopts,
+	while ((c = getopt_long(argc, argv, "r:P:o::jc" MIRROR_CLI_PROFILE_SHORTOPTS MIRROR_CLI_STD_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if (mirror_cli_profile_option(c, optarg, &po))
 			continue;
@@ -235,15 +233,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_DD:
 			o->run.dissect.data_digest = true;
 			break;
-		case 'V':
-			printf(PROG " (mirrortest) %s\n", mirror_version());
-			return -MIRROR_EXIT_OK - 1000;
-		case 'h':
-			fputs(usage_text, stdout);
-			return -MIRROR_EXIT_OK - 1000;
 		default:
-			fprintf(stderr, "Try '" PROG " --help'.\n");
-			return MIRROR_EXIT_SYNTAX;
+			return mirror_cli_default_option(c, PROG, usage_text);
 		}
 	}
 	if (o->run.path && optind < argc)
@@ -255,7 +246,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (o->json && o->ops == OPS_TABLE)
 		o->ops = OPS_JSON;
 	o->run.dissect.profile = &o->profile;
-	return 0;
+	return -1;
 }
 
 /* Decodes one capture and prints its results; returns its exit status. */
@@ -316,9 +307,7 @@ int main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	rc = parse_args(argc, argv, &o);
-	if (rc == -MIRROR_EXIT_OK - 1000)
-		return MIRROR_EXIT_OK;
-	if (rc)
+	if (rc >= 0)
 		return rc;
 	if (o.run.path)
 		return decode_one(&o, o.run.path, false);

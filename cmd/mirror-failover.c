@@ -15,6 +15,7 @@
 
 #include <mirror/mirror.h>
 
+#include "app/cli/cli.h"
 #include "app/failover/run.h"
 
 #define PROG "mirror-failover"
@@ -100,9 +101,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "junit", required_argument, NULL, O_JUNIT },
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	MIRROR_CLI_STD_LONGOPTS,
 };
 
 static int parse_plan(const char *plan, struct fo_run_opts *o, bool trig[FO_STEPS_MAX])
@@ -148,7 +147,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	fo_run_opts_init(&o);
 	o.paths.blocks = 1024;
-	while ((opt = getopt_long(argc, argv, "s:u:l:b:Q:w:d:H:f:a:c:t:C:jqVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:u:l:b:Q:w:d:H:f:a:c:t:C:jq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			state = optarg;
@@ -246,19 +245,12 @@ int main(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		case 'V':
-			printf("%s %s\n", PROG, mirror_version());
-			return MIRROR_EXIT_OK;
-		case 'h':
-			fputs(usage_text, stdout);
-			return MIRROR_EXIT_OK;
 		default:
-			fputs(usage_text, stderr);
-			return MIRROR_EXIT_SYNTAX;
+			return mirror_cli_default_option(opt, PROG, usage_text);
 		}
 	}
-	if (optind < argc)
-		return syntax_error("unexpected argument '%s'", argv[optind]);
+	if ((rc = mirror_cli_no_operand(PROG, argc, argv, optind)) != 0)
+		return rc;
 	if (state && o.paths.npaths)
 		return syntax_error("--pair-state and --url: one or the other");
 	if (!state && !o.paths.npaths && !check_only)

@@ -129,9 +129,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		MIRROR_CLI_STD_LONGOPTS,
 	};
 	struct mirror_load_config *cfg = &o->cfg;
 	struct mirror_profile_options po = { 0 };
@@ -140,7 +138,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:P:wL:q:C:t:c:r:S:" MIRROR_CLI_PROFILE_SHORTOPTS "T:jVh",
+	while ((c = getopt_long(argc, argv, "m:P:wL:q:C:t:c:r:S:" MIRROR_CLI_PROFILE_SHORTOPTS "T:j" MIRROR_CLI_STD_SHORTOPTS,
 				longopts, NULL)) != -1) {
 		if (mirror_cli_profile_option(c, optarg, &po))
 			continue;
@@ -248,15 +246,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case OPT_NO_PROGRESS:
 			o->progress = 0;
 			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return MIRROR_EXIT_OK;
-		case 'V':
-			printf(PROG " (mirrortest) %s\n", mirror_version());
-			return MIRROR_EXIT_OK;
 		default:
-			fprintf(stderr, "Try '" PROG " --help'.\n");
-			return MIRROR_EXIT_SYNTAX;
+			return mirror_cli_default_option(c, PROG, usage_text);
 		}
 	}
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)

@@ -12,6 +12,7 @@
 
 #include <mirror/mirror.h>
 
+#include "app/cli/cli.h"
 #include "app/pair/ctl.h"
 #include "app/pair/launcher.h"
 
@@ -88,9 +89,7 @@ static const struct option long_opts[] = {
 	{ "ctl", required_argument, NULL, O_CTL },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	MIRROR_CLI_STD_LONGOPTS,
 };
 
 /* An option passed to both controllers as it was given. */
@@ -144,7 +143,7 @@ int main(int argc, char **argv)
 	char why[256];
 
 	pair_launch_init(&l);
-	while ((opt = getopt_long(argc, argv, "d:l:p:O:n:jqVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:l:" MIRROR_CLI_PROFILE_SHORTOPTS "jq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			l.dir = optarg;
@@ -263,15 +262,8 @@ int main(int argc, char **argv)
 		case 'q':
 			l.quiet = true;
 			break;
-		case 'V':
-			printf("%s %s\n", PROG, mirror_version());
-			return MIRROR_EXIT_OK;
-		case 'h':
-			fputs(usage_text, stdout);
-			return MIRROR_EXIT_OK;
 		default:
-			fputs(usage_text, stderr);
-			return MIRROR_EXIT_SYNTAX;
+			return mirror_cli_default_option(opt, PROG, usage_text);
 		}
 	}
 	if (!l.dir)

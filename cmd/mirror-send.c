@@ -339,16 +339,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "initiator-name", required_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		MIRROR_CLI_STD_LONGOPTS,
 	};
 	struct mirror_profile_options po = { 0 };
 	uint32_t v;
 	char why[160];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:s:a:P:d:t:cr:" MIRROR_CLI_PROFILE_SHORTOPTS "RT:I:jvVh",
+	while ((c = getopt_long(argc, argv, "l:s:a:P:d:t:cr:" MIRROR_CLI_PROFILE_SHORTOPTS "RT:I:jv" MIRROR_CLI_STD_SHORTOPTS,
 				longopts, NULL)) != -1) {
 		if (mirror_cli_profile_option(c, optarg, &po))
 			continue;
@@ -470,15 +468,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		case 'v':
 			o->verbose++;
 			break;
-		case 'V':
-			printf(PROG " (mirrortest) %s\n", mirror_version());
-			return MIRROR_EXIT_OK;
-		case 'h':
-			fputs(usage_text, stdout);
-			return MIRROR_EXIT_OK;
 		default:
-			fprintf(stderr, "Try '" PROG " --help'.\n");
-			return MIRROR_EXIT_SYNTAX;
+			return mirror_cli_default_option(c, PROG, usage_text);
 		}
 	}
 

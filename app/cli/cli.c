@@ -7,6 +7,8 @@
 
 #include <json-c/json.h>
 
+#include <mirror/mirror.h>
+
 #include "app/cli/cli.h"
 
 bool mirror_cli_profile_option(int c, const char *arg, struct mirror_profile_options *po)
@@ -31,6 +33,34 @@ bool mirror_cli_profile_option(int c, const char *arg, struct mirror_profile_opt
 	default:
 		return false;
 	}
+}
+
+int mirror_cli_default_option_to(FILE *out, FILE *err, int c, const char *prog,
+				 const char *usage)
+{
+	switch (c) {
+	case 'h':
+		fputs(usage, out);
+		return MIRROR_EXIT_OK;
+	case 'V':
+		fprintf(out, "%s (mirrortest) %s\n", prog, mirror_version());
+		return MIRROR_EXIT_OK;
+	default:
+		fprintf(err, "Try '%s --help'.\n", prog);
+		return MIRROR_EXIT_SYNTAX;
+	}
+}
+
+int mirror_cli_default_option(int c, const char *prog, const char *usage)
+{
+	return mirror_cli_default_option_to(stdout, stderr, c, prog, usage);
+}
+
+int mirror_cli_no_operand(const char *prog, int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return 0;
+	return mirror_syntax_error(prog, "unexpected argument '%s'", argv[first]);
 }
 
 static int out_of_range(const char *opt, const char *arg, const char *lo, const char *hi,

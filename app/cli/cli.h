@@ -42,6 +42,27 @@ enum { MIRROR_CLI_OPT_REGION_SPLIT = 0x1000, MIRROR_CLI_OPT_STRICT, MIRROR_CLI_O
  * true if it was one. */
 bool mirror_cli_profile_option(int c, const char *arg, struct mirror_profile_options *po);
 
+/* The rows every command's struct option ends with (the { NULL } row
+ * included), and their letters for getopt's string. */
+#define MIRROR_CLI_STD_LONGOPTS                                                       \
+	{ "version", no_argument, NULL, 'V' }, { "help", no_argument, NULL, 'h' },    \
+	{ NULL, 0, NULL, 0 }
+#define MIRROR_CLI_STD_SHORTOPTS "Vh"
+
+/* The default: of every command's getopt switch: -h/--help puts usage on
+ * stdout; -V/--version puts "PROG (mirrortest) VERSION" there (what
+ * deb.test and sg3_utils' tools print); anything else is an option getopt
+ * refused, and said why on stderr: "Try 'PROG --help'." follows it there.
+ * Returns the exit status to end with: MIRROR_EXIT_OK after -h or -V,
+ * MIRROR_EXIT_SYNTAX otherwise.  _to writes to out and err instead. */
+int mirror_cli_default_option(int c, const char *prog, const char *usage);
+int mirror_cli_default_option_to(FILE *out, FILE *err, int c, const char *prog,
+				 const char *usage);
+/* After the options of a command that takes no (more) operands: 0 when
+ * argv[first..argc) is empty, else "PROG: unexpected argument 'X'" and the
+ * "Try" line on stderr and MIRROR_EXIT_SYNTAX. */
+int mirror_cli_no_operand(const char *prog, int argc, char **argv, int first);
+
 /* Numbers on the command line.  opt is the option as the user wrote it
  * ("--repeat"); the message in why names it and the text:
  *   count:  decimal or 0x hex, no suffix, no sign ("--repeat: '1M' is not

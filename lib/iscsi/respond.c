@@ -148,8 +148,12 @@ void tgt_respond(struct mirror_tgt_conn *c, struct tgt_task *k, const struct mir
 	bool sense = a->status == MIRROR_STATUS_CHECK_CONDITION && a->sense_len;
 	uint32_t din = a->data_in_len < k->cmd.edtl ? a->data_in_len : k->cmd.edtl;
 
-	if (a->status == MIRROR_STATUS_CHECK_CONDITION && a->sense_len >= 3)
-		c->t->st.sense_count[a->sense[2] & 0x0f]++;
+	struct mirror_sense sd;
+
+	/* the key of either format (SPC-5 4.4.2, 4.4.3); bytes that are no
+	 * sense data are counted nowhere */
+	if (sense && mirror_sense_parse(a->sense, a->sense_len, &sd) == 0)
+		c->t->st.sense_count[sd.key]++;
 	if (!k->inj.drop_status && !k->inj.delay_ms) {
 		if (!send_data_in(c, k, a, din, sense))
 			send_response(c, k, a, din, sense);

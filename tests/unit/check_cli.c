@@ -222,6 +222,53 @@ START_TEST(fail_prints_and_maps)
 }
 END_TEST
 
+/* What -h, -V and a refused option print, and where, and the status. */
+static const struct {
+	int c;
+	int status;
+	const char *out, *err;
+} defaults[] = {
+	{ 'h', MIRROR_EXIT_OK, "Usage: x\n", "" },
+	{ 'V', MIRROR_EXIT_OK, NULL, "" },
+	{ '?', MIRROR_EXIT_SYNTAX, "", "Try 'mirror-x --help'.\n" },
+	{ ':', MIRROR_EXIT_SYNTAX, "", "Try 'mirror-x --help'.\n" },
+};
+
+START_TEST(default_option)
+{
+	char *obuf = NULL, *ebuf = NULL, version[64];
+	size_t olen = 0, elen = 0;
+	FILE *out = open_memstream(&obuf, &olen), *err = open_memstream(&ebuf, &elen);
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(err);
+	int status = mirror_cli_default_option_to(out, err, defaults[_i].c, "mirror-x", "Usage: x\n");
+	fclose(out);
+	fclose(err);
+	snprintf(version, sizeof(version), "mirror-x (mirrortest) %s\n", mirror_version());
+	ck_assert_int_eq(status, defaults[_i].status);
+	ck_assert_str_eq(obuf, defaults[_i].out ? defaults[_i].out : version);
+	ck_assert_str_eq(ebuf, defaults[_i].err);
+	free(obuf);
+	free(ebuf);
+	/* the rows parse: the last is getopt_long's end */
+	static const struct option rows[] = { MIRROR_CLI_STD_LONGOPTS };
+	ck_assert_int_eq(rows[0].val, 'V');
+	ck_assert_int_eq(rows[1].val, 'h');
+	ck_assert_ptr_null(rows[2].name);
+	ck_assert_str_eq(MIRROR_CLI_STD_SHORTOPTS, "Vh");
+}
+END_TEST
+
+START_TEST(no_operand)
+{
+	char *argv[] = { "mirror-x", "--opt", "extra", NULL };
+
+	ck_assert_int_eq(mirror_cli_no_operand("mirror-x", 2, argv, 2), 0);
+	ck_assert_int_eq(mirror_cli_no_operand("mirror-x", 3, argv, 2), MIRROR_EXIT_SYNTAX);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -233,6 +280,8 @@ int main(void)
 	tcase_add_test(t, json_slashes_unescaped);
 	tcase_add_loop_test(t, exit_by_step, 0, (int)(sizeof(step_exits) / sizeof(step_exits[0])));
 	tcase_add_test(t, fail_prints_and_maps);
+	tcase_add_loop_test(t, default_option, 0, (int)(sizeof(defaults) / sizeof(defaults[0])));
+	tcase_add_test(t, no_operand);
 	suite_add_tcase(s, t);
 	return test_run_suite(s);
 }

@@ -643,6 +643,10 @@ START_TEST(data_out_errors)
 	/* immediate data that the negotiation does not allow */
 	scsi_cmd(&r, 42, cdb, 12, true, 8192, data, 512);
 	expect_check(&r, MIRROR_SK_ABORTED_COMMAND, 0x0C, 0x0C);
+	/* each counted under its sense key, and nowhere else */
+	const struct mirror_tgt_stats *st = mirror_tgt_stats(r.t);
+	for (unsigned k = 0; k < 16; k++)
+		ck_assert_uint_eq(st->sense_count[k], k == MIRROR_SK_ABORTED_COMMAND ? 3 : 0);
 	/* none of it reached the NVRAM as valid data */
 	ck_assert_int_eq(mirror_nvram_count_valid(&r.nv, 0x1000, 8192), 0);
 	rig_free(&r);
