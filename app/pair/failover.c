@@ -277,6 +277,22 @@ static int replay(struct ctl *c)
 	return rc < 0 ? rc : 0;
 }
 
+/* The fenced partner's last word on its mirror epoch.  Its process may
+ * have ended (pidfd) within a heartbeat period of moving its epoch on a cut
+ * link, before read_partner saw the move: replaying by the epoch read
+ * then would write the copies it voided over what it wrote through.
+ * Epochs only grow, so a torn read keeps the one we have. */
+static void final_partner_epoch(struct ctl *c)
+{
+	struct pair_heartbeat h;
+
+	if (pair_state_read_heartbeat(c->state, 1u - c->cfg.role, &h) < 0 ||
+	    h.incarnation != c->partner.incarnation)
+		return;
+	if (h.mirror_epoch > c->partner.hb.mirror_epoch)
+		c->partner.hb.mirror_epoch = h.mirror_epoch;
+}
+
 static void takeover(struct ctl *c, const char *why)
 {
 	uint64_t now = ctl_now_ms();
@@ -300,6 +316,7 @@ static void takeover(struct ctl *c, const char *why)
 	}
 	c->to.fenced = true;
 	c->to.fenced_ms = ctl_now_ms();
+	final_partner_epoch(c);
 	if (c->link.state == LINK_UP)
 		link_drop(c, "partner dead");
 	/* our own writes in flight to it: on the array before they are
@@ -422,14 +439,22 @@ static void read_partner(struct ctl *c, uint64_t now)
 		/* a new process: if the old one was alive and served, it died
 		 * (a restart quicker than the heartbeat went stale) */
 		bool old_alive = p->alive && p->incarnation;
-		p->incarnation = h.incarnation;
+		uint64_t old_epoch = p->hb.mirror_epoch;
 		p->hb = h;
 		p->hb_counter = h.counter;
 		p->hb_seen_ms = now;
 		if (old_alive && !p->dead && c->mode != MODE_REJOINING) {
+			/* the replay is of the old process's copies: its last
+			 * epoch, which the new one started one past
+			 * (failover_startup), not the new one's */
+			if (h.mirror_epoch > old_epoch)
+				old_epoch = h.mirror_epoch - 1;
+			p->hb.mirror_epoch = old_epoch;
 			p->alive = false;
 			takeover(c, "it restarted");
+			p->hb.mirror_epoch = h.mirror_epoch;
 		}
+		p->incarnation = h.incarnation;
 		p->alive = h.status != PAIR_CTL_STOPPED && h.status != PAIR_CTL_DOWN;
 		p->dead = false;
 		pin_partner(c);
