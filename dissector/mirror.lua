@@ -25,6 +25,16 @@
 -- Preferences (Edit > Preferences > Protocols > MIRROR, or
 -- -o mirror.notify_opcode:0xC1): the three opcodes and the small CDB layout.
 
+-- Loaded twice (the installed plugin, then -X lua_script: naming a copy, or
+-- two plugin folders), the second Proto() would fail on the duplicate name
+-- and abort the load: the first copy serves and the second says so.  Each
+-- script runs in its own environment: the mark goes into the shared _G.
+if rawget(_G, "mirrortest_mirror_lua") then
+	print("mirror.lua: already loaded from " .. _G.mirrortest_mirror_lua .. "; this copy is not used")
+	return
+end
+_G.mirrortest_mirror_lua = (debug.getinfo(1, "S").source:gsub("^@", ""))
+
 local mirror = Proto("mirror", "Mirror write protocol (mirrortest wire profile v1)")
 
 ------------------------------------------------------------------------------
