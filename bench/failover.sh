@@ -47,7 +47,9 @@ if command -v "$JQ" >/dev/null 2>&1; then
 	# shellcheck disable=SC2016 # jq's own \( ) interpolation
 	"$JQ" -r --arg secs "$secs" '"trials \(.trials) in \($secs) s, acknowledged writes \(.acked_writes) (\(.checked_pct)% checked), indeterminate \(.indeterminate)",
 		"violations \(.violations_total): lost \(.acked_lost), stale \(.stale), torn \(.torn), misdirected \(.misdirected), phantom \(.phantom)",
-		"takeover (host-visible) ms: p50 \(.takeover_ms.p50), p99 \(.takeover_ms.p99), max \(.takeover_ms.max)",
+		"takeover (kill to the first write acknowledged after it) ms: p50 \(.takeover_ms.p50), p99 \(.takeover_ms.p99), max \(.takeover_ms.max)",
+		"host stall (last ack before the kill to the first after) ms: p50 \(.stall_ms.p50), p99 \(.stall_ms.p99), max \(.stall_ms.max)",
+		(.takeover_phases_ms // {} | to_entries[] | "survivor \(.key) at ms: p50 \(.value.p50), p99 \(.value.p99), max \(.value.max)"),
 		"verdict \(.verdict)"' "$out/summary.json"
 else
 	cat "$out/summary.json"

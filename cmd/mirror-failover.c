@@ -58,7 +58,8 @@ static const char usage_text[] =
 	"                              (default 60000)\n"
 	"      --settle MS             wait after the trial before the read-back (default 0)\n"
 	"      --timeout MS            a command this late is indeterminate (default 5000)\n"
-	"      --pair-cmd PATH         the mirror-pair program (default: beside this one)\n"
+	"      --pair-cmd PATH         run this program for the pair's commands (default:\n"
+	"                              its supervisor's socket, DIR/pair.ctl)\n"
 	"  -C, --check-only HISTORY    no writes: read back and check HISTORY's blocks\n"
 	"                              (through its paths, or those given)\n"
 	"  -j, --json                  the summary as JSON\n"
@@ -113,24 +114,6 @@ static int parse_plan(const char *plan, struct fo_run_opts *o, bool trig[FO_STEP
 	return 0;
 }
 
-static void default_pair_cmd(char *buf, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0) {
-		snprintf(buf, len, "mirror-pair");
-		return;
-	}
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(buf, len, "%.4000s/mirror-pair", self);
-	if (access(buf, X_OK) < 0)
-		snprintf(buf, len, "mirror-pair");
-}
-
 int main(int argc, char **argv)
 {
 	struct fo_run_opts o;
@@ -139,7 +122,7 @@ int main(int argc, char **argv)
 	bool json = false, quiet = false, no_fault = false, trig[FO_STEPS_MAX] = { false };
 	uint64_t v, luns = 0, fault_after = 0;
 	bool blocks_given = false;
-	char pair_cmd[PATH_MAX + 16], why[512];
+	char why[512];
 	struct fo_pair pair;
 	int opt, rc;
 
@@ -308,10 +291,6 @@ int main(int argc, char **argv)
 		snprintf(dir, sizeof(dir), "%s", pair.dir);
 		o.pair_dir = dir;
 		o.pair_state = state;
-		if (strcmp(o.pair_cmd, "mirror-pair") == 0) {
-			default_pair_cmd(pair_cmd, sizeof(pair_cmd));
-			o.pair_cmd = pair_cmd;
-		}
 	} else if (o.paths.npaths) {
 		o.paths.luns = 1;
 	}

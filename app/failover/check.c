@@ -112,6 +112,7 @@ static enum fo_verdict classify(const struct fo_checker *c, const struct fo_bloc
 	switch (fo_stamp_read(blk, &s, why, sizeof(why))) {
 	case FO_STAMP_ZERO:
 		snprintf(f->detail, sizeof(f->detail), "zeros");
+		f->never_written = true;
 		return b->last_ack_id ? FO_V_LOST : FO_V_UNACKED;
 	case FO_STAMP_CORRUPT:
 		snprintf(f->detail, sizeof(f->detail), "%s", why);
@@ -124,6 +125,7 @@ static enum fo_verdict classify(const struct fo_checker *c, const struct fo_bloc
 	if (s.run != h->run) {
 		/* another run's data: none of ours ever reached the block */
 		snprintf(f->detail, sizeof(f->detail), "a stamp of run %016" PRIx64, s.run);
+		f->never_written = true;
 		return b->last_ack_id ? FO_V_LOST : FO_V_UNACKED;
 	}
 	if (s.lun != lun || s.lba != lba) {
@@ -188,6 +190,8 @@ enum fo_verdict fo_checker_block(struct fo_checker *c, uint32_t lun, uint64_t lb
 	}
 	f.v = v;
 	c->counts[v]++;
+	if (v == FO_V_LOST && f.never_written)
+		c->never_written++;
 	if (v >= FO_V_FIRST_VIOLATION) {
 		c->violations++;
 		if (c->nfindings < sizeof(c->finding) / sizeof(c->finding[0]))

@@ -165,6 +165,8 @@ struct fo_finding {
 	uint64_t lba;
 	uint64_t expect_id, expect_gen;  /* the last acknowledged write (0: none) */
 	uint64_t seen_id, seen_gen;      /* the stamp read (0: zeros or unreadable) */
+	bool never_written;              /* zeros or another run's stamp: nothing of this
+					  * run ever reached the block */
 	char detail[96];
 };
 
@@ -178,6 +180,7 @@ struct fo_checker {
 	uint64_t acked_blocks_checked;
 	uint64_t acked_writes, failed_writes, indeterminate_writes;
 	uint64_t acked_writes_checked;  /* every block of it read */
+	uint64_t never_written;         /* of the lost blocks: never_written ones */
 	/* the first findings of violations */
 	struct fo_finding finding[64];
 	unsigned nfindings;

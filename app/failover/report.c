@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,43 @@
 
 #include "app/failover/run.h"
 
-void fo_summarize(const struct fo_run_result *r, struct fo_summary *s)
+/* p50, p99 and max of the trials' values that are >= 0 (a trial without
+ * one says -1); the count in *n. */
+static void percentiles(const struct fo_run_result *r, size_t field, double out[3], unsigned *n)
 {
 	double *v = calloc(r->n ? r->n : 1, sizeof(*v));
+
+	*n = 0;
+	out[0] = out[1] = out[2] = 0;
+	if (!v)
+		return;
+	for (unsigned i = 0; i < r->n; i++) {
+		double x;
+		memcpy(&x, (const char *)&r->t[i] + field, sizeof(x));
+		if (x >= 0)
+			v[(*n)++] = x;
+	}
+	out[0] = fo_percentile(v, *n, 50);
+	out[1] = fo_percentile(v, *n, 99);
+	out[2] = fo_percentile(v, *n, 100);
+	free(v);
+}
+
+/* the phases, in the order the survivor goes through them (Fig. 1's
+ * promise kept: found dead, fenced, its writes replayed, serving) */
+static const struct {
+	const char *name;
+	size_t field;
+} phase_fields[4] = {
+	{ "detected", offsetof(struct fo_trial_result, phases.detected_ms) },
+	{ "fenced", offsetof(struct fo_trial_result, phases.fenced_ms) },
+	{ "replayed", offsetof(struct fo_trial_result, phases.replayed_ms) },
+	{ "active", offsetof(struct fo_trial_result, phases.active_ms) },
+};
+
+void fo_summarize(const struct fo_run_result *r, struct fo_summary *s)
+{
+	double p[3];
 
 	memset(s, 0, sizeof(*s));
 	s->trials = r->n;
@@ -23,24 +58,37 @@ void fo_summarize(const struct fo_run_result *r, struct fo_summary *s)
 		s->acked += t->acked;
 		s->indeterminate += t->indeterminate;
 		s->failed += t->failed;
-		if (v && t->takeover_ms >= 0)
-			v[s->takeovers++] = t->takeover_ms;
+	}
+	percentiles(r, offsetof(struct fo_trial_result, takeover_ms), p, &s->takeovers);
+	s->takeover_p50 = p[0], s->takeover_p99 = p[1], s->takeover_max = p[2];
+	percentiles(r, offsetof(struct fo_trial_result, stall_ms), p, &s->stalls);
+	s->stall_p50 = p[0], s->stall_p99 = p[1], s->stall_max = p[2];
+	/* only trials whose survivor reported the phases (the rest say -1
+	 * through a copy) */
+	struct fo_run_result only = *r;
+	struct fo_trial_result *had = calloc(r->n ? r->n : 1, sizeof(*had));
+	if (had) {
+		for (unsigned i = 0; i < r->n; i++) {
+			had[i] = r->t[i];
+			if (!had[i].phases.have)
+				had[i].phases.detected_ms = had[i].phases.fenced_ms =
+					had[i].phases.replayed_ms = had[i].phases.active_ms = -1;
+		}
+		only.t = had;
+		for (unsigned k = 0; k < 4; k++)
+			percentiles(&only, phase_fields[k].field, s->phase[k], &s->phased);
+		free(had);
 	}
 	/* violations and classes: the last check saw every block ever written */
 	if (r->have_check) {
 		memcpy(s->counts, r->last.counts, sizeof(s->counts));
 		s->violations = r->last.violations;
+		s->never_written = r->last.never_written;
 		s->checked_pct = r->last.acked_writes
 					 ? 100.0 * (double)r->last.acked_writes_checked /
 						   (double)r->last.acked_writes
 					 : 100.0;
 	}
-	if (v) {
-		s->takeover_p50 = fo_percentile(v, s->takeovers, 50);
-		s->takeover_p99 = fo_percentile(v, s->takeovers, 99);
-		s->takeover_max = fo_percentile(v, s->takeovers, 100);
-	}
-	free(v);
 }
 
 static const struct fo_write *write_of(const struct fo_run_result *r, uint64_t id)
@@ -94,9 +142,13 @@ void fo_report_text(FILE *f, const struct fo_run_result *r)
 				t->counts[FO_V_LOST], t->counts[FO_V_STALE], t->counts[FO_V_TORN],
 				t->counts[FO_V_MISDIRECTED], t->counts[FO_V_PHANTOM]);
 		if (t->takeover_ms >= 0)
-			fprintf(f, "takeover %.1f ms", t->takeover_ms);
+			fprintf(f, "takeover %.1f ms, stall %.1f ms", t->takeover_ms, t->stall_ms);
 		else
 			fprintf(f, "no takeover measured");
+		if (t->phases.have)
+			fprintf(f, " (%c: detected %.0f, fenced %.0f, replayed %.0f, active %.0f ms)",
+				t->phases.by, t->phases.detected_ms, t->phases.fenced_ms,
+				t->phases.replayed_ms, t->phases.active_ms);
 		fprintf(f, "%s%s\n", t->note[0] ? "; " : "", t->note);
 	}
 	fprintf(f, "%u trial%s, %" PRIu64 " acknowledged writes (%.1f%% checked), %" PRIu64
@@ -110,8 +162,20 @@ void fo_report_text(FILE *f, const struct fo_run_result *r)
 		s.violations, s.counts[FO_V_LOST], s.counts[FO_V_STALE], s.counts[FO_V_TORN],
 		s.counts[FO_V_MISDIRECTED], s.counts[FO_V_PHANTOM]);
 	if (s.takeovers)
-		fprintf(f, "takeover (host-visible, ms): p50 %.1f, p99 %.1f, max %.1f over %u\n",
+		fprintf(f, "takeover (the fault to the first write acknowledged after it, ms): "
+			   "p50 %.1f, p99 %.1f, max %.1f over %u\n",
 			s.takeover_p50, s.takeover_p99, s.takeover_max, s.takeovers);
+	if (s.stalls)
+		fprintf(f, "host stall (the last acknowledgement before the fault to the first after, "
+			   "ms): p50 %.1f, p99 %.1f, max %.1f over %u\n",
+			s.stall_p50, s.stall_p99, s.stall_max, s.stalls);
+	if (s.phased)
+		fprintf(f, "survivor's phases (ms from the fault, p50 / p99 / max over %u): "
+			   "detected %.0f / %.0f / %.0f, fenced %.0f / %.0f / %.0f, replayed %.0f / %.0f "
+			   "/ %.0f, active %.0f / %.0f / %.0f\n",
+			s.phased, s.phase[0][0], s.phase[0][1], s.phase[0][2], s.phase[1][0],
+			s.phase[1][1], s.phase[1][2], s.phase[2][0], s.phase[2][1], s.phase[2][2],
+			s.phase[3][0], s.phase[3][1], s.phase[3][2]);
 	for (unsigned i = 0; r->have_check && i < r->last.nfindings; i++) {
 		const struct fo_finding *x = &r->last.finding[i];
 		timeline(r, x->expect_id, a, sizeof(a));
@@ -157,7 +221,7 @@ int fo_report_json(FILE *f, const struct fo_run_result *r)
 	json_object_object_add(o, "torn", u64(s.counts[FO_V_TORN]));
 	json_object_object_add(o, "misdirected", u64(s.counts[FO_V_MISDIRECTED]));
 	json_object_object_add(o, "phantom", u64(s.counts[FO_V_PHANTOM]));
-	json_object_object_add(o, "never_written", u64(0));
+	json_object_object_add(o, "never_written", u64(s.never_written));
 	json_object_object_add(o, "indeterminate", u64(s.indeterminate));
 	json_object_object_add(o, "indeterminate_present",
 			       u64(s.counts[FO_V_INDET_PRESENT] + s.counts[FO_V_INDET_LATE]));
@@ -165,6 +229,14 @@ int fo_report_json(FILE *f, const struct fo_run_result *r)
 	json_object_object_add(o, "violations_total", u64(s.violations));
 	json_object_object_add(o, "checked_pct", json_object_new_double(s.checked_pct));
 	json_object_object_add(o, "takeover_ms", pcts(s.takeover_p50, s.takeover_p99, s.takeover_max));
+	json_object_object_add(o, "stall_ms", pcts(s.stall_p50, s.stall_p99, s.stall_max));
+	if (s.phased) {
+		struct json_object *ph = json_object_new_object();
+		for (unsigned k = 0; k < 4; k++)
+			json_object_object_add(ph, phase_fields[k].name,
+					       pcts(s.phase[k][0], s.phase[k][1], s.phase[k][2]));
+		json_object_object_add(o, "takeover_phases_ms", ph);
+	}
 	json_object_object_add(o, "verdict", json_object_new_string(s.violations ? "fail" : "pass"));
 	for (unsigned i = 0; i < r->n; i++) {
 		const struct fo_trial_result *t = &r->t[i];
@@ -184,6 +256,21 @@ int fo_report_json(FILE *f, const struct fo_run_result *r)
 		json_object_object_add(x, "takeover_ms", t->takeover_ms >= 0
 								 ? json_object_new_double(t->takeover_ms)
 								 : NULL);
+		json_object_object_add(x, "stall_ms", t->stall_ms >= 0 ? json_object_new_double(t->stall_ms)
+								     : NULL);
+		if (t->phases.have) {
+			struct json_object *ph = json_object_new_object();
+			char by[2] = { t->phases.by, 0 };
+			json_object_object_add(ph, "by", json_object_new_string(by));
+			for (unsigned k = 0; k < 4; k++) {
+				double v;
+				memcpy(&v, (const char *)t + phase_fields[k].field, sizeof(v));
+				json_object_object_add(ph, phase_fields[k].name, json_object_new_double(v));
+			}
+			json_object_object_add(ph, "replayed_blocks", u64(t->phases.replayed_blocks));
+			json_object_object_add(ph, "fencing", json_object_new_string(t->phases.fencing));
+			json_object_object_add(x, "takeover_phases_ms", ph);
+		}
 		if (t->note[0])
 			json_object_object_add(x, "note", json_object_new_string(t->note));
 		json_object_array_add(tr, x);

@@ -69,6 +69,7 @@ struct slot {
 	uint64_t id, lba;
 	uint32_t lun, n;
 	unsigned path;
+	uint64_t invoked_us;
 	bool busy;
 };
 
@@ -89,6 +90,10 @@ struct engine {
 	struct fo_trial_result *tr;
 	uint64_t acked_since_step, last_progress_ms;
 	struct fo_step random_step; /* this trial's draw of a random plan */
+	uint64_t takeovers_before[2]; /* each controller's count at the trial's start */
+	uint64_t fault_at_us;         /* the first step ran, or its fault point struck */
+	uint64_t fault_done_us;       /* its command returned: a write invoked later
+				       * cannot have been answered before the fault */
 	/* a fault point armed and its controller not yet dead: the workload
 	 * goes on (a destage may be seconds away) up to POINT_WAIT_MS */
 	const struct fo_step *point_step;
@@ -108,7 +113,7 @@ void fo_run_opts_init(struct fo_run_opts *o)
 	o->trials = 1;
 	o->recovery_ms = 60000;
 	o->cmd_timeout_ms = 5000;
-	o->pair_cmd = "mirror-pair";
+	o->pair_cmd = NULL; /* the supervisor's socket */
 }
 
 static uint64_t now_ns(void)
@@ -360,6 +365,8 @@ static void write_done(struct mirror_cmd *c)
 		 * starts at its last acknowledgement before this error */
 		l->await_fault = false;
 		l->armed = true;
+		if (!e->fault_at_us)
+			e->fault_at_us = e->fault_done_us = t;
 		l->fault_last_ack_us = l->last_ack_us;
 		l->first_ack_after_us = 0;
 	}
@@ -368,7 +375,7 @@ static void write_done(struct mirror_cmd *c)
 		e->tr->acked++;
 		e->acked_since_step++;
 		l->last_ack_us = t;
-		if (l->armed && !l->first_ack_after_us)
+		if (l->armed && !l->first_ack_after_us && s->invoked_us >= e->fault_done_us)
 			l->first_ack_after_us = t;
 		break;
 	case FO_FAIL:
@@ -418,7 +425,8 @@ static bool start_write(struct engine *e, struct slot *s)
 	s->n = n;
 	s->path = (unsigned)l->cur;
 	/* invoked in the history before it is sent */
-	s->id = fo_hw_invoke(&e->hw, now_us(), lun, lba, n, s->path, e->trial);
+	s->invoked_us = now_us();
+	s->id = fo_hw_invoke(&e->hw, s->invoked_us, lun, lba, n, s->path, e->trial);
 	for (uint32_t k = 0; k < n; k++) {
 		struct fo_stamp st = { e->run_id, lun, lba + k, s->id, ++l->gen[lba + k] };
 		fo_stamp_fill(s->buf + (size_t)k * FO_BLOCK, &st);
@@ -505,7 +513,10 @@ static void run_step(struct engine *e, const struct fo_step *s, bool first)
 	step_name(s, name, sizeof(name));
 	fo_hw_fault(&e->hw, e->trial, now_us(), name);
 	if (first) {
-		/* the host-visible takeover: per LUN, its last ack before the
+		/* a fault point strikes when the controller gets there: its
+		 * first path error marks it */
+		e->fault_at_us = s->kind == FO_STEP_NONE || s->kind == FO_STEP_POINT ? 0 : now_us();
+		/* the host-visible stall: per LUN, its last ack before the
 		 * fault to its first ack after */
 		for (uint32_t i = 0; i < e->nluns; i++) {
 			/* a fault point strikes later, when the controller gets there */
@@ -528,6 +539,8 @@ static void run_step(struct engine *e, const struct fo_step *s, bool first)
 	}
 	else if (s->kind == FO_STEP_CMD)
 		rc = run_shell(e->o->fault_cmd, why, sizeof(why));
+	if (first && e->fault_at_us)
+		e->fault_done_us = now_us();
 	size_t used = strlen(e->tr->fault);
 	snprintf(e->tr->fault + used, sizeof(e->tr->fault) - used, "%s%s", used ? "," : "", name);
 	if (rc < 0 && !e->tr->note[0])
@@ -818,6 +831,47 @@ static bool point_pending(struct engine *e, uint64_t now)
 	return e->point_step != NULL;
 }
 
+/* The survivor's own account of the takeover (mirror-ctl(1), STATISTICS):
+ * the controller whose takeover count moved during the trial. */
+static void takeovers_at_start(struct engine *e)
+{
+	struct fo_pair p;
+	struct fo_takeover t;
+	char why[256];
+
+	memset(e->takeovers_before, 0, sizeof(e->takeovers_before));
+	if (!e->o->pair_state || fo_pair_load(e->o->pair_state, &p, why, sizeof(why)) < 0)
+		return;
+	for (unsigned k = 0; k < 2; k++)
+		if (p.running[k] && !p.frozen[k] && fo_pair_takeover(&p, k, &t, why, sizeof(why)) == 0)
+			e->takeovers_before[k] = t.count;
+}
+
+static void takeover_phases(struct engine *e, struct fo_trial_result *tr, uint64_t fault_us)
+{
+	struct fo_pair p;
+	struct fo_takeover t;
+	char why[256];
+
+	if (!e->o->pair_state || fo_pair_load(e->o->pair_state, &p, why, sizeof(why)) < 0)
+		return;
+	for (unsigned k = 0; k < 2; k++) {
+		if (!p.running[k] || p.frozen[k] || fo_pair_takeover(&p, k, &t, why, sizeof(why)) < 0 ||
+		    t.count <= e->takeovers_before[k])
+			continue;
+		struct fo_phases *ph = &tr->phases;
+		double at = (double)t.detected_at_ms - (double)fault_us / 1000.0;
+		ph->have = true;
+		ph->by = (char)('a' + k);
+		ph->detected_ms = at;
+		ph->fenced_ms = at + (double)t.fenced_ms;
+		ph->replayed_ms = at + (double)t.replayed_ms;
+		ph->active_ms = at + (double)t.active_ms;
+		ph->replayed_blocks = t.replayed_blocks;
+		snprintf(ph->fencing, sizeof(ph->fencing), "%s", t.fencing);
+	}
+}
+
 static int run_trial(struct engine *e, struct fo_trial_result *tr)
 {
 	const struct fo_run_opts *o = e->o;
@@ -836,7 +890,9 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 	e->last_progress_ms = start;
 	for (uint32_t i = 0; i < e->nluns; i++)
 		e->lun[i].armed = false;
-	tr->takeover_ms = -1;
+	tr->takeover_ms = tr->stall_ms = -1;
+	e->fault_at_us = e->fault_done_us = 0;
+	takeovers_at_start(e);
 	fo_hw_trial(&e->hw, e->trial, now_us());
 	for (;;) {
 		uint64_t now = now_ms();
@@ -892,10 +948,17 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 		struct lun *l = &e->lun[i];
 		if (l->armed && l->first_ack_after_us) {
 			double ms = (double)(l->first_ack_after_us - l->fault_last_ack_us) / 1000.0;
-			if (ms > tr->takeover_ms)
-				tr->takeover_ms = ms;
+			if (ms > tr->stall_ms)
+				tr->stall_ms = ms;
+			if (e->fault_at_us && l->first_ack_after_us > e->fault_at_us) {
+				ms = (double)(l->first_ack_after_us - e->fault_at_us) / 1000.0;
+				if (ms > tr->takeover_ms)
+					tr->takeover_ms = ms;
+			}
 		}
 	}
+	if (tr->takeover_ms >= 0)
+		takeover_phases(e, tr, e->fault_at_us);
 	note_unreached(e, step, next_step);
 	if (o->settle_ms)
 		sleep_ms(o->settle_ms);
@@ -1068,7 +1131,7 @@ int fo_check_only(const char *history, const struct fo_run_opts *o, struct fo_ru
 	if (rc == 0) {
 		r->n = 1;
 		r->t[0].trial = 1;
-		r->t[0].takeover_ms = -1;
+		r->t[0].takeover_ms = r->t[0].stall_ms = -1;
 		snprintf(r->t[0].fault, sizeof(r->t[0].fault), "check-only");
 		rc = fo_history_load(history, &r->hist, why, sizeof(why));
 		if (rc < 0)

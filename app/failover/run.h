@@ -43,10 +43,23 @@ struct fo_pair {
 	char url[FO_LUNS_MAX][2][256]; /* per LUN: the path through a, through b */
 	char owner[FO_LUNS_MAX], home[FO_LUNS_MAX];
 	bool running[2], frozen[2];
+	char stats[2][256];            /* each controller's stats socket */
 };
 
 /* Reads mirror-pair's state file. */
 int fo_pair_load(const char *state_path, struct fo_pair *p, char *why, size_t why_len);
+/* A controller's takeovers as its stats socket tells them (mirror-ctl(1),
+ * STATISTICS: takeover.count and takeover.last). */
+struct fo_takeover {
+	uint64_t count;
+	uint64_t detected_at_ms;       /* CLOCK_MONOTONIC, as ours */
+	uint64_t fenced_ms, replayed_ms, active_ms; /* from detection */
+	uint64_t replayed_blocks;
+	char fencing[48];
+};
+/* Controller k (0 a, 1 b) of p: 0, or < 0 with the reason in why. */
+int fo_pair_takeover(const struct fo_pair *p, unsigned k, struct fo_takeover *t, char *why,
+		     size_t why_len);
 /* Runs "PAIR_CMD --dir DIR -q VERB [CTL [ARG]]"; 0 when it exits 0. */
 int fo_pair_command(const char *pair_cmd, const char *dir, const char *verb, const char *ctl,
 		    const char *arg, char *why, size_t why_len);
@@ -108,10 +121,22 @@ struct fo_trial_result {
 	uint32_t trial;
 	char fault[96];
 	uint64_t invoked, acked, failed, indeterminate;
-	double takeover_ms;        /* < 0: no fault or no ack after it */
+	double takeover_ms;        /* the fault to the first ack after it (< 0: none) */
+	double stall_ms;           /* the host's stall: per LUN, its last ack before the
+				    * fault to its first after, the longest (< 0: none) */
 	uint64_t counts[FO_V_COUNT_];
 	uint64_t violations;
 	uint64_t blocks_checked, acked_writes, acked_writes_checked;
+	/* the takeover's phases as the survivor reports them, in ms from the
+	 * fault (the kill command, or the first path error a fault point
+	 * caused), on the scale of takeover_ms */
+	struct fo_phases {
+		bool have;
+		char by;               /* 'a' or 'b' */
+		double detected_ms, fenced_ms, replayed_ms, active_ms;
+		uint64_t replayed_blocks;
+		char fencing[48];
+	} phases;
 	bool aborted;              /* no path came back in time */
 	char note[160];
 };
@@ -143,6 +168,13 @@ struct fo_summary {
 	double checked_pct;
 	double takeover_p50, takeover_p99, takeover_max;
 	unsigned takeovers;
+	double stall_p50, stall_p99, stall_max;
+	unsigned stalls;
+	uint64_t never_written;    /* of acked_lost: no write of the run ever reached the block */
+	/* per phase (detected, fenced, replayed, active): p50, p99, max over
+	 * the trials whose survivor reported them */
+	double phase[4][3];
+	unsigned phased;
 };
 void fo_summarize(const struct fo_run_result *r, struct fo_summary *s);
 void fo_report_text(FILE *f, const struct fo_run_result *r);

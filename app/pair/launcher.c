@@ -766,27 +766,28 @@ static int controller_stats(const char *dir, char id)
 	return MIRROR_EXIT_OK;
 }
 
-int pair_launch_command(const char *dir, const char *command, bool json)
+int pair_launch_request(const char *dir, const char *command, struct json_object **answer_out,
+			char *why, size_t why_len)
 {
 	struct sockaddr_un su;
 	char buf[65536];
 	ssize_t n, got = 0;
 	int fd;
 
-	if (strncmp(command, "stats ", 6) == 0)
-		return controller_stats(dir, command[6]);
+	*answer_out = NULL;
 	memset(&su, 0, sizeof(su));
 	su.sun_family = AF_UNIX;
 	if ((size_t)snprintf(su.sun_path, sizeof(su.sun_path), "%s/pair.ctl", dir) >= sizeof(su.sun_path)) {
-		fprintf(stderr, PROG ": %s/pair.ctl: path too long\n", dir);
-		return MIRROR_EXIT_SYNTAX;
+		snprintf(why, why_len, "%.200s/pair.ctl: path too long", dir);
+		return -ENAMETOOLONG;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0) {
-		fprintf(stderr, PROG ": no pair is running in %s (%s)\n", dir, strerror(errno));
+		int e = errno;
+		snprintf(why, why_len, "no pair is running in %.200s (%s)", dir, strerror(e));
 		if (fd >= 0)
 			close(fd);
-		return MIRROR_EXIT_FILE_ERROR;
+		return -e;
 	}
 	/* one send, the newline with it: the supervisor answers and closes
 	 * after its first read, and a second write would meet a closed socket
@@ -794,21 +795,44 @@ int pair_launch_command(const char *dir, const char *command, bool json)
 	int len = snprintf(buf, sizeof(buf), "%s\n", command);
 	if (len < 0 || (size_t)len >= sizeof(buf) ||
 	    send(fd, buf, (size_t)len, MSG_NOSIGNAL) != (ssize_t)len) {
-		fprintf(stderr, PROG ": cannot send '%s' to the supervisor in %s\n", command, dir);
+		snprintf(why, why_len, "cannot send '%.100s' to the supervisor in %.200s", command, dir);
 		close(fd);
-		return MIRROR_EXIT_OTHER;
+		return -EIO;
 	}
-	while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
-		got += n;
+	while (got < (ssize_t)sizeof(buf) - 1 &&
+	       ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0 || (n < 0 && errno == EINTR)))
+		got += n > 0 ? n : 0;
 	close(fd);
 	buf[got] = '\0';
-	struct json_object *o = json_tokener_parse(buf);
-	if (!o) {
-		fprintf(stderr, PROG ": the supervisor's answer is not JSON: %s\n", buf);
-		return MIRROR_EXIT_OTHER;
+	*answer_out = json_tokener_parse(buf);
+	if (!*answer_out) {
+		snprintf(why, why_len, "the supervisor's answer is not JSON: %.200s", buf);
+		return -EPROTO;
 	}
 	struct json_object *ok, *msg;
-	bool good = !json_object_object_get_ex(o, "ok", &ok) || json_object_get_boolean(ok);
+	if (json_object_object_get_ex(*answer_out, "ok", &ok) && !json_object_get_boolean(ok)) {
+		snprintf(why, why_len, "%s",
+			 json_object_object_get_ex(*answer_out, "error", &msg)
+				 ? json_object_get_string(msg) : "refused");
+		return -EPERM;
+	}
+	return 0;
+}
+
+int pair_launch_command(const char *dir, const char *command, bool json)
+{
+	struct json_object *o, *msg;
+	char why[512];
+
+	if (strncmp(command, "stats ", 6) == 0)
+		return controller_stats(dir, command[6]);
+	int rc = pair_launch_request(dir, command, &o, why, sizeof(why));
+	if (!o) {
+		fprintf(stderr, PROG ": %s\n", why);
+		return rc == -ENAMETOOLONG ? MIRROR_EXIT_SYNTAX
+		       : rc == -EIO || rc == -EPROTO ? MIRROR_EXIT_OTHER : MIRROR_EXIT_FILE_ERROR;
+	}
+	bool good = rc == 0;
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));

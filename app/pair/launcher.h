@@ -39,5 +39,10 @@ int pair_launch_run(const struct pair_launch *l);
 /* As a client of the supervisor of dir: sends one command and prints its
  * answer; returns an exit status. */
 int pair_launch_command(const char *dir, const char *command, bool json);
+/* The same without printing: 0 and the answer (caller puts it), or < 0
+ * with why (and the answer, when the supervisor refused). */
+struct json_object;
+int pair_launch_request(const char *dir, const char *command, struct json_object **answer,
+			char *why, size_t why_len);
 
 #endif

@@ -221,6 +221,11 @@ START_TEST(test_classify)
 	ck_assert_uint_eq(c.finding[0].seen_gen, 1);
 	ck_assert_int_eq(c.finding[1].v, FO_V_LOST);
 	ck_assert_str_eq(c.finding[1].detail, "zeros");
+	/* lost with nothing of the run on the block: zeros (lba 2, 10) and
+	 * another run's stamp (lba 14); the stale one is not */
+	ck_assert_uint_eq(c.never_written, 3);
+	ck_assert(c.finding[1].never_written);
+	ck_assert(!c.finding[0].never_written);
 	fo_checker_free(&c);
 	fo_history_free(&h);
 }
