@@ -64,6 +64,8 @@ static const char usage_text[] =
 	"                              (through its paths, or those given)\n"
 	"  -j, --json                  the summary as JSON\n"
 	"      --junit FILE            a JUnit report, one test case per trial\n"
+	"      --status FILE           the campaign so far, after every trial (default\n"
+	"                              with a pair: DIR/failover.json, for mirror-top)\n"
 	"  -q, --quiet                 no progress lines\n"
 	"  -V, --version / -h, --help\n"
 	"\n"
@@ -75,7 +77,8 @@ static const char usage_text[] =
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
 enum {
-	O_MAXB = 256, O_SEED, O_NOFAULT, O_RECOV, O_SETTLE, O_TIMEOUT, O_PAIRCMD, O_JUNIT
+	O_MAXB = 256, O_SEED, O_NOFAULT, O_RECOV, O_SETTLE, O_TIMEOUT, O_PAIRCMD, O_JUNIT,
+	O_STATUS
 };
 
 static const struct option long_opts[] = {
@@ -101,6 +104,7 @@ static const struct option long_opts[] = {
 	{ "check-only", required_argument, NULL, 'C' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "junit", required_argument, NULL, O_JUNIT },
+	{ "status", required_argument, NULL, O_STATUS },
 	{ "quiet", no_argument, NULL, 'q' },
 	MIRROR_CLI_STD_LONGOPTS,
 };
@@ -216,6 +220,11 @@ int main(int argc, char **argv)
 		case O_PAIRCMD:
 			o.pair_cmd = optarg;
 			break;
+		case O_STATUS:
+			if (!*optarg)
+				return syntax_error("--status '': want a file name");
+			o.status = optarg;
+			break;
 		case 'C':
 			check_only = optarg;
 			break;
@@ -290,6 +299,12 @@ int main(int argc, char **argv)
 		static char dir[sizeof(pair.dir)];
 		snprintf(dir, sizeof(dir), "%s", pair.dir);
 		o.pair_dir = dir;
+		/* beside the pair's state: mirror-top's pair view shows it */
+		static char status[sizeof(dir) + 16];
+		if (!o.status && !check_only) {
+			snprintf(status, sizeof(status), "%s/failover.json", dir);
+			o.status = status;
+		}
 		o.pair_state = state;
 	} else if (o.paths.npaths) {
 		o.paths.luns = 1;

@@ -998,6 +998,20 @@ static uint64_t fresh_run_id(uint64_t seed)
 	return x ? x : 1;
 }
 
+/* A status file that cannot be written is said once and does not stop
+ * the campaign: it is for watching, the history is the record. */
+static void status_update(const struct fo_run_opts *o, const struct fo_run_result *r, bool running)
+{
+	static bool said;
+	char why[320];
+
+	if (o->status && fo_status_write(o->status, r, o->trials, running, why, sizeof(why)) < 0 &&
+	    !said) {
+		fprintf(stderr, "mirror-failover: %s (going on without it)\n", why);
+		said = true;
+	}
+}
+
 int fo_run(const struct fo_run_opts *o, struct fo_run_result *r)
 {
 	struct engine e;
@@ -1034,6 +1048,8 @@ int fo_run(const struct fo_run_opts *o, struct fo_run_result *r)
 	} else if (rc != -ENOMEM) {
 		r->exit_status = MIRROR_EXIT_FILE_ERROR;
 	}
+	if (rc == 0)
+		status_update(o, r, true);
 	for (unsigned k = 0; rc == 0 && k < o->trials; k++) {
 		struct fo_trial_result *tr = &r->t[k];
 		e.trial = k + 1;
@@ -1068,6 +1084,7 @@ int fo_run(const struct fo_run_opts *o, struct fo_run_result *r)
 			r->exit_status = MIRROR_EXIT_TRANSPORT;
 			break;
 		}
+		status_update(o, r, k + 1 < o->trials && !tr->aborted);
 		if (o->progress)
 			fprintf(stderr,
 				"mirror-failover: trial %u: %s, %" PRIu64 " acked, %" PRIu64
@@ -1082,6 +1099,8 @@ int fo_run(const struct fo_run_opts *o, struct fo_run_result *r)
 			break;
 		}
 	}
+	if (r->n)
+		status_update(o, r, false);
 	if (rc == 0 && e.hw.err) {
 		snprintf(e.why, sizeof(e.why), "%.150s: %s", e.history, strerror(-e.hw.err));
 		r->exit_status = MIRROR_EXIT_FILE_ERROR;

@@ -105,6 +105,7 @@ struct fo_run_opts {
 	unsigned settle_ms;        /* after the last step, before the read-back */
 	unsigned cmd_timeout_ms;   /* default 5000 */
 	bool progress;             /* a line per trial on stderr */
+	const char *status;        /* the campaign's status file (NULL: none) */
 };
 
 void fo_run_opts_init(struct fo_run_opts *o);
@@ -177,6 +178,9 @@ struct fo_summary {
 	unsigned phased;
 };
 void fo_summarize(const struct fo_run_result *r, struct fo_summary *s);
+/* The campaign so far into path (status.c), replaced whole. */
+int fo_status_write(const char *path, const struct fo_run_result *r, unsigned planned,
+		    bool running, char *why, size_t why_len);
 void fo_report_text(FILE *f, const struct fo_run_result *r);
 int fo_report_json(FILE *f, const struct fo_run_result *r);
 int fo_report_junit(const char *path, const struct fo_run_result *r, char *why, size_t why_len);

@@ -93,6 +93,80 @@ static int get_str(struct json_object *o, char *out, size_t len)
 	return 0;
 }
 
+static int get_double(struct json_object *o, double *out)
+{
+	if (!o || !(json_object_is_type(o, json_type_double) || json_object_is_type(o, json_type_int)))
+		return -EINVAL;
+	*out = json_object_get_double(o);
+	return 0;
+}
+
+/* mirror-failover's status file (app/failover/status.c) */
+static const struct {
+	const char *path;
+	size_t offset;
+} campaign_fields[] = {
+	{ "pid", offsetof(struct mirror_top_campaign, pid) },
+	{ "trials_planned", offsetof(struct mirror_top_campaign, planned) },
+	{ "trials_done", offsetof(struct mirror_top_campaign, done) },
+	{ "failed_trials", offsetof(struct mirror_top_campaign, failed_trials) },
+	{ "acked_writes", offsetof(struct mirror_top_campaign, acked) },
+	{ "violations_total", offsetof(struct mirror_top_campaign, violations) },
+	{ "acked_lost", offsetof(struct mirror_top_campaign, lost) },
+	{ "stale", offsetof(struct mirror_top_campaign, stale) },
+	{ "torn", offsetof(struct mirror_top_campaign, torn) },
+	{ "misdirected", offsetof(struct mirror_top_campaign, misdirected) },
+}, campaign_last_fields[] = {
+	{ "trial", offsetof(struct mirror_top_campaign, last_trial) },
+	{ "violations", offsetof(struct mirror_top_campaign, last_violations) },
+};
+
+static const struct {
+	const char *path;
+	size_t offset;
+} campaign_doubles[] = {
+	{ "takeover_ms.p50", offsetof(struct mirror_top_campaign, takeover_p50) },
+	{ "takeover_ms.p99", offsetof(struct mirror_top_campaign, takeover_p99) },
+	{ "takeover_ms.max", offsetof(struct mirror_top_campaign, takeover_max) },
+	{ "last.takeover_ms", offsetof(struct mirror_top_campaign, last_takeover_ms) },
+	{ "last.stall_ms", offsetof(struct mirror_top_campaign, last_stall_ms) },
+};
+
+int mirror_top_campaign_from_json(struct json_object *o, struct mirror_top_campaign *c, char *why,
+				  size_t why_len)
+{
+	struct json_object *running = at(o, "running"), *last = at(o, "last");
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < sizeof(campaign_fields) / sizeof(campaign_fields[0]); i++)
+		if (get_u64(at(o, campaign_fields[i].path),
+			    (uint64_t *)((char *)c + campaign_fields[i].offset)) < 0)
+			return mirror_fail(-EINVAL, why, why_len, "the campaign's status lacks %s",
+					   campaign_fields[i].path);
+	if (!running || !json_object_is_type(running, json_type_boolean))
+		return mirror_fail(-EINVAL, why, why_len, "the campaign's status lacks running");
+	c->running = json_object_get_boolean(running);
+	c->last_takeover_ms = c->last_stall_ms = -1;
+	for (size_t i = 0; last && i < sizeof(campaign_last_fields) / sizeof(campaign_last_fields[0]); i++)
+		if (get_u64(at(last, campaign_last_fields[i].path),
+			    (uint64_t *)((char *)c + campaign_last_fields[i].offset)) < 0)
+			return mirror_fail(-EINVAL, why, why_len, "the campaign's status lacks last.%s",
+					   campaign_last_fields[i].path);
+	for (size_t i = 0; i < sizeof(campaign_doubles) / sizeof(campaign_doubles[0]); i++) {
+		bool in_last = strncmp(campaign_doubles[i].path, "last.", 5) == 0;
+		if ((last || !in_last) && get_double(at(o, campaign_doubles[i].path),
+						    (double *)((char *)c + campaign_doubles[i].offset)) < 0)
+			return mirror_fail(-EINVAL, why, why_len, "the campaign's status lacks %s",
+					   campaign_doubles[i].path);
+	}
+	if (last) {
+		get_str(at(last, "fault"), c->last_fault, sizeof(c->last_fault));
+		get_str(at(last, "note"), c->last_note, sizeof(c->last_note));
+	}
+	c->have = true;
+	return 0;
+}
+
 int mirror_top_ctl_from_stats(struct json_object *stats, struct mirror_top_ctl *c, char *why,
 			      size_t why_len)
 {
@@ -325,6 +399,30 @@ unsigned mirror_top_pair_screen(const struct mirror_top_pair *p, const char *sou
 	for (unsigned i = 0; i < p->nevents; i++)
 		line(&o, MIRROR_TOP_LINE_FINDING, "  %s", p->events[i]);
 
+	/* a mirror-failover campaign against this pair (its status file) */
+	const struct mirror_top_campaign *k = &p->campaign;
+	if (k->have) {
+		line(&o, MIRROR_TOP_LINE_HEADER, "failover campaign (mirror-failover pid %llu, %s)",
+		     (unsigned long long)k->pid, k->running ? "running" : "ended");
+		line(&o, k->violations ? MIRROR_TOP_LINE_FINDING : MIRROR_TOP_LINE_TEXT,
+		     "  trials %llu of %llu, %llu failed; %llu acknowledged writes, %llu violations "
+		     "(lost %llu, stale %llu, torn %llu, misdirected %llu)",
+		     (unsigned long long)k->done, (unsigned long long)k->planned,
+		     (unsigned long long)k->failed_trials, (unsigned long long)k->acked,
+		     (unsigned long long)k->violations, (unsigned long long)k->lost,
+		     (unsigned long long)k->stale, (unsigned long long)k->torn,
+		     (unsigned long long)k->misdirected);
+		if (k->done)
+			line(&o, MIRROR_TOP_LINE_TEXT,
+			     "  takeover p50 %.0f / p99 %.0f / max %.0f ms; last: trial %llu, %s, "
+			     "takeover %.0f ms, stall %.0f ms, %llu violations",
+			     k->takeover_p50, k->takeover_p99, k->takeover_max,
+			     (unsigned long long)k->last_trial, k->last_fault[0] ? k->last_fault : "no fault",
+			     k->last_takeover_ms, k->last_stall_ms, (unsigned long long)k->last_violations);
+		if (k->last_note[0])
+			line(&o, MIRROR_TOP_LINE_TEXT, "  %s", k->last_note);
+	}
+
 	/* for scripts: key=value, the counters as the sockets gave them */
 	for (unsigned id = 0; id < 2; id++) {
 		c = &p->cur[id];
@@ -344,6 +442,15 @@ unsigned mirror_top_pair_screen(const struct mirror_top_pair *p, const char *sou
 		     (unsigned long long)c->failbacks,
 		     c->have_last ? (long long)c->active_ms : -1LL);
 	}
+	if (k->have)
+		line(&o, MIRROR_TOP_LINE_TEXT,
+		     "campaign: running=%d pid=%llu trials_done=%llu trials_planned=%llu "
+		     "failed_trials=%llu acked_writes=%llu violations=%llu takeover_p99_ms=%.1f "
+		     "last_trial=%llu last_takeover_ms=%.1f",
+		     k->running, (unsigned long long)k->pid, (unsigned long long)k->done,
+		     (unsigned long long)k->planned, (unsigned long long)k->failed_trials,
+		     (unsigned long long)k->acked, (unsigned long long)k->violations, k->takeover_p99,
+		     (unsigned long long)k->last_trial, k->last_takeover_ms);
 	for (unsigned i = 0; i < any->nluns; i++)
 		line(&o, MIRROR_TOP_LINE_TEXT, "lun %u: owner=%s a=%s b=%s", any->lun[i].lun,
 		     owner_of(p, any->lun[i].lun),

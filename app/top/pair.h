@@ -53,7 +53,25 @@ struct mirror_top_ctl {
 int mirror_top_ctl_from_stats(struct json_object *stats, struct mirror_top_ctl *c, char *why,
 			      size_t why_len);
 
+/* A mirror-failover campaign against the pair, from the status file it
+ * keeps beside the pair's state (DIR/failover.json, mirror-failover(1)). */
+struct mirror_top_campaign {
+	bool have;
+	bool running;             /* it says so and its pid is alive */
+	uint64_t pid, planned, done, failed_trials, acked, violations;
+	uint64_t lost, stale, torn, misdirected;
+	double takeover_p50, takeover_p99, takeover_max;
+	uint64_t last_trial, last_violations;
+	char last_fault[96], last_note[160];
+	double last_takeover_ms, last_stall_ms;
+};
+
+/* The status file's JSON into c; -EINVAL with the missing key in why. */
+int mirror_top_campaign_from_json(struct json_object *o, struct mirror_top_campaign *c, char *why,
+				  size_t why_len);
+
 struct mirror_top_pair {
+	struct mirror_top_campaign campaign;
 	struct mirror_top_ctl cur[2], prev[2]; /* a, b */
 	uint64_t cur_ms[2], prev_ms[2];
 	unsigned readings[2];

@@ -289,6 +289,115 @@ START_TEST(read_through_the_state_file)
 }
 END_TEST
 
+/* A campaign's status file as app/failover/status.c writes it. */
+static const char campaign_js[] =
+	"{\"pid\":%d,\"running\":%s,\"updated\":1,\"trials_planned\":20,\"trials_done\":3,"
+	"\"acked_writes\":4500,\"indeterminate\":7,\"violations_total\":2,\"acked_lost\":1,"
+	"\"stale\":1,\"torn\":0,\"misdirected\":0,\"failed_trials\":1,"
+	"\"takeover_ms\":{\"p50\":61.5,\"p99\":140.2,\"max\":140.2},"
+	"\"last\":{\"trial\":3,\"fault\":\"kill:a:after-ack\",\"violations\":2,"
+	"\"takeover_ms\":140.2,\"stall_ms\":150.9}}";
+
+START_TEST(campaign_view)
+{
+	struct mirror_top_pair *p = calloc(1, sizeof(*p));
+	struct mirror_top_line *lines = calloc(64, sizeof(*lines));
+	struct mirror_top_ctl c;
+	char js[1024], why[256];
+	bool head = false, counts = false, last = false, script = false;
+
+	mirror_top_pair_init(p);
+	snprintf(js, sizeof(js), campaign_js, 4242, "true");
+	struct json_object *o = json_tokener_parse(js);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(mirror_top_campaign_from_json(o, &p->campaign, why, sizeof(why)), 0);
+	json_object_put(o);
+	ck_assert(p->campaign.running);
+	ck_assert_uint_eq(p->campaign.done, 3);
+	ck_assert_uint_eq(p->campaign.violations, 2);
+	ck_assert_str_eq(p->campaign.last_fault, "kill:a:after-ack");
+	ctl(&c, "a", "00aa", 9, 9, 0, 0, false);
+	mirror_top_pair_update(p, 0, 1000, &c);
+	unsigned n = mirror_top_pair_screen(p, "pair s.json", 0, lines, 64);
+	for (unsigned i = 0; i < n; i++) {
+		const char *t = lines[i].text;
+		head |= strcmp(t, "failover campaign (mirror-failover pid 4242, running)") == 0;
+		counts |= lines[i].kind == MIRROR_TOP_LINE_FINDING &&
+			  strcmp(t, "  trials 3 of 20, 1 failed; 4500 acknowledged writes, 2 violations "
+				    "(lost 1, stale 1, torn 0, misdirected 0)") == 0;
+		last |= strcmp(t, "  takeover p50 62 / p99 140 / max 140 ms; last: trial 3, "
+				  "kill:a:after-ack, takeover 140 ms, stall 151 ms, 2 violations") == 0;
+		script |= strcmp(t, "campaign: running=1 pid=4242 trials_done=3 trials_planned=20 "
+				    "failed_trials=1 acked_writes=4500 violations=2 takeover_p99_ms=140.2 "
+				    "last_trial=3 last_takeover_ms=140.2") == 0;
+	}
+	ck_assert(head);
+	ck_assert(counts);
+	ck_assert(last);
+	ck_assert(script);
+
+	/* each key the view needs, missing, is named */
+	static const char *const keys[] = { "trials_done", "violations_total", "running" };
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		struct mirror_top_campaign cc;
+		o = json_tokener_parse(js);
+		json_object_object_del(o, keys[k]);
+		ck_assert_int_eq(mirror_top_campaign_from_json(o, &cc, why, sizeof(why)), -EINVAL);
+		ck_assert_msg(strstr(why, keys[k]) != NULL, "%s: %s", keys[k], why);
+		json_object_put(o);
+	}
+	free(lines);
+	free(p);
+}
+END_TEST
+
+/* Read beside the state file: a campaign whose process is gone is shown
+ * ended, with that said. */
+START_TEST(campaign_beside_the_state_file)
+{
+	struct mirror_top_pair *p = calloc(1, sizeof(*p));
+	char dir[] = "/tmp/check_top_pair.XXXXXX", state[128], status[128], text[1024], why[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state.json", dir);
+	snprintf(status, sizeof(status), "%s/failover.json", dir);
+	mirror_top_pair_init(p);
+	snprintf(text, sizeof(text), "{\"dir\":\"%s\",\"controllers\":{\"a\":{},\"b\":{}}}", dir);
+	write_file(state, text);
+	/* no campaign */
+	mirror_top_pair_read(p, state, 1000, why, sizeof(why));
+	ck_assert(!p->campaign.have);
+	/* a running one (this process) */
+	snprintf(text, sizeof(text), campaign_js, (int)getpid(), "true");
+	write_file(status, text);
+	mirror_top_pair_read(p, state, 1000, why, sizeof(why));
+	ck_assert(p->campaign.have);
+	ck_assert(p->campaign.running);
+	/* one that says running but whose pid is gone */
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(child, NULL, 0), child);
+	snprintf(text, sizeof(text), campaign_js, (int)child, "true");
+	write_file(status, text);
+	mirror_top_pair_read(p, state, 1000, why, sizeof(why));
+	ck_assert(p->campaign.have);
+	ck_assert(!p->campaign.running);
+	ck_assert_msg(strstr(p->campaign.last_note, "is gone") != NULL, "%s", p->campaign.last_note);
+	/* not the campaign's JSON: said, not an error */
+	write_file(status, "{\"pid\":1}");
+	mirror_top_pair_read(p, state, 1000, why, sizeof(why));
+	ck_assert(p->campaign.have);
+	ck_assert_msg(strstr(p->campaign.last_note, "failover.json: the campaign's status lacks"),
+		      "%s", p->campaign.last_note);
+	unlink(status);
+	unlink(state);
+	rmdir(dir);
+	free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("top_pair");
@@ -298,6 +407,8 @@ int main(void)
 	tcase_add_test(t, takeover_events);
 	tcase_add_test(t, screen_with_a_controller_down);
 	tcase_add_test(t, read_through_the_state_file);
+	tcase_add_test(t, campaign_view);
+	tcase_add_test(t, campaign_beside_the_state_file);
 	suite_add_tcase(s, t);
 	return test_run_suite(s);
 }
