@@ -26,7 +26,7 @@ app_libapp_la_SOURCES = \
 	app/pair/raid5.h app/pair/raid5_int.h app/pair/raid5.c app/pair/raid5_super.c \
 	app/failover/failover.h app/failover/stamp.c app/failover/history.c app/failover/check.c \
 	app/failover/run.h app/failover/run.c app/failover/scsi.c app/failover/pair.c app/failover/report.c \
-	app/failover/plan.c app/failover/status.c
+	app/failover/plan.c app/failover/status.c app/failover/carriers.c
 
 app_libapp_la_CFLAGS = $(AM_CFLAGS) -pthread
 

@@ -64,6 +64,8 @@ static const char usage_text[] =
 	"                              (through its paths, or those given)\n"
 	"  -j, --json                  the summary as JSON\n"
 	"      --junit FILE            a JUnit report, one test case per trial\n"
+	"      --capture FILE          a capture of the mirror link: each violation lists\n"
+	"                              the mirror operations that carried its block\n"
 	"      --status FILE           the campaign so far, after every trial (default\n"
 	"                              with a pair: DIR/failover.json, for mirror-top)\n"
 	"  -q, --quiet                 no progress lines\n"
@@ -78,7 +80,7 @@ static const char usage_text[] =
 
 enum {
 	O_MAXB = 256, O_SEED, O_NOFAULT, O_RECOV, O_SETTLE, O_TIMEOUT, O_PAIRCMD, O_JUNIT,
-	O_STATUS
+	O_STATUS, O_CAPTURE
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +107,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "junit", required_argument, NULL, O_JUNIT },
 	{ "status", required_argument, NULL, O_STATUS },
+	{ "capture", required_argument, NULL, O_CAPTURE },
 	{ "quiet", no_argument, NULL, 'q' },
 	MIRROR_CLI_STD_LONGOPTS,
 };
@@ -122,7 +125,7 @@ int main(int argc, char **argv)
 {
 	struct fo_run_opts o;
 	struct fo_run_result r;
-	const char *plan = NULL, *check_only = NULL, *junit = NULL, *state = NULL;
+	const char *plan = NULL, *check_only = NULL, *junit = NULL, *state = NULL, *capture = NULL;
 	bool json = false, quiet = false, no_fault = false, trig[FO_STEPS_MAX] = { false };
 	uint64_t v, luns = 0, fault_after = 0;
 	bool blocks_given = false;
@@ -219,6 +222,13 @@ int main(int argc, char **argv)
 			break;
 		case O_PAIRCMD:
 			o.pair_cmd = optarg;
+			break;
+		case O_CAPTURE:
+			if (access(optarg, R_OK) < 0) {
+				fprintf(stderr, PROG ": --capture %s: %s\n", optarg, strerror(errno));
+				return MIRROR_EXIT_FILE_ERROR;
+			}
+			capture = optarg;
 			break;
 		case O_STATUS:
 			if (!*optarg)
@@ -321,6 +331,11 @@ int main(int argc, char **argv)
 		rc = fo_run(&o, &r);
 	if (rc < 0)
 		fprintf(stderr, PROG ": %s\n", r.why[0] ? r.why : strerror(-rc));
+	if (capture && fo_carriers_find(capture, &r, why, sizeof(why)) < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		if (rc == 0)
+			r.exit_status = MIRROR_EXIT_FILE_ERROR;
+	}
 	if (r.n) {
 		if (json)
 			fo_report_json(stdout, &r);

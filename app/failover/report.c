@@ -124,6 +124,44 @@ static void timeline(const struct fo_run_result *r, uint64_t id, char *buf, size
 		snprintf(buf + n, len - n, ")");
 }
 
+/* "packet 812 at 3.201544 s: small 0xa0 volume 0 LBA 96+8, GOOD" */
+static void carrier_text(const struct fo_carrier *k, char *buf, size_t len)
+{
+	char who[32], st[32];
+
+	if (k->small)
+		snprintf(who, sizeof(who), "volume %u", k->volume);
+	else
+		snprintf(who, sizeof(who), "sequence %u", k->sequence);
+	if (k->have_status)
+		snprintf(st, sizeof(st), "%s", k->status == 0 ? "GOOD" : k->status == 2 ? "CHECK CONDITION"
+									      : "status");
+	else
+		snprintf(st, sizeof(st), "no status in the capture");
+	snprintf(buf, len, "packet %" PRIu64 " at %.6f s: %s 0x%02x %s LBA %u+%u, %s%s", k->packet,
+		 (double)k->time_ns / 1e9, k->small ? "small" : "large", k->opcode, who, k->lba,
+		 k->blocks, st, k->complete ? "" : " (incomplete)");
+}
+
+static struct json_object *carrier_json(const struct fo_carrier *k)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "packet", json_object_new_int64((int64_t)k->packet));
+	json_object_object_add(o, "time_s", json_object_new_double((double)k->time_ns / 1e9));
+	json_object_object_add(o, "path", json_object_new_string(k->small ? "small" : "large"));
+	json_object_object_add(o, "opcode", json_object_new_int(k->opcode));
+	json_object_object_add(o, "lba", json_object_new_int64(k->lba));
+	json_object_object_add(o, "blocks", json_object_new_int64(k->blocks));
+	if (k->small)
+		json_object_object_add(o, "volume", json_object_new_int(k->volume));
+	else
+		json_object_object_add(o, "sequence", json_object_new_int64(k->sequence));
+	json_object_object_add(o, "status", k->have_status ? json_object_new_int(k->status) : NULL);
+	json_object_object_add(o, "complete", json_object_new_boolean(k->complete));
+	return o;
+}
+
 void fo_report_text(FILE *f, const struct fo_run_result *r)
 {
 	struct fo_summary s;
@@ -184,7 +222,22 @@ void fo_report_text(FILE *f, const struct fo_run_result *r)
 			   ", saw generation %" PRIu64 " (%s)\n  expected: %s\n  seen: %s\n",
 			fo_verdict_name(x->v), x->lun, x->lba, x->expect_gen, x->seen_gen, x->detail, a,
 			b);
+		if (!r->have_carriers)
+			continue;
+		const struct fo_carriers *c = &r->carriers[i];
+		if (!c->total)
+			fprintf(f, "  mirrored: no operation of the capture carried it\n");
+		else
+			fprintf(f, "  mirrored: %" PRIu64 " operation%s of the capture carried it; the "
+				   "latest:\n", c->total, c->total == 1 ? "" : "s");
+		for (unsigned k = 0; k < c->n; k++) {
+			carrier_text(&c->op[k], a, sizeof(a));
+			fprintf(f, "    %s\n", a);
+		}
 	}
+	if (r->have_carriers)
+		fprintf(f, "capture: %" PRIu64 " mirror write operations matched against the violations%s%s\n",
+			r->capture_ops, r->capture_note[0] ? "; it ended early: " : "", r->capture_note);
 	if (r->have_check && r->last.violations > r->last.nfindings)
 		fprintf(f, "(%" PRIu64 " more violations not shown)\n",
 			r->last.violations - r->last.nfindings);
@@ -291,6 +344,15 @@ int fo_report_json(FILE *f, const struct fo_run_result *r)
 		json_object_object_add(v, "expected_timeline", json_object_new_string(a));
 		timeline(r, x->seen_id, a, sizeof(a));
 		json_object_object_add(v, "seen_timeline", json_object_new_string(a));
+		if (r->have_carriers) {
+			const struct fo_carriers *c = &r->carriers[i];
+			struct json_object *m = json_object_new_object(), *l = json_object_new_array();
+			json_object_object_add(m, "total", u64(c->total));
+			for (unsigned k = 0; k < c->n; k++)
+				json_object_array_add(l, carrier_json(&c->op[k]));
+			json_object_object_add(m, "latest", l);
+			json_object_object_add(v, "mirror_ops", m);
+		}
 		json_object_array_add(vs, v);
 	}
 	json_object_object_add(o, "violations", vs);

@@ -142,12 +142,32 @@ struct fo_trial_result {
 	char note[160];
 };
 
+/* A mirror operation of a capture that carried a violated block. */
+struct fo_carrier {
+	uint64_t packet, time_ns;
+	bool small, have_status, complete;
+	uint8_t opcode, volume, status;
+	uint32_t lba, blocks, sequence;
+};
+#define FO_CARRIERS_MAX 4u
+struct fo_carriers {
+	uint64_t total;                   /* operations that carried the block */
+	unsigned n;                       /* the latest FO_CARRIERS_MAX of them */
+	struct fo_carrier op[FO_CARRIERS_MAX];
+};
+
 struct fo_run_result {
 	struct fo_trial_result *t;
 	unsigned n;
 	struct fo_checker last;    /* the final check (findings), its history in hist */
 	struct fo_history hist;
 	bool have_check;
+	/* --capture: per finding of last, the mirror operations that carried it */
+	bool have_carriers;
+	uint64_t capture_ops;      /* mirror write operations in the capture */
+	char capture_note[256];    /* the capture ended early: where */
+	struct fo_carriers carriers[sizeof(((struct fo_checker *)0)->finding) /
+				    sizeof(((struct fo_checker *)0)->finding[0])];
 	int exit_status;           /* MIRROR_EXIT_* beyond violations: 0 or transport/file */
 	char why[256];
 };
@@ -159,6 +179,10 @@ int fo_run(const struct fo_run_opts *o, struct fo_run_result *result);
  * read-back and the check, as one trial's result. */
 int fo_check_only(const char *history, const struct fo_run_opts *o, struct fo_run_result *result);
 void fo_run_result_free(struct fo_run_result *r);
+/* --capture FILE (carriers.c): decodes the capture of the mirror link and
+ * fills r->carriers for r->last's findings.  0, or < 0 with why when the
+ * file cannot be read at all. */
+int fo_carriers_find(const char *capture, struct fo_run_result *r, char *why, size_t why_len);
 
 /* ---- output (report.c) ---- */
 
