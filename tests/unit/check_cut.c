@@ -43,6 +43,7 @@
 #define GUARDS_MAX 160
 #define ITT_BASE 0x1000u
 #define TABLE_SERIAL 0x1122334455667788ull
+#define OLD_SEED 0x33
 
 /* ---- a target with the receiver as LUN 0, and one NVRAM ---- */
 
@@ -125,6 +126,7 @@ struct pdu_mark {
 	uint32_t dlen;      /* data segment length (unpadded) */
 	uint8_t opcode;
 	unsigned op;        /* which operation of the case */
+	uint32_t data_end;  /* where the PDU's data ends in the op's data-out */
 	bool data_done;     /* the op's last data byte ends with this PDU */
 };
 
@@ -133,6 +135,7 @@ struct stream {
 	size_t len, cap;
 	struct pdu_mark *pdu;
 	size_t n, pcap;
+	uint32_t itt0; /* the first op's ITT: after login and the setup writes */
 };
 
 static void stream_add(struct stream *s, const uint8_t *bytes, size_t len, const struct pdu_mark *m)
@@ -297,6 +300,7 @@ static void send_data(struct sess *s, uint32_t itt, uint32_t ttt, const uint8_t 
 		put32(bhs + 40, at);
 		*sent += k;
 		m->opcode = 0x05;
+		m->data_end = at + k;
 		m->data_done = *sent == edtl;
 		sess_send(s, bhs, payload + at, k, rec, m);
 		at += k;
@@ -324,6 +328,7 @@ static int sess_write(struct sess *s, const uint8_t *cdb, unsigned cdb_len, cons
 	if (s->immediate)
 		imm = min32(min32(edtl, s->first_burst), SEG);
 	sent = imm;
+	m.data_end = imm;
 	m.data_done = sent == edtl;
 	sess_send(s, bhs, payload, imm, rec, &m);
 	if (!s->initial_r2t && sent < min32(edtl, s->first_burst))
@@ -399,6 +404,9 @@ struct plan {
 	unsigned guards;
 	uint32_t guard[GUARDS_MAX];
 	uint8_t *write_data;
+	/* the op's ranges hold an earlier valid copy (seed OLD_SEED), which a
+	 * cut may leave valid only until the op's data starts coming */
+	bool overwrite;
 };
 
 static uint8_t pattern(uint32_t addr, uint8_t seed)
@@ -497,15 +505,22 @@ static void plan_free(struct plan *pl)
 	free(pl->write_data);
 }
 
-/* One complete small-path write of what pattern(seed) puts at addr. */
+/* Complete small-path writes of what pattern(seed) puts at [addr, +bytes),
+ * 8 KiB at a time. */
 static void write_small(struct sess *s, uint32_t addr, uint32_t bytes, uint8_t seed)
 {
-	struct op o[1];
-	uint8_t *data;
-	ck_assert_uint_eq(plan_ops(&s->r->p, addr, bytes, MIRROR_POLICY_SMALL, seed, o, 1, &data), 1);
-	ck_assert_int_eq(sess_write(s, o[0].cdb, o[0].cdb_len, o[0].payload, o[0].edtl, NULL, 0), 0);
-	free(o[0].payload);
-	free(data);
+	for (uint32_t at = 0; at < bytes; at += 8192) {
+		struct op o[OPS_MAX];
+		uint8_t *data;
+		unsigned n = plan_ops(&s->r->p, addr + at, min32(bytes - at, 8192), MIRROR_POLICY_SMALL,
+				      seed, o, OPS_MAX, &data);
+		for (unsigned i = 0; i < n; i++) {
+			ck_assert_int_eq(sess_write(s, o[i].cdb, o[i].cdb_len, o[i].payload, o[i].edtl,
+						    NULL, 0), 0);
+			free(o[i].payload);
+		}
+		free(data);
+	}
 }
 
 /* What every rig has before the operation: a session with the guards
@@ -515,6 +530,10 @@ static void setup(struct rig *r, struct sess *s, const struct plan *pl)
 	sess_open(s, r);
 	for (unsigned i = 0; i < pl->guards; i++)
 		write_small(s, pl->guard[i], MIRROR_BLOCK_SIZE, 0xa5);
+	if (pl->overwrite)
+		for (unsigned i = 0; i < pl->n; i++)
+			for (unsigned e = 0; e < pl->op[i].sg_count; e++)
+				write_small(s, pl->op[i].sg[e].nvram_addr, pl->op[i].sg[e].bytes, OLD_SEED);
 }
 
 /* ---- the checks ---- */
@@ -534,10 +553,42 @@ static void violation(struct verdict *v, const char *fmt, ...)
 	}
 }
 
+/* How far each op got before the cut. */
+struct progress {
+	/* the receiver had what it checks before the data: the command PDU
+	 * (small path) or the PDU that completes the metadata (large path) */
+	bool accepted[OPS_MAX];
+	bool done[OPS_MAX];    /* all its data arrived */
+};
+
+/* An op the receiver has not accepted yet leaves the earlier copy of its
+ * ranges valid and intact; once accepted, the ranges are invalid until all
+ * the data arrived (Fig. 5 block 516, then 520-524). */
+static uint64_t check_old_copy(const struct rig *r, const struct mirror_sg_element *g,
+			       const char *where, unsigned op, struct verdict *v)
+{
+	uint64_t valid = 0;
+	uint8_t want[MIRROR_BLOCK_SIZE];
+	for (uint32_t a = g->nvram_addr; a < g->nvram_addr + g->bytes; a += MIRROR_BLOCK_SIZE) {
+		if (!mirror_nvram_block_valid(&r->nv, a / MIRROR_BLOCK_SIZE)) {
+			violation(v, "%s: op %u: earlier copy at 0x%x lost before the op was accepted",
+				  where, op, a);
+			continue;
+		}
+		valid++;
+		fill_at(want, a, MIRROR_BLOCK_SIZE, OLD_SEED);
+		if (memcmp(r->data + a, want, MIRROR_BLOCK_SIZE) != 0)
+			violation(v, "%s: op %u: earlier copy at 0x%x changed before the op was accepted",
+				  where, op, a);
+	}
+	return valid;
+}
+
 /* The NVRAM after a cut, against what arrived before it. */
-static void check_nvram(const struct rig *r, const struct plan *pl, const bool *done,
+static void check_nvram(const struct rig *r, const struct plan *pl, const struct progress *pg,
 			const char *where, struct verdict *v)
 {
+	const bool *done = pg->done;
 	uint64_t want_valid = pl->guards;
 	for (unsigned i = 0; i < pl->n; i++) {
 		const struct op *o = &pl->op[i];
@@ -553,6 +604,8 @@ static void check_nvram(const struct rig *r, const struct plan *pl, const bool *
 				if (memcmp(r->data + g->nvram_addr, o->user + off, g->bytes) != 0)
 					violation(v, "%s: op %u element %u (0x%x): data differs", where, i, e,
 						  g->nvram_addr);
+			} else if (pl->overwrite && !pg->accepted[i]) {
+				want_valid += check_old_copy(r, g, where, i, v);
 			} else if (nv != 0) {
 				violation(v, "%s: op %u element %u (0x%x): %lld blocks valid before all data arrived",
 					  where, i, e, g->nvram_addr, (long long)nv);
@@ -611,6 +664,7 @@ static void record(enum mirror_neg_profile neg, const struct plan *pl, struct st
 	struct sess s;
 	rig_open(&r, neg, NULL);
 	setup(&r, &s, pl);
+	st->itt0 = s.itt;
 	for (unsigned i = 0; i < pl->n; i++)
 		ck_assert_int_eq(sess_write(&s, pl->op[i].cdb, pl->op[i].cdb_len, pl->op[i].payload,
 					    pl->op[i].edtl, st, i), 0);
@@ -626,20 +680,29 @@ static void try_point(enum mirror_neg_profile neg, const char *inject, const str
 {
 	struct rig r;
 	struct sess s, again;
-	bool done[OPS_MAX] = { false };
+	struct progress pg;
+	bool *done = pg.done;
 	int live = -1; /* the op whose command went out and whose data did not all */
 	uint32_t cmds = 0; /* commands in the replayed bytes */
 	char where[160];
+
+	memset(&pg, 0, sizeof(pg));
 
 	snprintf(where, sizeof(where), "%s %s %s", pl->name, cut == CUT_ABORT ? "abort" : "drop", what);
 	rig_open(&r, neg, inject);
 	setup(&r, &s, pl);
 	for (size_t i = 0; i < st->n && st->pdu[i].at < at; i++) {
-		if (st->pdu[i].opcode == 0x01 && pdu_end(st, i) <= at) {
-			live = (int)st->pdu[i].op;
+		unsigned op = st->pdu[i].op;
+		uint32_t mlen = pl->op[op].path == MIRROR_PATH_LARGE ? MIRROR_METADATA_BYTES : 0;
+		if (pdu_end(st, i) > at)
+			continue;
+		if (st->pdu[i].opcode == 0x01) {
+			live = (int)op;
 			cmds++;
 		}
-		if (st->pdu[i].data_done && pdu_end(st, i) <= at) {
+		if (st->pdu[i].data_end >= mlen)
+			pg.accepted[op] = true;
+		if (st->pdu[i].data_done) {
 			done[st->pdu[i].op] = true;
 			live = -1;
 		}
@@ -661,13 +724,13 @@ static void try_point(enum mirror_neg_profile neg, const char *inject, const str
 		tmf[0] = 0x42;        /* immediate Task Management Function Request */
 		tmf[1] = 0x80 | 1;    /* ABORT TASK */
 		put32(tmf + 16, 0x7fff0000u);
-		put32(tmf + 20, ITT_BASE + 1 + pl->guards + (uint32_t)live);
+		put32(tmf + 20, st->itt0 + (uint32_t)live);
 		put32(tmf + 24, s.cmdsn + cmds); /* replayed commands took their CmdSNs */
 		sess_send(&s, tmf, NULL, 0, NULL, NULL);
 		b = sess_next(&s, &d, &n);
 		if (!b || (b[0] & 0x3f) != 0x22 || b[2] != 0)
 			violation(v, "%s: ABORT TASK not answered Function complete", where);
-		check_nvram(&r, pl, done, where, v);
+		check_nvram(&r, pl, &pg, where, v);
 		s.cmdsn += cmds;
 		s.itt += cmds;
 		check_serves(&s, 0x11, where, v);
@@ -675,7 +738,7 @@ static void try_point(enum mirror_neg_profile neg, const char *inject, const str
 		/* the drop: the engine aborts what the connection had going */
 		mirror_tgt_conn_free(s.c);
 		s.c = NULL;
-		check_nvram(&r, pl, done, where, v);
+		check_nvram(&r, pl, &pg, where, v);
 	}
 	sess_close(&s);
 	sess_open(&again, &r);
@@ -745,15 +808,23 @@ static const struct cut_case cases[] = {
 	{ "split", 0x60000, (1u << 20) + 8192, MIRROR_POLICY_AUTO, 2, MIRROR_PATH_LARGE },
 };
 
-static void run_case(const struct cut_case *c, enum mirror_neg_profile neg)
+#define CASES (sizeof(cases) / sizeof(cases[0]))
+
+/* Loop index i: a case, on fresh ranges or (i >= CASES) over an earlier
+ * valid copy of them. */
+static void run_case(int i, enum mirror_neg_profile neg)
 {
+	const struct cut_case *c = &cases[(size_t)i % CASES];
+	char name[32];
 	struct plan pl;
 	struct mirror_profile p;
 	struct tally t;
 	mirror_profile_init(&p);
 	p.nvram_size = NVRAM_SIZE;
 	p.region_split = NVRAM_SIZE / 2;
-	plan_make(&pl, &p, c->name, c->addr, c->bytes, c->policy);
+	snprintf(name, sizeof(name), "%s%s", c->name, (size_t)i >= CASES ? "+old" : "");
+	plan_make(&pl, &p, name, c->addr, c->bytes, c->policy);
+	pl.overwrite = (size_t)i >= CASES;
 	ck_assert_uint_eq(pl.n, c->ops);
 	ck_assert_int_eq(pl.op[0].path, c->path);
 	run_matrix(neg, NULL, &pl, &t);
@@ -766,13 +837,13 @@ static void run_case(const struct cut_case *c, enum mirror_neg_profile neg)
 
 START_TEST(cut_patent)
 {
-	run_case(&cases[_i], MIRROR_NEG_PATENT);
+	run_case(_i, MIRROR_NEG_PATENT);
 }
 END_TEST
 
 START_TEST(cut_modern)
 {
-	run_case(&cases[_i], MIRROR_NEG_MODERN);
+	run_case(_i, MIRROR_NEG_MODERN);
 }
 END_TEST
 
@@ -799,8 +870,8 @@ static Suite *suite(void)
 	Suite *s = suite_create("cut");
 	TCase *tc = tcase_create("matrix");
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, cut_patent, 0, (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_loop_test(tc, cut_modern, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, cut_patent, 0, (int)(2 * CASES));
+	tcase_add_loop_test(tc, cut_modern, 0, (int)(2 * CASES));
 	tcase_add_test(tc, negative_control_valid_on_abort);
 	suite_add_tcase(s, tc);
 	return s;
