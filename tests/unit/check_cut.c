@@ -22,12 +22,20 @@
  * with valid-on-abort and requires the checks to catch it. */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -56,12 +64,16 @@ struct rig {
 	struct mirror_tgt_config cfg;
 	struct mirror_inject inj;
 	struct mirror_tgt *t;
+	/* a running mirror-emu instead of the engine in-process (port != 0):
+	 * nv/data/bitmap then hold what NVRAM READBACK last showed of it */
+	uint16_t port;
 };
 
 /* A hand-made initiator on one connection of the rig. */
 struct sess {
 	struct rig *r;
 	struct mirror_tgt_conn *c;
+	int fd;               /* the socket to a real server, or -1 */
 	uint32_t cmdsn, itt;
 	bool immediate, initial_r2t;
 	uint32_t first_burst;
@@ -101,7 +113,8 @@ static void rig_open(struct rig *r, enum mirror_neg_profile neg, const char *inj
 
 static void rig_close(struct rig *r)
 {
-	mirror_tgt_free(r->t);
+	if (r->t)
+		mirror_tgt_free(r->t);
 	free(r->data);
 	free(r->bitmap);
 }
@@ -164,32 +177,92 @@ static size_t pdu_end(const struct stream *s, size_t i)
 
 /* ---- the initiator ---- */
 
-static void sess_drain(struct sess *s)
+static void out_room(struct sess *s, size_t n)
 {
-	size_t n;
-	const uint8_t *p = mirror_tgt_conn_output(s->c, &n);
 	if (s->out_len + n > s->out_cap) {
 		s->out_cap = (s->out_len + n) * 2;
 		s->out = realloc(s->out, s->out_cap);
 		ck_assert_ptr_nonnull(s->out);
 	}
-	memcpy(s->out + s->out_len, p, n);
-	s->out_len += n;
-	mirror_tgt_conn_consumed(s->c, n);
 }
 
-/* The next PDU the target sent (no digests are negotiated). */
+/* What the target sent so far; from a socket, waiting up to wait_ms for
+ * something.  False at the end of the stream or when nothing came. */
+static bool sess_drain_wait(struct sess *s, int wait_ms)
+{
+	if (s->fd < 0) {
+		size_t n;
+		const uint8_t *p = mirror_tgt_conn_output(s->c, &n);
+		out_room(s, n);
+		memcpy(s->out + s->out_len, p, n);
+		s->out_len += n;
+		mirror_tgt_conn_consumed(s->c, n);
+		return n > 0;
+	}
+	struct pollfd pf = { .fd = s->fd, .events = POLLIN };
+	if (poll(&pf, 1, wait_ms) <= 0)
+		return false;
+	out_room(s, 65536);
+	ssize_t got = recv(s->fd, s->out + s->out_len, 65536, 0);
+	if (got <= 0)
+		return false;
+	s->out_len += (size_t)got;
+	return true;
+}
+
+static void sess_drain(struct sess *s)
+{
+	while (sess_drain_wait(s, 0))
+		;
+}
+
+/* The next PDU the target sent (no digests are negotiated); a real
+ * server gets a generous 10 s to send it. */
 static const uint8_t *sess_next(struct sess *s, const uint8_t **data, uint32_t *dlen)
 {
-	sess_drain(s);
-	if (s->out_at + 48 > s->out_len)
-		return NULL;
-	const uint8_t *bhs = s->out + s->out_at;
-	*dlen = (uint32_t)bhs[5] << 16 | (uint32_t)bhs[6] << 8 | bhs[7];
-	*data = bhs + 48;
-	s->out_at += 48 + ((*dlen + 3u) & ~3u);
-	ck_assert_uint_le(s->out_at, s->out_len);
-	return bhs;
+	for (;;) {
+		sess_drain(s);
+		if (s->out_at + 48 <= s->out_len) {
+			const uint8_t *bhs = s->out + s->out_at;
+			*dlen = (uint32_t)bhs[5] << 16 | (uint32_t)bhs[6] << 8 | bhs[7];
+			size_t end = s->out_at + 48 + ((*dlen + 3u) & ~3u);
+			if (end <= s->out_len) {
+				*data = bhs + 48;
+				s->out_at = end;
+				return bhs;
+			}
+		}
+		if (s->fd < 0 || !sess_drain_wait(s, 10000))
+			return NULL;
+	}
+}
+
+/* Bytes to the target: the engine's input, or the socket. */
+static int sess_feed(struct sess *s, const uint8_t *buf, size_t n)
+{
+	if (s->fd < 0)
+		return mirror_tgt_conn_input(s->c, buf, n);
+	for (size_t at = 0; at < n;) {
+		ssize_t k = send(s->fd, buf + at, n - at, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -EPIPE;
+		at += (size_t)k;
+		sess_drain(s); /* keep the server's output flowing */
+	}
+	return 0;
+}
+
+/* The cut: the engine frees the connection, the server sees it close. */
+static void sess_cut(struct sess *s)
+{
+	if (s->c)
+		mirror_tgt_conn_free(s->c);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->c = NULL;
+	s->fd = -1;
 }
 
 /* Frames one PDU, feeds it to the target and, when rec is set, records it. */
@@ -210,7 +283,7 @@ static int sess_send(struct sess *s, uint8_t *bhs, const uint8_t *data, uint32_t
 		mk.dlen = dlen;
 		stream_add(rec, buf, 48 + padded, &mk);
 	}
-	int rc = mirror_tgt_conn_input(s->c, buf, 48 + padded);
+	int rc = sess_feed(s, buf, 48 + padded);
 	free(buf);
 	return rc;
 }
@@ -247,8 +320,18 @@ static void sess_open(struct sess *s, struct rig *r)
 
 	memset(s, 0, sizeof(*s));
 	s->r = r;
-	s->c = mirror_tgt_conn_new(r->t, "cut");
-	ck_assert_ptr_nonnull(s->c);
+	s->fd = -1;
+	if (r->port) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(r->port) };
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		s->fd = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_ge(s->fd, 0);
+		ck_assert_msg(connect(s->fd, (struct sockaddr *)&a, sizeof(a)) == 0,
+			      "connect to mirror-emu on port %u: %s", r->port, strerror(errno));
+	} else {
+		s->c = mirror_tgt_conn_new(r->t, "cut");
+		ck_assert_ptr_nonnull(s->c);
+	}
 	s->itt = ITT_BASE;
 	bhs[0] = 0x43;                /* immediate Login Request */
 	bhs[1] = 0x80 | 1 << 2 | 3;   /* transit, operational -> full feature */
@@ -271,9 +354,7 @@ static void sess_open(struct sess *s, struct rig *r)
 
 static void sess_close(struct sess *s)
 {
-	if (s->c)
-		mirror_tgt_conn_free(s->c);
-	s->c = NULL;
+	sess_cut(s);
 	free(s->out);
 	s->out = NULL;
 }
@@ -525,9 +606,50 @@ static void write_small(struct sess *s, uint32_t addr, uint32_t bytes, uint8_t s
 
 /* What every rig has before the operation: a session with the guards
  * written and valid. */
+/* MIRROR RELEASE of all of region 0: a real server starts each point
+ * with nothing valid, as a fresh in-process rig does. */
+static void release_region(struct sess *s)
+{
+	struct mirror_release rel = { .count = 0 };
+	uint8_t cdb[16] = { 0 }, param[64];
+	for (uint32_t a = 0; a < REGION_END; a += 2048u * MIRROR_BLOCK_SIZE)
+		rel.range[rel.count++] = (struct mirror_release_range){ a, 2048 };
+	int len = mirror_release_encode(&rel, param, sizeof(param));
+	ck_assert_int_gt(len, 0);
+	ck_assert_int_gt(mirror_release_cdb_encode(&s->r->p, (uint32_t)len, cdb, sizeof(cdb)), 0);
+	ck_assert_int_eq(sess_write(s, cdb, 10, param, (uint32_t)len, NULL, 0), 0);
+}
+
+/* The real server's NVRAM as READBACK shows it, into the rig's (region 0:
+ * all a sender may write into). */
+static void observe(struct rig *r, struct sess *s)
+{
+	uint32_t blocks = 2048;
+	struct mirror_readback_cdb rc = { .blocks = blocks };
+	size_t cap = mirror_readback_response_len(&rc);
+	uint8_t *buf = malloc(cap);
+	struct mirror_readback rb;
+
+	if (!r->port)
+		return;
+	ck_assert_ptr_nonnull(buf);
+	mirror_nvram_mark_invalid(&r->nv, 0, NVRAM_SIZE);
+	for (uint32_t a = 0; a < REGION_END; a += blocks * MIRROR_BLOCK_SIZE) {
+		ck_assert_int_eq(sess_readback(s, a, blocks, buf, cap), 0);
+		ck_assert_int_eq(mirror_readback_parse(buf, cap, false, &rb), 0);
+		memcpy(r->data + a, rb.data, blocks * MIRROR_BLOCK_SIZE);
+		for (uint32_t i = 0; i < blocks; i++)
+			if (mirror_readback_block_valid(&rb, i))
+				mirror_nvram_mark_valid(&r->nv, a + i * MIRROR_BLOCK_SIZE, MIRROR_BLOCK_SIZE);
+	}
+	free(buf);
+}
+
 static void setup(struct rig *r, struct sess *s, const struct plan *pl)
 {
 	sess_open(s, r);
+	if (r->port)
+		release_region(s);
 	for (unsigned i = 0; i < pl->guards; i++)
 		write_small(s, pl->guard[i], MIRROR_BLOCK_SIZE, 0xa5);
 	if (pl->overwrite)
@@ -658,19 +780,44 @@ struct tally {
 };
 
 /* Records the operation's stream on a rig of its own. */
+/* Set while the matrix runs against a real server. */
+static struct rig *server;
+
 static void record(enum mirror_neg_profile neg, const struct plan *pl, struct stream *st)
 {
-	struct rig r;
+	struct rig r, *rp = server ? server : &r;
 	struct sess s;
-	rig_open(&r, neg, NULL);
-	setup(&r, &s, pl);
+	if (!server)
+		rig_open(&r, neg, NULL);
+	setup(rp, &s, pl);
 	st->itt0 = s.itt;
 	for (unsigned i = 0; i < pl->n; i++)
 		ck_assert_int_eq(sess_write(&s, pl->op[i].cdb, pl->op[i].cdb_len, pl->op[i].payload,
 					    pl->op[i].edtl, st, i), 0);
 	sess_close(&s);
-	rig_close(&r);
+	if (!server)
+		rig_close(&r);
 	ck_assert_uint_eq(st->pdu[st->n - 1].data_done, true);
+}
+
+/* The NVRAM after a drop.  A real server may still be reading the dropped
+ * connection's last bytes when the new session asks: it gets a generous
+ * 10 s to agree, with no assertion on the time it takes. */
+static void check_after_drop(struct rig *r, struct sess *s, const struct plan *pl,
+			     const struct progress *pg, const char *where, struct verdict *v)
+{
+	struct verdict tries;
+	for (int i = 0; i < 100; i++) {
+		memset(&tries, 0, sizeof(tries));
+		observe(r, s);
+		check_nvram(r, pl, pg, where, &tries);
+		if (tries.bad == 0 || !r->port)
+			break;
+		usleep(100 * 1000);
+	}
+	if (tries.bad)
+		violation(v, "%s", tries.first);
+	v->bad += tries.bad ? tries.bad - 1 : 0;
 }
 
 /* One cut at byte `at` of the stream: replay, cut, check. */
@@ -678,7 +825,7 @@ static void try_point(enum mirror_neg_profile neg, const char *inject, const str
 		      const struct stream *st, size_t at, enum cut cut, const char *what,
 		      struct verdict *v)
 {
-	struct rig r;
+	struct rig r, *rp = server ? server : &r;
 	struct sess s, again;
 	struct progress pg;
 	bool *done = pg.done;
@@ -689,8 +836,9 @@ static void try_point(enum mirror_neg_profile neg, const char *inject, const str
 	memset(&pg, 0, sizeof(pg));
 
 	snprintf(where, sizeof(where), "%s %s %s", pl->name, cut == CUT_ABORT ? "abort" : "drop", what);
-	rig_open(&r, neg, inject);
-	setup(&r, &s, pl);
+	if (!server)
+		rig_open(&r, neg, inject);
+	setup(rp, &s, pl);
 	for (size_t i = 0; i < st->n && st->pdu[i].at < at; i++) {
 		unsigned op = st->pdu[i].op;
 		uint32_t mlen = pl->op[op].path == MIRROR_PATH_LARGE ? MIRROR_METADATA_BYTES : 0;
@@ -710,7 +858,7 @@ static void try_point(enum mirror_neg_profile neg, const char *inject, const str
 	/* what a real peer may send: bytes as they come, the target answering */
 	for (size_t off = 0; off < at;) {
 		size_t k = at - off < 4096 ? at - off : 4096;
-		if (mirror_tgt_conn_input(s.c, st->b + off, k) != 0)
+		if (sess_feed(&s, st->b + off, k) != 0)
 			violation(v, "%s: target closed the connection at byte %zu", where, off);
 		sess_drain(&s);
 		off += k;
@@ -720,31 +868,35 @@ static void try_point(enum mirror_neg_profile neg, const char *inject, const str
 		const uint8_t *b, *d;
 		uint32_t n;
 		ck_assert_int_ge(live, 0);
-		s.out_at = s.out_len; /* what the replay got back is done with */
 		tmf[0] = 0x42;        /* immediate Task Management Function Request */
 		tmf[1] = 0x80 | 1;    /* ABORT TASK */
 		put32(tmf + 16, 0x7fff0000u);
 		put32(tmf + 20, st->itt0 + (uint32_t)live);
 		put32(tmf + 24, s.cmdsn + cmds); /* replayed commands took their CmdSNs */
 		sess_send(&s, tmf, NULL, 0, NULL, NULL);
-		b = sess_next(&s, &d, &n);
-		if (!b || (b[0] & 0x3f) != 0x22 || b[2] != 0)
+		/* past the R2Ts the replay got back, to the TMF response */
+		while ((b = sess_next(&s, &d, &n)) != NULL && (b[0] & 0x3f) != 0x22)
+			;
+		if (!b || b[2] != 0)
 			violation(v, "%s: ABORT TASK not answered Function complete", where);
-		check_nvram(&r, pl, &pg, where, v);
 		s.cmdsn += cmds;
 		s.itt += cmds;
+		observe(rp, &s);
+		check_nvram(rp, pl, &pg, where, v);
 		check_serves(&s, 0x11, where, v);
+		sess_close(&s);
+		sess_open(&again, rp);
 	} else {
-		/* the drop: the engine aborts what the connection had going */
-		mirror_tgt_conn_free(s.c);
-		s.c = NULL;
-		check_nvram(&r, pl, &pg, where, v);
+		/* the drop: the target aborts what the connection had going */
+		sess_cut(&s);
+		sess_close(&s);
+		sess_open(&again, rp);
+		check_after_drop(rp, &again, pl, &pg, where, v);
 	}
-	sess_close(&s);
-	sess_open(&again, &r);
 	check_serves(&again, 0x22, where, v);
 	sess_close(&again);
-	rig_close(&r);
+	if (!server)
+		rig_close(&r);
 }
 
 /* Every point of the stream, each cut that is meaningful there. */
