@@ -132,6 +132,15 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* An internal condition of the harness: checked without Check's per-
+ * assertion bookkeeping, which in the hot paths would cost most of the
+ * run. */
+#define NEED(c)                                                                       \
+	do {                                                                          \
+		if (!(c))                                                             \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #c);             \
+	} while (0)
+
 /* ---- the recorded stream: the initiator's bytes and its PDUs ---- */
 
 struct pdu_mark {
@@ -156,12 +165,12 @@ static void stream_add(struct stream *s, const uint8_t *bytes, size_t len, const
 	if (s->len + len > s->cap) {
 		s->cap = (s->len + len) * 2;
 		s->b = realloc(s->b, s->cap);
-		ck_assert_ptr_nonnull(s->b);
+		NEED((s->b) != NULL);
 	}
 	if (s->n == s->pcap) {
 		s->pcap = s->pcap ? s->pcap * 2 : 64;
 		s->pdu = realloc(s->pdu, s->pcap * sizeof(*s->pdu));
-		ck_assert_ptr_nonnull(s->pdu);
+		NEED((s->pdu) != NULL);
 	}
 	s->pdu[s->n] = *m;
 	s->pdu[s->n].at = s->len;
@@ -182,7 +191,7 @@ static void out_room(struct sess *s, size_t n)
 	if (s->out_len + n > s->out_cap) {
 		s->out_cap = (s->out_len + n) * 2;
 		s->out = realloc(s->out, s->out_cap);
-		ck_assert_ptr_nonnull(s->out);
+		NEED((s->out) != NULL);
 	}
 }
 
@@ -271,7 +280,7 @@ static int sess_send(struct sess *s, uint8_t *bhs, const uint8_t *data, uint32_t
 {
 	uint32_t padded = (dlen + 3u) & ~3u;
 	uint8_t *buf = calloc(1, 48 + padded);
-	ck_assert_ptr_nonnull(buf);
+	NEED((buf) != NULL);
 	bhs[5] = (uint8_t)(dlen >> 16);
 	bhs[6] = (uint8_t)(dlen >> 8);
 	bhs[7] = (uint8_t)dlen;
@@ -325,12 +334,12 @@ static void sess_open(struct sess *s, struct rig *r)
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(r->port) };
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		s->fd = socket(AF_INET, SOCK_STREAM, 0);
-		ck_assert_int_ge(s->fd, 0);
+		NEED((s->fd) >= (0));
 		ck_assert_msg(connect(s->fd, (struct sockaddr *)&a, sizeof(a)) == 0,
 			      "connect to mirror-emu on port %u: %s", r->port, strerror(errno));
 	} else {
 		s->c = mirror_tgt_conn_new(r->t, "cut");
-		ck_assert_ptr_nonnull(s->c);
+		NEED((s->c) != NULL);
 	}
 	s->itt = ITT_BASE;
 	bhs[0] = 0x43;                /* immediate Login Request */
@@ -338,12 +347,11 @@ static void sess_open(struct sess *s, struct rig *r)
 	bhs[8] = 0x80;                /* ISID */
 	bhs[13] = 1;
 	put32(bhs + 16, s->itt++);
-	ck_assert_int_eq(sess_send(s, bhs, (const uint8_t *)login_keys, sizeof(login_keys) - 1,
-				   NULL, NULL), 0);
+	NEED((sess_send(s, bhs, (const uint8_t *)login_keys, sizeof(login_keys) - 1, NULL, NULL)) == (0));
 	b = sess_next(s, &d, &n);
-	ck_assert_ptr_nonnull(b);
-	ck_assert_uint_eq(b[0] & 0x3f, 0x23);
-	ck_assert_uint_eq(b[36] << 8 | b[37], 0);
+	NEED((b) != NULL);
+	NEED((b[0] & 0x3f) == (0x23));
+	NEED((b[36] << 8 | b[37]) == (0));
 	ck_assert(key_is(d, n, "InitialR2T", v, sizeof(v)));
 	s->initial_r2t = strcmp(v, "Yes") == 0;
 	ck_assert(key_is(d, n, "ImmediateData", v, sizeof(v)));
@@ -417,13 +425,13 @@ static int sess_write(struct sess *s, const uint8_t *cdb, unsigned cdb_len, cons
 			  &sent, rec, &m);
 	while ((b = sess_next(s, &d, &n)) != NULL) {
 		if ((b[0] & 0x3f) == 0x31) {
-			ck_assert_uint_eq(get32(b + 16), itt);
+			NEED((get32(b + 16)) == (itt));
 			uint32_t off = get32(b + 40), len = get32(b + 44);
 			send_data(s, itt, get32(b + 20), payload, off, off + len, edtl, &sent, rec, &m);
 			continue;
 		}
-		ck_assert_uint_eq(b[0] & 0x3f, 0x21);
-		ck_assert_uint_eq(get32(b + 16), itt);
+		NEED((b[0] & 0x3f) == (0x21));
+		NEED((get32(b + 16)) == (itt));
 		return b[3];
 	}
 	return -1;
@@ -440,9 +448,8 @@ static int sess_readback(struct sess *s, uint32_t addr, uint32_t blocks, uint8_t
 	const uint8_t *b, *d;
 	uint32_t n;
 
-	ck_assert_uint_le(edtl, cap);
-	ck_assert_int_eq(mirror_readback_cdb_encode(&s->r->p, &rc, cdb, sizeof(cdb)),
-			 MIRROR_READBACK_CDB_LEN);
+	NEED((edtl) <= (cap));
+	NEED((mirror_readback_cdb_encode(&s->r->p, &rc, cdb, sizeof(cdb))) == (MIRROR_READBACK_CDB_LEN));
 	bhs[0] = 0x01;
 	bhs[1] = 0x80 | 0x40; /* F, R */
 	put32(bhs + 16, itt);
@@ -453,13 +460,13 @@ static int sess_readback(struct sess *s, uint32_t addr, uint32_t blocks, uint8_t
 	while ((b = sess_next(s, &d, &n)) != NULL) {
 		if ((b[0] & 0x3f) == 0x25) {
 			uint32_t off = get32(b + 40);
-			ck_assert_uint_le(off + n, cap);
+			NEED((off + n) <= (cap));
 			memcpy(buf + off, d, n);
 			if (b[1] & 0x01) /* S: status in the last Data-In */
 				return b[3];
 			continue;
 		}
-		ck_assert_uint_eq(b[0] & 0x3f, 0x21);
+		NEED((b[0] & 0x3f) == (0x21));
 		return b[3];
 	}
 	return -1;
@@ -485,6 +492,7 @@ struct plan {
 	unsigned guards;
 	uint32_t guard[GUARDS_MAX];
 	uint8_t *write_data;
+	uint32_t addr, bytes; /* the host write */
 	/* the op's ranges hold an earlier valid copy (seed OLD_SEED), which a
 	 * cut may leave valid only until the op's data starts coming */
 	bool overwrite;
@@ -503,8 +511,8 @@ static void fill_at(uint8_t *p, uint32_t addr, uint32_t n, uint8_t seed)
 
 /* The operations the sender makes of one host write (Fig. 3, Fig. 7). */
 static unsigned plan_ops(const struct mirror_profile *p, uint32_t addr, uint32_t bytes,
-			 enum mirror_path_policy policy, uint8_t seed, struct op *ops,
-			 unsigned max, uint8_t **data_out)
+			 enum mirror_path_policy policy, uint32_t sequence, uint8_t seed,
+			 struct op *ops, unsigned max, uint8_t **data_out)
 {
 	struct mirror_write w = { .lba = 1000, .bytes = bytes, .nvram_addr = addr, .region = 0,
 				  .volume = 7, .array_serial = TABLE_SERIAL, .array_number = 2 };
@@ -515,16 +523,16 @@ static unsigned plan_ops(const struct mirror_profile *p, uint32_t addr, uint32_t
 	unsigned n = 0;
 	uint8_t *data = malloc(bytes);
 
-	ck_assert_ptr_nonnull(data);
+	NEED((data) != NULL);
 	fill_at(data, addr, bytes, seed);
-	ck_assert_msg(mirror_split_init(&sp, p, &w, &st, policy, 1, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(mirror_split_init(&sp, p, &w, &st, policy, sequence, why, sizeof(why)) == 0, "%s", why);
 	while (mirror_split_next(&sp, &mo) == 1) {
-		ck_assert_uint_lt(n, max);
+		NEED((n) < (max));
 		struct op *o = &ops[n++];
 		uint8_t md[MIRROR_METADATA_BYTES];
 		uint32_t ub = mo.blocks * MIRROR_BLOCK_SIZE;
 		int cl = mirror_op_encode(p, &mo, &w, o->cdb, sizeof(o->cdb), md);
-		ck_assert_int_gt(cl, 0);
+		NEED((cl) > (0));
 		o->cdb_len = (unsigned)cl;
 		o->path = mo.path;
 		o->sg_count = mo.sg_count;
@@ -532,7 +540,7 @@ static unsigned plan_ops(const struct mirror_profile *p, uint32_t addr, uint32_t
 		uint32_t mlen = mo.path == MIRROR_PATH_LARGE ? MIRROR_METADATA_BYTES : 0;
 		o->edtl = mlen + ub;
 		o->payload = malloc(o->edtl);
-		ck_assert_ptr_nonnull(o->payload);
+		NEED((o->payload) != NULL);
 		memcpy(o->payload, md, mlen);
 		memcpy(o->payload + mlen, data + mo.data_offset, ub);
 		o->user = o->payload + mlen;
@@ -558,7 +566,7 @@ static void add_guard(struct plan *pl, uint32_t addr)
 	for (unsigned i = 0; i < pl->guards; i++)
 		if (pl->guard[i] == addr)
 			return;
-	ck_assert_uint_lt(pl->guards, GUARDS_MAX);
+	NEED((pl->guards) < (GUARDS_MAX));
 	pl->guard[pl->guards++] = addr;
 }
 
@@ -567,7 +575,10 @@ static void plan_make(struct plan *pl, const struct mirror_profile *p, const cha
 {
 	memset(pl, 0, sizeof(*pl));
 	pl->name = name;
-	pl->n = plan_ops(p, addr, bytes, policy, 0x5a, pl->op, OPS_MAX, &pl->write_data);
+	pl->addr = addr;
+	pl->bytes = bytes;
+	/* the earlier copies take sequence numbers 1.. (setup) */
+	pl->n = plan_ops(p, addr, bytes, policy, 10, 0x5a, pl->op, OPS_MAX, &pl->write_data);
 	/* valid data beside every S/G element, and one block far away */
 	for (unsigned i = 0; i < pl->n; i++)
 		for (unsigned e = 0; e < pl->op[i].sg_count; e++) {
@@ -586,22 +597,18 @@ static void plan_free(struct plan *pl)
 	free(pl->write_data);
 }
 
-/* Complete small-path writes of what pattern(seed) puts at [addr, +bytes),
- * 8 KiB at a time. */
-static void write_small(struct sess *s, uint32_t addr, uint32_t bytes, uint8_t seed)
+/* The complete writes of what pattern(seed) puts at [addr, +bytes). */
+static void write_range(struct sess *s, uint32_t addr, uint32_t bytes, uint8_t seed,
+			enum mirror_path_policy policy)
 {
-	for (uint32_t at = 0; at < bytes; at += 8192) {
-		struct op o[OPS_MAX];
-		uint8_t *data;
-		unsigned n = plan_ops(&s->r->p, addr + at, min32(bytes - at, 8192), MIRROR_POLICY_SMALL,
-				      seed, o, OPS_MAX, &data);
-		for (unsigned i = 0; i < n; i++) {
-			ck_assert_int_eq(sess_write(s, o[i].cdb, o[i].cdb_len, o[i].payload, o[i].edtl,
-						    NULL, 0), 0);
-			free(o[i].payload);
-		}
-		free(data);
+	struct op o[OPS_MAX];
+	uint8_t *data;
+	unsigned n = plan_ops(&s->r->p, addr, bytes, policy, 1, seed, o, OPS_MAX, &data);
+	for (unsigned i = 0; i < n; i++) {
+		NEED((sess_write(s, o[i].cdb, o[i].cdb_len, o[i].payload, o[i].edtl, NULL, 0)) == (0));
+		free(o[i].payload);
 	}
+	free(data);
 }
 
 /* What every rig has before the operation: a session with the guards
@@ -615,9 +622,9 @@ static void release_region(struct sess *s)
 	for (uint32_t a = 0; a < REGION_END; a += 2048u * MIRROR_BLOCK_SIZE)
 		rel.range[rel.count++] = (struct mirror_release_range){ a, 2048 };
 	int len = mirror_release_encode(&rel, param, sizeof(param));
-	ck_assert_int_gt(len, 0);
-	ck_assert_int_gt(mirror_release_cdb_encode(&s->r->p, (uint32_t)len, cdb, sizeof(cdb)), 0);
-	ck_assert_int_eq(sess_write(s, cdb, 10, param, (uint32_t)len, NULL, 0), 0);
+	NEED((len) > (0));
+	NEED((mirror_release_cdb_encode(&s->r->p, (uint32_t)len, cdb, sizeof(cdb))) > (0));
+	NEED((sess_write(s, cdb, 10, param, (uint32_t)len, NULL, 0)) == (0));
 }
 
 /* The real server's NVRAM as READBACK shows it, into the rig's (region 0:
@@ -632,11 +639,11 @@ static void observe(struct rig *r, struct sess *s)
 
 	if (!r->port)
 		return;
-	ck_assert_ptr_nonnull(buf);
+	NEED((buf) != NULL);
 	mirror_nvram_mark_invalid(&r->nv, 0, NVRAM_SIZE);
 	for (uint32_t a = 0; a < REGION_END; a += blocks * MIRROR_BLOCK_SIZE) {
-		ck_assert_int_eq(sess_readback(s, a, blocks, buf, cap), 0);
-		ck_assert_int_eq(mirror_readback_parse(buf, cap, false, &rb), 0);
+		NEED((sess_readback(s, a, blocks, buf, cap)) == (0));
+		NEED((mirror_readback_parse(buf, cap, false, &rb)) == (0));
 		memcpy(r->data + a, rb.data, blocks * MIRROR_BLOCK_SIZE);
 		for (uint32_t i = 0; i < blocks; i++)
 			if (mirror_readback_block_valid(&rb, i))
@@ -651,11 +658,9 @@ static void setup(struct rig *r, struct sess *s, const struct plan *pl)
 	if (r->port)
 		release_region(s);
 	for (unsigned i = 0; i < pl->guards; i++)
-		write_small(s, pl->guard[i], MIRROR_BLOCK_SIZE, 0xa5);
+		write_range(s, pl->guard[i], MIRROR_BLOCK_SIZE, 0xa5, MIRROR_POLICY_SMALL);
 	if (pl->overwrite)
-		for (unsigned i = 0; i < pl->n; i++)
-			for (unsigned e = 0; e < pl->op[i].sg_count; e++)
-				write_small(s, pl->op[i].sg[e].nvram_addr, pl->op[i].sg[e].bytes, OLD_SEED);
+		write_range(s, pl->addr, pl->bytes, OLD_SEED, MIRROR_POLICY_LARGE);
 }
 
 /* ---- the checks ---- */
@@ -758,7 +763,7 @@ static void check_serves(struct sess *s, uint8_t seed, const char *where, struct
 	struct mirror_readback rb;
 	struct mirror_readback_cdb rc = { .nvram_addr = VERIFY_ADDR, .blocks = blocks };
 
-	write_small(s, VERIFY_ADDR, VERIFY_BYTES, seed);
+	write_range(s, VERIFY_ADDR, VERIFY_BYTES, seed, MIRROR_POLICY_SMALL);
 	fill_at(want, VERIFY_ADDR, VERIFY_BYTES, seed);
 	if (sess_readback(s, VERIFY_ADDR, blocks, buf, cap) != 0 ||
 	    mirror_readback_parse(buf, mirror_readback_response_len(&rc), false, &rb) != 0)
@@ -961,6 +966,8 @@ static const struct cut_case cases[] = {
 };
 
 #define CASES (sizeof(cases) / sizeof(cases[0]))
+/* against a real server: the small and the large write, every point */
+#define REAL_CASES 2
 
 /* Loop index i: a case, on fresh ranges or (i >= CASES) over an earlier
  * valid copy of them. */
@@ -1017,6 +1024,105 @@ START_TEST(negative_control_valid_on_abort)
 }
 END_TEST
 
+/* ---- the same cuts against a running mirror-emu ---- */
+
+struct emu {
+	pid_t pid;
+	char dir[64];
+};
+
+/* mirror-emu on a free loopback port, with the rig's profile and table. */
+static bool emu_start(struct emu *e, struct rig *r, enum mirror_neg_profile neg)
+{
+	const char *top = getenv("top_builddir");
+	char bin[512], port_file[96], table[96];
+	FILE *f;
+
+	snprintf(bin, sizeof(bin), "%s/cmd/mirror-emu", top ? top : ".");
+	if (access(bin, X_OK) != 0) {
+		printf("real server: %s not built, skipped\n", bin);
+		return false;
+	}
+	snprintf(e->dir, sizeof(e->dir), "/tmp/check_cut.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(e->dir));
+	snprintf(port_file, sizeof(port_file), "%s/port", e->dir);
+	snprintf(table, sizeof(table), "%s/table", e->dir);
+	f = fopen(table, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "7 %llx 2\n", (unsigned long long)TABLE_SERIAL);
+	fclose(f);
+	e->pid = fork();
+	ck_assert_int_ge(e->pid, 0);
+	if (e->pid == 0) {
+		execl(bin, bin, "--listen", "127.0.0.1:0", "--port-file", port_file, "--nvram-size", "4M",
+		      "--table", table, "--max-burst", "65536", "--first-burst", "16384", "-q",
+		      "--negotiation", neg == MIRROR_NEG_PATENT ? "patent" : "modern", (char *)NULL);
+		_exit(127);
+	}
+	/* a generous wait for the port: the machine may be busy */
+	for (int i = 0; i < 600 && !r->port; i++) {
+		unsigned port = 0;
+		f = fopen(port_file, "r");
+		if (f && fscanf(f, "%u", &port) == 1)
+			r->port = (uint16_t)port;
+		if (f)
+			fclose(f);
+		if (!r->port)
+			usleep(50 * 1000);
+	}
+	ck_assert_msg(r->port != 0, "mirror-emu wrote no port file");
+	return true;
+}
+
+static void emu_stop(struct emu *e)
+{
+	int status = 0;
+	char path[128];
+	kill(e->pid, SIGTERM);
+	ck_assert_int_eq(waitpid(e->pid, &status, 0), e->pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "mirror-emu ended with status 0x%x", status);
+	snprintf(path, sizeof(path), "%s/port", e->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/table", e->dir);
+	unlink(path);
+	rmdir(e->dir);
+}
+
+/* Loop index: cases[i / 2] under patent (even) or modern (odd). */
+START_TEST(cut_real_server)
+{
+	const struct cut_case *c = &cases[_i / 2];
+	enum mirror_neg_profile neg = _i % 2 ? MIRROR_NEG_MODERN : MIRROR_NEG_PATENT;
+	struct rig r;
+	struct emu e;
+	struct plan pl;
+	struct tally t;
+	char name[40];
+
+	memset(&r, 0, sizeof(r));
+	mirror_profile_init(&r.p);
+	r.p.nvram_size = NVRAM_SIZE;
+	r.p.region_split = NVRAM_SIZE / 2;
+	r.data = calloc(1, NVRAM_SIZE);
+	r.bitmap = calloc(1, mirror_nvram_bitmap_bytes(NVRAM_SIZE));
+	ck_assert_int_eq(mirror_nvram_init(&r.nv, &r.p, r.data, r.bitmap), 0);
+	if (!emu_start(&e, &r, neg)) {
+		rig_close(&r);
+		return;
+	}
+	snprintf(name, sizeof(name), "%s@mirror-emu", c->name);
+	plan_make(&pl, &r.p, name, c->addr, c->bytes, c->policy);
+	server = &r;
+	run_matrix(neg, NULL, &pl, &t);
+	server = NULL;
+	emu_stop(&e);
+	ck_assert_msg(t.v.bad == 0, "%u violations; first: %s", t.v.bad, t.v.first);
+	plan_free(&pl);
+	rig_close(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cut");
@@ -1026,6 +1132,10 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, cut_modern, 0, (int)(2 * CASES));
 	tcase_add_test(tc, negative_control_valid_on_abort);
 	suite_add_tcase(s, tc);
+	TCase *real = tcase_create("real-server");
+	tcase_set_timeout(real, 300);
+	tcase_add_loop_test(real, cut_real_server, 0, 2 * REAL_CASES);
+	suite_add_tcase(s, real);
 	return s;
 }
 
