@@ -134,6 +134,8 @@ SCRIPT_TESTS = \
 	tests/conform-sender.test
 SCRIPT_TESTS += tests/failover.test
 SCRIPT_TESTS += tests/conform-noext.test
+# the cut matrix against a pair controller's mirror port (issue 16)
+SCRIPT_TESTS += tests/cut-pair.test
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 SCRIPT_TESTS += tests/mirror-top-pair.test

@@ -312,9 +312,12 @@ static bool key_is(const uint8_t *d, uint32_t n, const char *key, char *val, siz
 	return false;
 }
 
+/* The target logged in to: mirror-emu's, or a pair controller's mirror
+ * port (MIRROR_CUT_URL). */
+static char target_iqn[224] = MIRROR_IQN_PREFIX ":emu";
+
 static const char login_keys[] =
-	"InitiatorName=iqn.2026-11.test:cut\0SessionType=Normal\0"
-	"TargetName=" MIRROR_IQN_PREFIX ":emu\0AuthMethod=None\0"
+	"InitiatorName=iqn.2026-11.test:cut\0SessionType=Normal\0AuthMethod=None\0"
 	"HeaderDigest=None\0DataDigest=None\0InitialR2T=No\0ImmediateData=Yes\0"
 	"MaxBurstLength=65536\0FirstBurstLength=16384\0MaxRecvDataSegmentLength=262144\0";
 
@@ -322,10 +325,14 @@ static const char login_keys[] =
  * drives how the initiator sends data (RFC 7143 13.10, 13.11, 13.14). */
 static void sess_open(struct sess *s, struct rig *r)
 {
-	uint8_t bhs[48] = { 0 };
+	uint8_t bhs[48] = { 0 }, keys[512];
 	const uint8_t *d, *b;
 	uint32_t n;
 	char v[32];
+	int kl = snprintf((char *)keys, sizeof(keys), "TargetName=%s", target_iqn) + 1;
+
+	memcpy(keys + kl, login_keys, sizeof(login_keys) - 1);
+	kl += (int)sizeof(login_keys) - 1;
 
 	memset(s, 0, sizeof(*s));
 	s->r = r;
@@ -347,7 +354,7 @@ static void sess_open(struct sess *s, struct rig *r)
 	bhs[8] = 0x80;                /* ISID */
 	bhs[13] = 1;
 	put32(bhs + 16, s->itt++);
-	NEED((sess_send(s, bhs, (const uint8_t *)login_keys, sizeof(login_keys) - 1, NULL, NULL)) == (0));
+	NEED((sess_send(s, bhs, keys, (uint32_t)kl, NULL, NULL)) == (0));
 	b = sess_next(s, &d, &n);
 	NEED((b) != NULL);
 	NEED((b[0] & 0x3f) == (0x23));
@@ -652,11 +659,27 @@ static void observe(struct rig *r, struct sess *s)
 	free(buf);
 }
 
+/* ARRAY TABLE UPDATE with the one volume the operations name (a pair
+ * controller knows only its partner's table). */
+static void push_table(struct sess *s)
+{
+	struct mirror_array_table tab;
+	uint8_t cdb[16] = { 0 }, param[64];
+	mirror_array_table_init(&tab);
+	ck_assert_int_eq(mirror_array_table_add(&tab, 7, TABLE_SERIAL, 2), 0);
+	int len = mirror_table_update_encode(&tab, param, sizeof(param));
+	ck_assert_int_gt(len, 0);
+	mirror_table_update_cdb_encode(&s->r->p, (uint32_t)len, cdb, sizeof(cdb));
+	ck_assert_int_eq(sess_write(s, cdb, 10, param, (uint32_t)len, NULL, 0), 0);
+}
+
 static void setup(struct rig *r, struct sess *s, const struct plan *pl)
 {
 	sess_open(s, r);
-	if (r->port)
+	if (r->port) {
+		push_table(s);
 		release_region(s);
+	}
 	for (unsigned i = 0; i < pl->guards; i++)
 		write_range(s, pl->guard[i], MIRROR_BLOCK_SIZE, 0xa5, MIRROR_POLICY_SMALL);
 	if (pl->overwrite)
@@ -1100,6 +1123,9 @@ START_TEST(cut_real_server)
 	struct tally t;
 	char name[40];
 
+	const char *url = getenv("MIRROR_CUT_URL");
+	unsigned port = 0;
+
 	memset(&r, 0, sizeof(r));
 	mirror_profile_init(&r.p);
 	r.p.nvram_size = NVRAM_SIZE;
@@ -1107,16 +1133,28 @@ START_TEST(cut_real_server)
 	r.data = calloc(1, NVRAM_SIZE);
 	r.bitmap = calloc(1, mirror_nvram_bitmap_bytes(NVRAM_SIZE));
 	ck_assert_int_eq(mirror_nvram_init(&r.nv, &r.p, r.data, r.bitmap), 0);
-	if (!emu_start(&e, &r, neg)) {
+	if (url) {
+		/* a server someone else runs (tests/cut-pair.test: a pair
+		 * controller's mirror port): its own negotiation, run once */
+		if (_i % 2) {
+			rig_close(&r);
+			return;
+		}
+		ck_assert_msg(sscanf(url, "iscsi://127.0.0.1:%u/%223[^/]", &port, target_iqn) == 2,
+			      "MIRROR_CUT_URL %s: not iscsi://127.0.0.1:PORT/IQN/LUN", url);
+		r.port = (uint16_t)port;
+		e.pid = 0;
+	} else if (!emu_start(&e, &r, neg)) {
 		rig_close(&r);
 		return;
 	}
-	snprintf(name, sizeof(name), "%s@mirror-emu", c->name);
+	snprintf(name, sizeof(name), "%s@%s", c->name, url ? "server" : "mirror-emu");
 	plan_make(&pl, &r.p, name, c->addr, c->bytes, c->policy);
 	server = &r;
 	run_matrix(neg, NULL, &pl, &t);
 	server = NULL;
-	emu_stop(&e);
+	if (e.pid)
+		emu_stop(&e);
 	ck_assert_msg(t.v.bad == 0, "%u violations; first: %s", t.v.bad, t.v.first);
 	plan_free(&pl);
 	rig_close(&r);
