@@ -24,6 +24,7 @@ UNIT_TESTS = \
 UNIT_TESTS += tests/unit/check_sbc tests/unit/check_top_pair tests/unit/check_pdu
 UNIT_TESTS += tests/unit/check_transport_iscsi
 UNIT_TESTS += tests/unit/check_emu_options
+UNIT_TESTS += tests/unit/check_cut
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -83,6 +84,8 @@ tests_unit_check_cli_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cli_LDADD = $(UNIT_LDADD)
 tests_unit_check_emu_options_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_emu_options_LDADD = $(UNIT_LDADD)
+tests_unit_check_cut_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_cut_LDADD = $(UNIT_LDADD)
 tests_unit_check_chap_file_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_chap_file_LDADD = $(UNIT_LDADD)
 tests_unit_check_raid5_CFLAGS = $(UNIT_CFLAGS)
@@ -131,6 +134,8 @@ SCRIPT_TESTS = \
 	tests/conform-sender.test
 SCRIPT_TESTS += tests/failover.test
 SCRIPT_TESTS += tests/conform-noext.test
+# the cut matrix against a pair controller's mirror port (issue 16)
+SCRIPT_TESTS += tests/cut-pair.test
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 SCRIPT_TESTS += tests/mirror-top-pair.test
