@@ -131,6 +131,9 @@ SCRIPT_TESTS = \
 	tests/conform-sender.test
 SCRIPT_TESTS += tests/failover.test
 SCRIPT_TESTS += tests/conform-noext.test
+# --report FILE.html: tables and gnuplot plots, opened in headless Chromium
+SCRIPT_TESTS += tests/report-dissect.test
+EXTRA_DIST += tests/report-lib.sh tests/png_colours.py
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 SCRIPT_TESTS += tests/mirror-top-pair.test
