@@ -31,7 +31,8 @@ app_libapp_la_SOURCES = \
 # --report FILE.html of mirror-dissect, mirror-load and mirror-failover
 app_libapp_la_SOURCES += app/report/report.h app/report/report_int.h app/report/report.c \
 	app/report/plot.c app/report/series.h app/report/series.c \
-	app/report/dissect.h app/report/dissect.c
+	app/report/dissect.h app/report/dissect.c \
+	app/report/load.h app/report/load.c
 
 app_libapp_la_CFLAGS = $(AM_CFLAGS) -pthread
 
