@@ -28,6 +28,12 @@ app_libapp_la_SOURCES = \
 	app/failover/run.h app/failover/run.c app/failover/scsi.c app/failover/pair.c app/failover/report.c \
 	app/failover/plan.c app/failover/status.c app/failover/carriers.c
 
+# --report FILE.html of mirror-dissect, mirror-load and mirror-failover
+app_libapp_la_SOURCES += app/report/report.h app/report/report_int.h app/report/report.c \
+	app/report/plot.c app/report/series.h app/report/series.c \
+	app/report/dissect.h app/report/dissect.c \
+	app/report/load.h app/report/load.c
+
 app_libapp_la_CFLAGS = $(AM_CFLAGS) -pthread
 
 EXTRA_DIST += app/local.mk

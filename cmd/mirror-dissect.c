@@ -17,6 +17,7 @@
 #include <mirror/dissect_run.h>
 #include <mirror/mirror.h>
 #include "app/cli/cli.h"
+#include "app/report/dissect.h"
 
 #define PROG "mirror-dissect"
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
@@ -29,12 +30,14 @@ struct opts {
 	bool json, check;
 	enum ops_format ops;
 	double link_rate_bps;
+	const char *report; /* --report FILE.html */
 };
 
 struct ctx {
 	const struct opts *o;
 	struct mirror_dissect_summary summary;
 	uint64_t printed;
+	struct mirror_report_dissect *report;
 };
 
 static const char usage_text[] =
@@ -54,6 +57,9 @@ static const char usage_text[] =
 	"                            sustain on a channel of RATE (e.g. 160Mb/s)\n"
 	"      --header-digest       HeaderDigest=CRC32C when the login is not captured\n"
 	"      --data-digest         DataDigest=CRC32C when the login is not captured\n"
+	"      --report FILE.html    also write an HTML report: per-path tables, and\n"
+	"                            plots of the timeline drawn by gnuplot (tables\n"
+	"                            only without it); one capture only\n"
 	"  -p, --profile NAME        wire profile, default v1 (--opcodes, --nvram-size,\n"
 	"  -O, --opcodes N,A,B,T,R   --region-split as for mirror-decode)\n"
 	"  -n, --nvram-size SIZE\n"
@@ -145,6 +151,8 @@ static void on_op(void *user, const struct mirror_dissect_op *op)
 	struct ctx *c = user;
 
 	mirror_dissect_summary_add(&c->summary, op);
+	if (c->report)
+		mirror_report_dissect_add(c->report, op, &c->summary);
 	switch (c->o->ops) {
 	case OPS_JSON: {
 		struct json_object *j = mirror_dissect_op_json(op);
@@ -175,7 +183,7 @@ static void on_op(void *user, const struct mirror_dissect_op *op)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { OPT_LINK_RATE = 256, OPT_HD, OPT_DD };
+	enum { OPT_LINK_RATE = 256, OPT_HD, OPT_DD, OPT_REPORT };
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "port", required_argument, NULL, 'P' },
@@ -185,6 +193,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "link-rate", required_argument, NULL, OPT_LINK_RATE },
 		{ "header-digest", no_argument, NULL, OPT_HD },
 		{ "data-digest", no_argument, NULL, OPT_DD },
+		{ "report", required_argument, NULL, OPT_REPORT },
 		MIRROR_CLI_PROFILE_LONGOPTS,
 		MIRROR_CLI_STD_LONGOPTS,
 	};
@@ -233,6 +242,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_DD:
 			o->run.dissect.data_digest = true;
 			break;
+		case OPT_REPORT:
+			o->report = optarg;
+			break;
 		default:
 			return mirror_cli_default_option(c, PROG, usage_text);
 		}
@@ -241,6 +253,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return syntax_error("give -r FILE or FILE operands, not both ('%s')", argv[optind]);
 	if (!o->run.path && optind == argc)
 		return syntax_error("%s", "no capture: -r FILE, -r - for standard input, or FILE...");
+	if (o->report && !o->run.path && argc - optind > 1)
+		return syntax_error("--report takes one capture, not %d", argc - optind);
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 	if (o->json && o->ops == OPS_TABLE)
@@ -265,6 +279,10 @@ static int decode_one(struct opts *o, const char *path, bool several)
 	if (several && !o->json && o->ops == OPS_NONE)
 		printf("== %s\n", path);
 	/* not between per-operation records on the same terminal */
+	if (o->report && !(ctx.report = mirror_report_dissect_new())) {
+		fprintf(stderr, PROG ": --report: out of memory\n");
+		return MIRROR_EXIT_OTHER;
+	}
 	if (progress_wanted(path) && !(o->ops != OPS_NONE && isatty(1))) {
 		prog.start = prog.last = now_s();
 		o->run.progress = on_progress;
@@ -274,6 +292,7 @@ static int decode_one(struct opts *o, const char *path, bool several)
 	progress_clear(&prog);
 	if (rc < 0 && rc != -EIO) {
 		fprintf(stderr, PROG ": %s\n", st.error);
+		mirror_report_dissect_free(ctx.report);
 		return MIRROR_EXIT_FILE_ERROR;
 	}
 	if (o->ops == OPS_NONE) {
@@ -288,6 +307,18 @@ static int decode_one(struct opts *o, const char *path, bool several)
 		}
 	}
 	fflush(stdout);
+	if (ctx.report) {
+		char why[300];
+
+		/* a truncated capture still gets its report: what was read */
+		if (mirror_report_dissect_write(ctx.report, o->report, PROG, path, &ctx.summary, &st, why,
+						sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": %s\n", why);
+			ret = MIRROR_EXIT_FILE_ERROR;
+		}
+		mirror_report_dissect_free(ctx.report);
+		ctx.report = NULL;
+	}
 	if (rc == -EIO) {
 		/* the results so far are printed; the file's fault is named */
 		fprintf(stderr, PROG ": %s: %s (results up to there are above)\n", path, st.error);

@@ -20,13 +20,14 @@
 #include "app/load/load.h"
 #include "app/cli/cli.h"
 #include "app/emu/stats.h"
+#include "app/report/load.h"
 
 #define PROG "mirror-load"
 #define DEFAULT_MIX "512:40,4k:40,32k:15,256k:4,2m:1"
 
 enum {
 	OPT_LBA_START = 256, OPT_LBA_RANGE, OPT_REGION, OPT_VOLUME, OPT_NO_TABLE, OPT_PROGRESS,
-	OPT_NO_PROGRESS, OPT_INITIATOR, OPT_SEED, OPT_VERIFY_EVERY, OPT_CAPTURE, OPT_CAPTURE_FILTER
+	OPT_NO_PROGRESS, OPT_INITIATOR, OPT_SEED, OPT_VERIFY_EVERY, OPT_CAPTURE, OPT_CAPTURE_FILTER, OPT_REPORT
 };
 
 struct opts {
@@ -38,6 +39,8 @@ struct opts {
 	const char *stats;
 	const char *capture, *capture_filter;
 	bool have_seconds;
+	const char *report;              /* --report FILE.html */
+	struct mirror_report_load *rep;  /* its samples */
 };
 
 static const char usage_text[] =
@@ -77,6 +80,7 @@ static const char usage_text[] =
 	"  -T, --timeout MS          command timeout (default 30000)\n"
 	"      --initiator-name IQN  prefix of the connections' names\n"
 	"  -j, --json                one JSON object on stdout\n"
+	"      --report FILE.html    also an HTML report: tables, and gnuplot's plots\n"
 	"      --progress            a live line on stderr (default: if a terminal)\n"
 	"      --no-progress\n"
 	"  -h, --help                this text\n"
@@ -123,6 +127,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "region", required_argument, NULL, OPT_REGION },
 		{ "volume", required_argument, NULL, OPT_VOLUME },
 		{ "no-table", no_argument, NULL, OPT_NO_TABLE },
+		{ "report", required_argument, NULL, OPT_REPORT },
 		MIRROR_CLI_PROFILE_LONGOPTS,
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "initiator-name", required_argument, NULL, OPT_INITIATOR },
@@ -215,6 +220,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_CAPTURE_FILTER:
 			o->capture_filter = optarg;
+			break;
+		case OPT_REPORT:
+			o->report = optarg;
 			break;
 		case OPT_REGION:
 			if (mirror_cli_count("--region", optarg, 0, 1, &v, why, sizeof(why)) < 0)
@@ -309,6 +317,7 @@ static void show_progress(void *ctx, const struct mirror_load_result *r)
 
 struct run {
 	const char *label;
+	unsigned idx; /* 0, 1: b of --path ab */
 	struct mirror_load_result r;
 	struct mirror_load_emu_cost emu, cap;
 	bool have_emu, have_cap;
@@ -338,6 +347,13 @@ static int do_run(const struct opts *o, const struct mirror_load_config *cfg, st
 	if (o->progress) {
 		c.progress = show_progress;
 		c.progress_ctx = &pc;
+	}
+	/* the report samples the run often, the progress line goes on */
+	struct mirror_report_load_tap tap = { o->rep, run->idx, c.progress, c.progress_ctx, 0 };
+	if (o->rep) {
+		c.progress = mirror_report_load_progress;
+		c.progress_ctx = &tap;
+		c.progress_ms = MIRROR_REPORT_LOAD_TICK_MS;
 	}
 	c.stop = &stop_flag;
 	if (o->stats && query(o->stats, &before) < 0)
@@ -481,6 +497,11 @@ int main(int argc, char **argv)
 		return MIRROR_EXIT_OTHER;
 	}
 	unsigned nruns = o.ab ? 2 : 1;
+	if (o.report && !(o.rep = mirror_report_load_new())) {
+		fprintf(stderr, PROG ": --report: out of memory\n");
+		free(runs);
+		return MIRROR_EXIT_OTHER;
+	}
 	/* The receiver tracks each initiator name's sequence numbers: a name
 	 * per process and per run, so no run looks like a sender that
 	 * restarted its counter. */
@@ -502,6 +523,7 @@ int main(int argc, char **argv)
 			b.policy = MIRROR_POLICY_AUTO;
 			b.initiator_prefix = names[1];
 			runs[1].label = "b (auto)";
+			runs[1].idx = 1;
 			ret = do_run(&o, &b, &runs[1]);
 		} else if (ret == MIRROR_EXIT_OK) {
 			nruns = 1;
@@ -546,6 +568,12 @@ int main(int argc, char **argv)
 		if (nruns == 2)
 			mirror_load_ab_print(stdout, &d);
 	}
+	char why[300];
+	if (o.rep && mirror_report_load_write(o.rep, o.report, PROG, "mirror-load", rep, nruns,
+					      nruns == 2 ? &d : NULL, why, sizeof(why)) < 0) {
+		fprintf(stderr, PROG ": %s\n", why);
+		ret = MIRROR_EXIT_FILE_ERROR;
+	}
 	for (unsigned i = 0; i < nruns && ret == MIRROR_EXIT_OK; i++)
 		ret = run_status(&runs[i].r);
 	if (ret != MIRROR_EXIT_OK)
@@ -553,6 +581,7 @@ int main(int argc, char **argv)
 			runs[0].r.first_error[0] || nruns < 2 ? runs[0].r.first_error
 							       : runs[1].r.first_error);
 out:
+	mirror_report_load_free(o.rep);
 	free(runs);
 	fflush(stdout);
 	return ret;

@@ -30,6 +30,8 @@ PACKAGES=(
 	xz-utils                      # unpacks the guest kernel (linux-image-amd64 is downloaded, not installed)
 	debhelper dpkg-dev            # the Debian packages (debian/, dpkg-buildpackage)
 	lintian                       # tests/deb.test: the packages lintian clean
+	gnuplot-nox                   # --report: the plots, drawn as SVG by its svg terminal
+	chromium                      # tests/report*.test: the reports opened in a headless browser
 )
 
 missing=()

@@ -136,6 +136,10 @@ SCRIPT_TESTS += tests/failover.test
 SCRIPT_TESTS += tests/conform-noext.test
 # the cut matrix against a pair controller's mirror port (issue 16)
 SCRIPT_TESTS += tests/cut-pair.test
+# --report FILE.html: tables and gnuplot plots, opened in headless Chromium
+SCRIPT_TESTS += tests/report-dissect.test
+SCRIPT_TESTS += tests/report-load.test
+EXTRA_DIST += tests/report-lib.sh tests/png_colours.py
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 SCRIPT_TESTS += tests/mirror-top-pair.test
