@@ -1,27 +1,46 @@
 #!/bin/bash
 # bench/emu.sh [BUILD_DIR]: the small path against its named peers, in one
 # run on loopback.  Starts mirror-emu (patent negotiation: InitialR2T=Yes,
-# ImmediateData=No, as the source's channel) and a tgtd whose LUN is a
-# 256 MiB sparse file on /dev/shm (bstype rdwr: RAM, and the data really
-# stored, as the emulator stores it; TGT_BSTYPE=null for tgt's discard
-# store), each on a free 127.0.0.1 port, then measures with mirror-load
-# (one size, --path small or large, or --write10):
-#   4 KiB and 32 KiB, QD 1 and QD 32, one session:
-#   small and large against mirror-emu, WRITE(10) against tgtd.
-# Prints a table and two ratios with their goals:
-#   small / tgtd WRITE(10) ops/s at 4 KiB QD 32   (goal >= 2x)
-#   small / large ops/s at 4 KiB QD 1              (goal >= 1.3x)
-# and says whether each is met.  It only reports: its exit status is 0
-# whatever the numbers (1 only if something could not run).  Every process
-# is stopped by its PID (bench/lib.sh).  BENCH_SECONDS (default 3) per
-# measurement; EMU_NEGOTIATION=modern (ImmediateData=Yes) for a comparison
-# off the profile.
+# ImmediateData=No, as the source's channel; --prefault: its NVRAM
+# resident from the start, as a real NVRAM is) and a tgtd whose LUN is a
+# 256 MiB file on /dev/shm, allocated in full before it starts (bstype
+# rdwr: RAM, and the data really stored, as the emulator stores it;
+# TGT_BSTYPE=null for tgt's discard store), each on a free 127.0.0.1 port,
+# then measures with mirror-load (one size, --path small or large, or
+# --write10), one session:
+#   sizes 4K 32K 256K, QD 1 and 32: small and large against mirror-emu,
+#   WRITE(10) against tgtd.
+# Every target is warmed up first (one discarded short run of each kind).
+# Each row is the median of BENCH_REPS runs (default 5) of BENCH_SECONDS
+# (default 2) with the spread (min-max), and the runs interleave: round r
+# runs every row once, so drift on this shared machine hits all rows
+# alike.  Every row prints, beside ops/s and latency, the target's CPU
+# time per operation (utime + stime of all its threads, from
+# /proc/PID/stat before and after the run, proc(5)) and the client's
+# (mirror-load's, from the shell's getrusage of the child).
+# Then the ratios, each with its goal and whether it is met:
+#   target CPU per op, 4 KiB QD 32: small <= 8 us, tgtd / small >= 6x
+#   ops/s small / tgtd WRITE(10) at 4 KiB QD 32            (goal >= 2x)
+#   ops/s small / large at every size and QD               (goal >= 1x)
+#   ops/s small / large at 4 KiB QD 1                      (goal >= 1.3x)
+# It only reports: its exit status is 0 whatever the numbers (1 only if
+# something could not run).  Every process is stopped by its PID
+# (bench/lib.sh).  BENCH_QUICK=1: one round of 1 s, 4 KiB QD 32 only (a
+# smoke run).  BENCH_SIZES, BENCH_QDS override the lists;
+# EMU_NEGOTIATION=modern (ImmediateData=Yes) for a comparison off the
+# profile.
 set -u
 . "$(dirname "$0")/lib.sh"
 bench_help "$@"
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/_build/default}
-secs=${BENCH_SECONDS:-3}
+secs=${BENCH_SECONDS:-2}
+reps=${BENCH_REPS:-5}
+sizes=${BENCH_SIZES:-4K 32K 256K}
+qds=${BENCH_QDS:-1 32}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	secs=1 reps=1 sizes=4K qds=32
+fi
 TGT_BSTYPE=${TGT_BSTYPE:-rdwr}
 EMU_NEGOTIATION=${EMU_NEGOTIATION:-patent}
 IQN=iqn.2024-01.org.mirrortest:bench-tgtd
@@ -42,10 +61,10 @@ bench_at_exit stop_emu
 
 # ---- mirror-emu ----
 "$emu_bin" --listen 127.0.0.1:0 --port-file "$tmp/emu.port" \
-	--negotiation "$EMU_NEGOTIATION" -q \
+	--negotiation "$EMU_NEGOTIATION" --prefault -q \
 	2>"$tmp/emu.log" &
 emu_pid=$!
-for _ in $(seq 100); do [ -s "$tmp/emu.port" ] && break; sleep 0.05; done
+for _ in $(seq 200); do [ -s "$tmp/emu.port" ] && break; sleep 0.05; done
 [ -s "$tmp/emu.port" ] || { echo "mirror-emu did not start: $(cat "$tmp/emu.log")" >&2; exit 1; }
 emu_url="iscsi://127.0.0.1:$(cat "$tmp/emu.port")/iqn.2026-11.org.mirrortest:emu/0"
 
@@ -53,55 +72,69 @@ emu_url="iscsi://127.0.0.1:$(cat "$tmp/emu.port")/iqn.2026-11.org.mirrortest:emu
 bench_start_tgtd 2100 "$IQN" "$TGT_BSTYPE"
 tgt_url=$bench_tgtd_url
 
-# ---- measurements ----
-# measure NAME URL OP SIZE QD: one mirror-load run, its JSON in $tmp/NAME.json
-measure() {
-	local name=$1 url=$2 op=$3 size=$4 qd=$5 how
-	case $op in
-	write10) how=--write10 ;;
-	*) how="--path $op" ;;
-	esac
-	# shellcheck disable=SC2086 # $how is two words on purpose
-	if ! "$load" "$url" $how --mix "$size" --qd "$qd" --seconds "$secs" --json \
-		--no-progress >"$tmp/$name.json" 2>"$tmp/$name.err"; then
-		echo "mirror-load $op $size QD$qd failed: $(cat "$tmp/$name.err")" >&2
-		rm -f "$tmp/$name.json"
-	fi
-}
+ops_list="small large"
+[ -n "$tgt_url" ] && ops_list="small large write10"
+url_of() { case $1 in write10) echo "$tgt_url" ;; *) echo "$emu_url" ;; esac; }
+pid_of() { case $1 in write10) echo "$bench_tgtd_pid" ;; *) echo "$emu_pid" ;; esac; }
+
 tgt_desc="not running"
 [ -n "$tgt_url" ] && tgt_desc="bstype $TGT_BSTYPE, LUN on /dev/shm"
-echo "measuring: ${secs} s each, 1 session; mirror-emu negotiation $EMU_NEGOTIATION; tgtd $tgt_desc"
-for size in 4K 32K; do
-	for qd in 1 32; do
-		measure "small-$size-$qd" "$emu_url" small "$size" "$qd"
-		measure "large-$size-$qd" "$emu_url" large "$size" "$qd"
-		[ -n "$tgt_url" ] && measure "write10-$size-$qd" "$tgt_url" write10 "$size" "$qd"
+echo "measuring: $reps rounds x ${secs} s per row, interleaved; 1 session;" \
+	"mirror-emu negotiation $EMU_NEGOTIATION, NVRAM prefaulted; tgtd $tgt_desc"
+
+# warm-up: one discarded second of each kind at 4 KiB QD 32 and at the
+# largest size (connections, caches, tgtd's threads)
+for op in $ops_list; do
+	for size in 4K ${sizes##* }; do
+		bench_load_run "$load" "$(url_of "$op")" "$op" "$size" 32 1 "$tmp/warm" "$(pid_of "$op")" ||
+			true
 	done
+done
+
+for r in $(seq "$reps"); do
+	for size in $sizes; do
+		for qd in $qds; do
+			for op in $ops_list; do
+				bench_load_run "$load" "$(url_of "$op")" "$op" "$size" "$qd" "$secs" \
+					"$tmp/$op-$size-$qd" "$(pid_of "$op")" || true
+			done
+		done
+	done
+	echo "  round $r of $reps done"
 done
 stop_emu
 bench_stop_tgtd
 
 echo
-printf '%-10s %-8s %5s %3s %10s %9s %8s %8s %8s %9s %7s\n' target op size QD ops/s MB/s \
-	"p50 us" "p99 us" "p99.9" "max us" errors
-for size in 4K 32K; do
-	for qd in 1 32; do
-		for op in small large write10; do
-			f="$tmp/$op-$size-$qd.json"
-			[ -s "$f" ] || continue
+echo "median of $reps runs [min-max]; CPU us per op: target (all threads) and client (mirror-load)"
+bench_row_header
+for size in $sizes; do
+	for qd in $qds; do
+		for op in $ops_list; do
 			[ "$op" = write10 ] && who="tgtd/$TGT_BSTYPE" || who=mirror-emu
-			"$JQ" -r --arg who "$who" --arg sz "$size" --arg op "$op" --arg qd "$qd" \
-				'[$who, $op, $sz, $qd, (.ops_per_sec|floor), (.mb_per_sec*10|floor/10),
-				  .latency_us.p50, .latency_us.p99, .latency_us.p99_9,
-				  (.latency_us.max|floor), .errors.total] | @tsv' "$f" |
-				awk -F'\t' '{printf "%-10s %-8s %5s %3s %10s %9.1f %8s %8s %8s %9s %7s\n",
-					$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11}'
+			bench_row "$who" "$op" "$size" "$qd" "$tmp/$op-$size-$qd"
 		done
 	done
 done
 
 echo
-bench_ratio "small / tgtd WRITE(10), 4 KiB QD 32, ops/s" "$(bench_ops small-4K-32)" "$(bench_ops write10-4K-32)" 2
-bench_ratio "small / large, 4 KiB QD 1, ops/s" "$(bench_ops small-4K-1)" "$(bench_ops large-4K-1)" 1.3
+k4=$tmp/small-4K-32
+t4=$tmp/write10-4K-32
+bench_goal_max "target CPU per op, small, 4 KiB QD 32 (us)" "$(bench_med "$k4" tcpu)" 8
+bench_ratio "target CPU per op, tgtd / small, 4 KiB QD 32" "$(bench_med "$t4" tcpu)" \
+	"$(bench_med "$k4" tcpu)" 6
+bench_ratio "ops/s small / tgtd WRITE(10), 4 KiB QD 32" "$(bench_med "$k4" ops)" \
+	"$(bench_med "$t4" ops)" 2
+for size in $sizes; do
+	for qd in $qds; do
+		bench_ratio "ops/s small / large, $size QD $qd" "$(bench_med "$tmp/small-$size-$qd" ops)" \
+			"$(bench_med "$tmp/large-$size-$qd" ops)" 1
+	done
+done
+case " $sizes " in *" 4K "*) case " $qds " in *" 1 "*)
+	bench_ratio "ops/s small / large, 4 KiB QD 1" "$(bench_med "$tmp/small-4K-1" ops)" \
+		"$(bench_med "$tmp/large-4K-1" ops)" 1.3 ;;
+esac ;; esac
+bench_goal_max "client CPU per op, small, 4 KiB QD 32 (us)" "$(bench_med "$k4" ccpu)" ""
 bench_errors
 exit 0

@@ -111,7 +111,9 @@ bench_tgtd_lun_new() {
 	local iqn=$1 bstype=$2 port=$3
 	bench_tgtd_lun=/dev/shm/mirror-bench-$$.img
 	bench_at_exit bench_drop_tgtd_lun
-	if truncate -s 256M "$bench_tgtd_lun" &&
+	# allocated in full (tmpfs pages now, not at the first write to each),
+	# as mirror-emu --prefault makes its NVRAM resident
+	if { fallocate -l 256M "$bench_tgtd_lun" 2>/dev/null || truncate -s 256M "$bench_tgtd_lun"; } &&
 		{ bench_adm --lld iscsi --mode target --op new --tid 1 --targetname "$iqn" &&
 		  bench_adm --lld iscsi --mode logicalunit --op new --tid 1 --lun 1 --bstype "$bstype" \
 			-b "$bench_tgtd_lun" &&
@@ -136,7 +138,9 @@ bench_ratio() {
 		if (a <= 0 || b <= 0) { printf "%-52s not measured\n", w; exit }
 		r = a / b
 		if (t == "") printf "%-52s %6.2fx\n", w, r
-		else printf "%-52s %6.2fx  (goal >= %sx): %s\n", w, r, t, (r >= t ? "MET" : "NOT met")
+		else if (r >= t) printf "%-52s %6.2fx  (goal >= %sx): MET\n", w, r, t
+		else printf "%-52s %6.2fx  (goal >= %sx): NOT met, %.0f%% short\n", w, r, t,
+			(1 - r / t) * 100
 	}'
 }
 
@@ -154,4 +158,86 @@ bench_pct() {
 		if (NR == 0) { print "none"; exit }
 		i50 = int(NR * 0.50 + 0.999999); i99 = int(NR * 0.99 + 0.999999)
 		printf "p50 %s  p99 %s  max %s  (n=%d)\n", v[i50], v[i99], v[NR], NR }'
+}
+
+# ---- repeated runs (bench/emu.sh) ----
+# bench_load_run LOAD URL OP SIZE QD SECS PREFIX PID: one mirror-load run
+# (OP small or large: --path OP; write10: --write10) against the target
+# process PID; appends one line to PREFIX.rows:
+#   ops/s  p50 us  p99 us  target CPU us/op  client CPU us/op  errors
+# The target's CPU is utime + stime of all its threads from /proc/PID/stat
+# before and after (proc(5)), the client's the shell's getrusage of the
+# child (bash `time`, ms).  Its JSON is kept as PREFIX.N.json (for
+# bench_errors).  1 with the reason on stderr when the run failed.
+bench_hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+bench_load_run() {
+	local load=$1 url=$2 op=$3 size=$4 qd=$5 secs=$6 prefix=$7 pid=$8 how n c0 c1 ut
+	local TIMEFORMAT='%3U %3S'
+	case $op in
+	write10) how=--write10 ;;
+	*) how="--path $op" ;;
+	esac
+	n=$(($(cat "$prefix.rows" 2>/dev/null | wc -l) + 1))
+	c0=$(bench_cpu_ticks "$pid")
+	# shellcheck disable=SC2086 # $how is two words on purpose
+	{ time "$load" "$url" $how --mix "$size" --qd "$qd" --seconds "$secs" --json \
+		--no-progress >"$prefix.$n.json" 2>"$prefix.err"; } 2>"$prefix.time"
+	local rc=$?
+	c1=$(bench_cpu_ticks "$pid")
+	if [ $rc -ne 0 ] || ! [ -s "$prefix.$n.json" ]; then
+		echo "mirror-load $op $size QD$qd failed: $(head -3 "$prefix.err")" >&2
+		rm -f "$prefix.$n.json"
+		return 1
+	fi
+	ut=$(tail -1 "$prefix.time")
+	"$JQ" -r '[.ops, .ops_per_sec, .latency_us.p50, .latency_us.p99, .errors.total] | @tsv' \
+		"$prefix.$n.json" |
+		awk -v c0="$c0" -v c1="$c1" -v hz="$bench_hz" -v ut="$ut" '{
+			if ($1 <= 0) exit
+			split(ut, t, " ")
+			printf "%.1f %s %s %.2f %.2f %d\n", $2, $3, $4, (c1 - c0) / hz * 1e6 / $1,
+				(t[1] + t[2]) * 1e6 / $1, $5 }' >>"$prefix.rows"
+}
+
+# bench_med PREFIX FIELD: the median of FIELD (ops p50 p99 tcpu ccpu) over
+# PREFIX.rows (0 when none); bench_spread: "min-max" of it.
+bench_field() {
+	case $1 in ops) echo 1 ;; p50) echo 2 ;; p99) echo 3 ;; tcpu) echo 4 ;; ccpu) echo 5 ;; esac
+}
+bench_med() {
+	[ -s "$1.rows" ] || { echo 0; return; }
+	awk -v f="$(bench_field "$2")" '{ print $f }' "$1.rows" | sort -g |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+bench_spread() {
+	[ -s "$1.rows" ] || { echo -; return; }
+	awk -v f="$(bench_field "$2")" '{ print $f }' "$1.rows" | sort -g |
+		awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'
+}
+
+# bench_row_header, bench_row WHO OP SIZE QD PREFIX: one table row of the
+# medians, with the spread of ops/s and of the target's CPU per op
+bench_row_header() {
+	printf '%-10s %-7s %4s %3s %9s %-15s %7s %7s %8s %-13s %7s %4s %3s
+' target op size QD 		ops/s "[min-max]" "p50 us" "p99 us" "tgt us" "[min-max]" "cli us" runs err
+}
+bench_row() {
+	local prefix=$5
+	[ -s "$prefix.rows" ] || return 0
+	local ops tcpu
+	ops=$(bench_spread "$prefix" ops | awk -F- '{ printf "%.0f-%.0f", $1, $2 }')
+	tcpu=$(bench_spread "$prefix" tcpu)
+	printf '%-10s %-7s %4s %3s %9.0f %-15s %7s %7s %8.2f %-13s %7.2f %4s %3s
+' "$1" "$2" "$3" 		"$4" "$(bench_med "$prefix" ops)" "[$ops]" "$(bench_med "$prefix" p50)" 		"$(bench_med "$prefix" p99)" "$(bench_med "$prefix" tcpu)" "[$tcpu]" 		"$(bench_med "$prefix" ccpu)" "$(wc -l <"$prefix.rows")" 		"$(awk '{ e += $6 } END { print e + 0 }' "$prefix.rows")"
+}
+
+# bench_goal_max WHAT VALUE [GOAL]: prints VALUE and, given a goal it
+# must not exceed, whether it is met and by how much it is over
+bench_goal_max() {
+	awk -v w="$1" -v v="$2" -v t="${3:-}" 'BEGIN {
+		if (v <= 0) { printf "%-52s not measured\n", w; exit }
+		if (t == "") printf "%-52s %7.2f\n", w, v
+		else if (v <= t) printf "%-52s %7.2f  (goal <= %s): MET\n", w, v, t
+		else printf "%-52s %7.2f  (goal <= %s): NOT met, %.2fx the goal\n", w, v, t, v / t
+	}'
 }

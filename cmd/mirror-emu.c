@@ -61,6 +61,8 @@ static const char usage_text[] =
 	"                              wire profile and nothing more\n"
 	"      --table FILE            the array table configured at start: lines\n"
 	"                              'VOLUME ARRAY-SERIAL(hex) ARRAY-NUMBER'\n"
+	"      --prefault              make the whole NVRAM resident before serving, as\n"
+	"                              a real NVRAM is (no page faults on first writes)\n"
 	"  -i, --inject RULE           fault injection (repeatable, up to 16):\n"
 	"                              ACTION[:ARG][,opcode=0xNN][,p=P], ACTION one of\n"
 	"                              sense:KK/AA/QQ drop-status delay-status:MS\n"
@@ -192,6 +194,8 @@ int main(int argc, char **argv)
 			     why);
 		goto out;
 	}
+	if (o.prefault)
+		mirror_emu_prefault(mem.data, mem.size);
 	if ((rc = mirror_nvram_init(&nv, &o.profile, mem.data, mem.bitmap)) < 0 ||
 	    (rc = mirror_rx_init(&rx, &o.profile, o.role, &nv)) < 0) {
 		ret = failed(rc, MIRROR_CLI_STEP_RUN, "cannot set up the receiver: %s",

@@ -1,10 +1,11 @@
-/* mirror-emu's files and limits (server.h): the port file and the
- * descriptor limit its connections need. */
+/* mirror-emu's files and limits (server.h): the port file, the descriptor
+ * limit its connections need, and the NVRAM made resident (--prefault). */
 #include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -45,4 +46,26 @@ void mirror_emu_check_fd_limit(unsigned max_conns)
 			   "open file limit %llu is below the %llu that %u connections need; "
 			   "connections past it are refused", (unsigned long long)rl.rlim_cur,
 			   (unsigned long long)need, max_conns);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14, uapi mman-common.h */
+#endif
+
+void mirror_emu_prefault(uint8_t *data, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (!data || len == 0)
+		return;
+	if (madvise(data, len, MADV_POPULATE_WRITE) == 0)
+		return;
+	/* Older kernels: a volatile read and write-back of one byte per page
+	 * faults it in writable without changing what it holds. */
+	if (page <= 0)
+		page = 4096;
+	for (size_t off = 0; off < len; off += (size_t)page) {
+		volatile uint8_t *p = data + off;
+		*p = *p;
+	}
 }

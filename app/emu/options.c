@@ -107,7 +107,8 @@ enum {
 	OPT_SECRET_ON_CMDLINE,
 	OPT_EXTENSIONS,
 	OPT_NO_EXTENSIONS,
-	OPT_TABLE
+	OPT_TABLE,
+	OPT_PREFAULT
 };
 
 static const struct option longopts[] = {
@@ -127,6 +128,7 @@ static const struct option longopts[] = {
 	{ "extensions", required_argument, NULL, OPT_EXTENSIONS },
 	{ "no-extensions", no_argument, NULL, OPT_NO_EXTENSIONS },
 	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "prefault", no_argument, NULL, OPT_PREFAULT },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "stats-socket", required_argument, NULL, OPT_STATS_SOCKET },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
@@ -284,6 +286,9 @@ static int one_opt(struct mirror_emu_opts *o, int c, const char *arg, char *why,
 	case OPT_SECRET_ON_CMDLINE:
 		return refuse(why, why_len, "%s", "secrets are not taken on the command line (every "
 			      "user can read it in the process list): put them in --chap-file FILE");
+	case OPT_PREFAULT:
+		o->prefault = true;
+		return 0;
 	case OPT_JSON:
 		o->json = true;
 		return 0;

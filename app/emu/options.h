@@ -46,6 +46,7 @@ struct mirror_emu_opts {
 	unsigned extensions_off; /* MIRROR_RX_EXT_* not implemented */
 	const char *table_file;  /* --table: the array table configured */
 	bool json;
+	bool prefault;           /* --prefault: NVRAM resident before serving */
 };
 
 /* What the command line asks for besides a run. */

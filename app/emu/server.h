@@ -135,6 +135,12 @@ int mirror_emu_write_port_file(const char *path, unsigned port, char *why, size_
  * toward the hard one if max_conns needs it, and logs a warning if it
  * cannot. */
 void mirror_emu_check_fd_limit(unsigned max_conns);
+/* --prefault: every page of the NVRAM's len bytes at data made resident
+ * and writable now (madvise MADV_POPULATE_WRITE, or a write per page where
+ * the kernel lacks it, before Linux 5.14), so that the first write to each
+ * page costs no fault in the middle of a measurement: a real NVRAM is
+ * always resident.  The contents are not changed. */
+void mirror_emu_prefault(uint8_t *data, size_t len);
 
 #ifdef __cplusplus
 }
