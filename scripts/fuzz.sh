@@ -65,8 +65,8 @@ toolchain_check() {
 		>"$probe.c"
 	"$CLANG" "${cflags[@]}" "$probe.c" -o "$probe" >"$probe.log" 2>&1 ||
 		skip "$CLANG cannot build a libFuzzer target (libclang-rt-dev missing?): $(head -n 1 "$probe.log")"
-	pkg-config --exists json-c libisal nettle libiscsi libpcap ||
-		die "json-c, libisal, nettle, libiscsi or libpcap not found by pkg-config (Debian: libjson-c-dev libisal-dev nettle-dev libiscsi-dev libpcap-dev)"
+	pkg-config --exists json-c libisal nettle libiscsi libpcap ncursesw ||
+		die "json-c, libisal, nettle, libiscsi or libpcap not found by pkg-config (Debian: libjson-c-dev libisal-dev nettle-dev libiscsi-dev libpcap-dev libncurses-dev)"
 }
 
 # lib/*/*.c include "config.h"; this is all they take from it.
@@ -83,9 +83,9 @@ build() {
 	local obj=$builddir/obj bin=$builddir/bin src
 	local o t
 	local -a inc jsonc libs objs=()
-	read -r -a jsonc <<<"$(pkg-config --cflags json-c libisal nettle libiscsi libpcap)"
+	read -r -a jsonc <<<"$(pkg-config --cflags json-c libisal nettle libiscsi libpcap ncursesw)"
 	inc=(-I "$srcdir/include" -I "$builddir" -iquote "$srcdir/lib" -iquote "$srcdir" "${jsonc[@]}")
-	read -r -a libs <<<"$(pkg-config --libs json-c libisal nettle libiscsi libpcap) -lsgutils2"
+	read -r -a libs <<<"$(pkg-config --libs json-c libisal nettle libiscsi libpcap ncursesw) -lsgutils2 -lm"
 	mkdir -p "$obj" "$bin"
 	for src in "$srcdir"/lib/*/*.c "$srcdir"/app/*/*.c; do
 		# layer_file.o: lib/transport/iscsi.c and lib/iscsi/... stay apart

@@ -263,13 +263,23 @@ static int sess_feed(struct sess *s, const uint8_t *buf, size_t n)
 	return 0;
 }
 
-/* The cut: the engine frees the connection, the server sees it close. */
+/* The cut: the engine frees the connection, the server sees it close.
+ * A real server gets a FIN after the last byte and is read to its end
+ * before the socket goes: closing with its answers unread would send a
+ * RST, and a RST lets the server's kernel drop bytes already sent (the
+ * target never saw them, so "all data arrived" would not be true). */
 static void sess_cut(struct sess *s)
 {
 	if (s->c)
 		mirror_tgt_conn_free(s->c);
-	if (s->fd >= 0)
+	if (s->fd >= 0) {
+		uint8_t sink[4096];
+		struct pollfd pf = { .fd = s->fd, .events = POLLIN };
+		shutdown(s->fd, SHUT_WR);
+		while (poll(&pf, 1, 10000) > 0 && recv(s->fd, sink, sizeof(sink), 0) > 0)
+			;
 		close(s->fd);
+	}
 	s->c = NULL;
 	s->fd = -1;
 }
@@ -641,11 +651,12 @@ static void observe(struct rig *r, struct sess *s)
 	uint32_t blocks = 2048;
 	struct mirror_readback_cdb rc = { .blocks = blocks };
 	size_t cap = mirror_readback_response_len(&rc);
-	uint8_t *buf = malloc(cap);
+	uint8_t *buf;
 	struct mirror_readback rb;
 
 	if (!r->port)
 		return;
+	buf = malloc(cap);
 	NEED((buf) != NULL);
 	mirror_nvram_mark_invalid(&r->nv, 0, NVRAM_SIZE);
 	for (uint32_t a = 0; a < REGION_END; a += blocks * MIRROR_BLOCK_SIZE) {
