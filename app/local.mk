@@ -32,7 +32,8 @@ app_libapp_la_SOURCES = \
 app_libapp_la_SOURCES += app/report/report.h app/report/report_int.h app/report/report.c \
 	app/report/plot.c app/report/series.h app/report/series.c \
 	app/report/dissect.h app/report/dissect.c \
-	app/report/load.h app/report/load.c
+	app/report/load.h app/report/load.c \
+	app/report/failover.h app/report/failover.c
 
 app_libapp_la_CFLAGS = $(AM_CFLAGS) -pthread
 

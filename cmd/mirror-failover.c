@@ -17,6 +17,7 @@
 
 #include "app/cli/cli.h"
 #include "app/failover/run.h"
+#include "app/report/failover.h"
 
 #define PROG "mirror-failover"
 
@@ -66,6 +67,9 @@ static const char usage_text[] =
 	"      --junit FILE            a JUnit report, one test case per trial\n"
 	"      --capture FILE          a capture of the mirror link: each violation lists\n"
 	"                              the mirror operations that carried its block\n"
+	"      --report FILE.html      an HTML report: summary, trials and violations,\n"
+	"                              plots of the takeover per trial, its distribution,\n"
+	"                              its phases and the host's latency around the faults\n"
 	"      --status FILE           the campaign so far, after every trial (default\n"
 	"                              with a pair: DIR/failover.json, for mirror-top)\n"
 	"  -q, --quiet                 no progress lines\n"
@@ -80,7 +84,7 @@ static const char usage_text[] =
 
 enum {
 	O_MAXB = 256, O_SEED, O_NOFAULT, O_RECOV, O_SETTLE, O_TIMEOUT, O_PAIRCMD, O_JUNIT,
-	O_STATUS, O_CAPTURE
+	O_STATUS, O_CAPTURE, O_REPORT
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +112,7 @@ static const struct option long_opts[] = {
 	{ "junit", required_argument, NULL, O_JUNIT },
 	{ "status", required_argument, NULL, O_STATUS },
 	{ "capture", required_argument, NULL, O_CAPTURE },
+	{ "report", required_argument, NULL, O_REPORT },
 	{ "quiet", no_argument, NULL, 'q' },
 	MIRROR_CLI_STD_LONGOPTS,
 };
@@ -121,11 +126,44 @@ static int parse_plan(const char *plan, struct fo_run_opts *o, bool trig[FO_STEP
 	return 0;
 }
 
+/* The directory the report goes into can take a file. */
+static int report_writable(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, PROG ": --report %s: %s: %s\n", path, dir, strerror(errno));
+		return MIRROR_EXIT_FILE_ERROR;
+	}
+	return 0;
+}
+
+static const char *report_title(const struct fo_run_opts *o, const char *state, const char *check_only)
+{
+	static char t[640];
+
+	if (check_only)
+		snprintf(t, sizeof(t), "mirror-failover: check of %.500s", check_only);
+	else if (state)
+		snprintf(t, sizeof(t), "mirror-failover: %u trial%s against the pair of %.500s", o->trials,
+			 o->trials == 1 ? "" : "s", state);
+	else
+		snprintf(t, sizeof(t), "mirror-failover: %u trial%s against %.500s", o->trials,
+			 o->trials == 1 ? "" : "s", o->paths.path[0].url);
+	return t;
+}
+
 int main(int argc, char **argv)
 {
 	struct fo_run_opts o;
 	struct fo_run_result r;
-	const char *plan = NULL, *check_only = NULL, *junit = NULL, *state = NULL, *capture = NULL;
+	const char *plan = NULL, *check_only = NULL, *junit = NULL, *state = NULL, *capture = NULL,
+		   *report = NULL;
 	bool json = false, quiet = false, no_fault = false, trig[FO_STEPS_MAX] = { false };
 	uint64_t v, luns = 0, fault_after = 0;
 	bool blocks_given = false;
@@ -229,6 +267,15 @@ int main(int argc, char **argv)
 				return MIRROR_EXIT_FILE_ERROR;
 			}
 			capture = optarg;
+			break;
+		case O_REPORT:
+			if (!*optarg)
+				return syntax_error("--report '': want a file name");
+			/* a campaign may take hours: a report it cannot write is
+			 * found before it starts */
+			if ((rc = report_writable(optarg)) != 0)
+				return rc;
+			report = optarg;
 			break;
 		case O_STATUS:
 			if (!*optarg)
@@ -341,6 +388,12 @@ int main(int argc, char **argv)
 			fo_report_json(stdout, &r);
 		else
 			fo_report_text(stdout, &r);
+		if (report && mirror_report_failover_write(&r, report, PROG, report_title(&o, state, check_only),
+							   why, sizeof(why)) < 0) {
+			fprintf(stderr, PROG ": --report %s\n", why);
+			if (rc == 0)
+				r.exit_status = MIRROR_EXIT_FILE_ERROR;
+		}
 		if (junit && fo_report_junit(junit, &r, why, sizeof(why)) < 0) {
 			fprintf(stderr, PROG ": %s\n", why);
 			if (rc == 0)

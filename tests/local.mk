@@ -139,6 +139,7 @@ SCRIPT_TESTS += tests/cut-pair.test
 # --report FILE.html: tables and gnuplot plots, opened in headless Chromium
 SCRIPT_TESTS += tests/report-dissect.test
 SCRIPT_TESTS += tests/report-load.test
+SCRIPT_TESTS += tests/report-failover.test
 EXTRA_DIST += tests/report-lib.sh tests/png_colours.py
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test

@@ -103,8 +103,7 @@ static const char *status_name(enum fo_status s)
 	return (unsigned)s < 4 ? names[s] : "?";
 }
 
-/* "write 17 (trial 2, path 1, ok after 3.2 ms)" */
-static void timeline(const struct fo_run_result *r, uint64_t id, char *buf, size_t len)
+void fo_write_timeline(const struct fo_run_result *r, uint64_t id, char *buf, size_t len)
 {
 	const struct fo_write *w = write_of(r, id);
 
@@ -124,8 +123,7 @@ static void timeline(const struct fo_run_result *r, uint64_t id, char *buf, size
 		snprintf(buf + n, len - n, ")");
 }
 
-/* "packet 812 at 3.201544 s: small 0xa0 volume 0 LBA 96+8, GOOD" */
-static void carrier_text(const struct fo_carrier *k, char *buf, size_t len)
+void fo_carrier_text(const struct fo_carrier *k, char *buf, size_t len)
 {
 	char who[32], st[32];
 
@@ -216,8 +214,8 @@ void fo_report_text(FILE *f, const struct fo_run_result *r)
 			s.phase[3][0], s.phase[3][1], s.phase[3][2]);
 	for (unsigned i = 0; r->have_check && i < r->last.nfindings; i++) {
 		const struct fo_finding *x = &r->last.finding[i];
-		timeline(r, x->expect_id, a, sizeof(a));
-		timeline(r, x->seen_id, b, sizeof(b));
+		fo_write_timeline(r, x->expect_id, a, sizeof(a));
+		fo_write_timeline(r, x->seen_id, b, sizeof(b));
 		fprintf(f, "VIOLATION %s: LUN %u LBA %" PRIu64 ": expected generation %" PRIu64
 			   ", saw generation %" PRIu64 " (%s)\n  expected: %s\n  seen: %s\n",
 			fo_verdict_name(x->v), x->lun, x->lba, x->expect_gen, x->seen_gen, x->detail, a,
@@ -231,7 +229,7 @@ void fo_report_text(FILE *f, const struct fo_run_result *r)
 			fprintf(f, "  mirrored: %" PRIu64 " operation%s of the capture carried it; the "
 				   "latest:\n", c->total, c->total == 1 ? "" : "s");
 		for (unsigned k = 0; k < c->n; k++) {
-			carrier_text(&c->op[k], a, sizeof(a));
+			fo_carrier_text(&c->op[k], a, sizeof(a));
 			fprintf(f, "    %s\n", a);
 		}
 	}
@@ -340,9 +338,9 @@ int fo_report_json(FILE *f, const struct fo_run_result *r)
 		json_object_object_add(v, "seen_write", u64(x->seen_id));
 		json_object_object_add(v, "seen_gen", u64(x->seen_gen));
 		json_object_object_add(v, "detail", json_object_new_string(x->detail));
-		timeline(r, x->expect_id, a, sizeof(a));
+		fo_write_timeline(r, x->expect_id, a, sizeof(a));
 		json_object_object_add(v, "expected_timeline", json_object_new_string(a));
-		timeline(r, x->seen_id, a, sizeof(a));
+		fo_write_timeline(r, x->seen_id, a, sizeof(a));
 		json_object_object_add(v, "seen_timeline", json_object_new_string(a));
 		if (r->have_carriers) {
 			const struct fo_carriers *c = &r->carriers[i];

@@ -957,6 +957,7 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 			}
 		}
 	}
+	tr->fault_at_us = e->fault_at_us;
 	if (tr->takeover_ms >= 0)
 		takeover_phases(e, tr, e->fault_at_us);
 	note_unreached(e, step, next_step);

@@ -125,6 +125,7 @@ struct fo_trial_result {
 	double takeover_ms;        /* the fault to the first ack after it (< 0: none) */
 	double stall_ms;           /* the host's stall: per LUN, its last ack before the
 				    * fault to its first after, the longest (< 0: none) */
+	uint64_t fault_at_us;      /* the fault, on the history's clock (0: none) */
 	uint64_t counts[FO_V_COUNT_];
 	uint64_t violations;
 	uint64_t blocks_checked, acked_writes, acked_writes_checked;
@@ -206,6 +207,11 @@ void fo_summarize(const struct fo_run_result *r, struct fo_summary *s);
 int fo_status_write(const char *path, const struct fo_run_result *r, unsigned planned,
 		    bool running, char *why, size_t why_len);
 void fo_report_text(FILE *f, const struct fo_run_result *r);
+/* "write 17 (trial 2, path 1, invoked at ... us, ok after 3.2 ms)", or
+ * "none" for id 0 or an id the history lacks. */
+void fo_write_timeline(const struct fo_run_result *r, uint64_t id, char *buf, size_t len);
+/* "packet 812 at 3.201544 s: small 0xa0 volume 0 LBA 96+8, GOOD" */
+void fo_carrier_text(const struct fo_carrier *k, char *buf, size_t len);
 int fo_report_json(FILE *f, const struct fo_run_result *r);
 int fo_report_junit(const char *path, const struct fo_run_result *r, char *why, size_t why_len);
 
