@@ -58,7 +58,7 @@ static const char usage_text[] =
 	"      --recovery-timeout MS   a LUN without a usable path this long ends the run\n"
 	"                              (default 60000)\n"
 	"      --settle MS             wait after the trial before the read-back (default 0)\n"
-	"      --timeout MS            a command this late is indeterminate (default 5000)\n"
+	"  -T, --timeout MS            a command this late is indeterminate (default 5000)\n"
 	"      --pair-cmd PATH         run this program for the pair's commands (default:\n"
 	"                              its supervisor's socket, DIR/pair.ctl)\n"
 	"  -C, --check-only HISTORY    no writes: read back and check HISTORY's blocks\n"
@@ -83,7 +83,7 @@ static const char usage_text[] =
 #define syntax_error(...) mirror_syntax_error(PROG, __VA_ARGS__)
 
 enum {
-	O_MAXB = 256, O_SEED, O_NOFAULT, O_RECOV, O_SETTLE, O_TIMEOUT, O_PAIRCMD, O_JUNIT,
+	O_MAXB = 256, O_SEED, O_NOFAULT, O_RECOV, O_SETTLE, O_PAIRCMD, O_JUNIT,
 	O_STATUS, O_CAPTURE, O_REPORT
 };
 
@@ -105,7 +105,7 @@ static const struct option long_opts[] = {
 	{ "trials", required_argument, NULL, 't' },
 	{ "recovery-timeout", required_argument, NULL, O_RECOV },
 	{ "settle", required_argument, NULL, O_SETTLE },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "timeout", required_argument, NULL, 'T' },
 	{ "pair-cmd", required_argument, NULL, O_PAIRCMD },
 	{ "check-only", required_argument, NULL, 'C' },
 	{ "json", no_argument, NULL, 'j' },
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	fo_run_opts_init(&o);
 	o.paths.blocks = 1024;
-	while ((opt = getopt_long(argc, argv, "s:u:l:b:Q:w:d:H:f:a:c:t:C:jq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:u:l:b:Q:w:d:H:f:a:c:t:T:C:jq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			state = optarg;
@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 			break;
 		case O_RECOV:
 		case O_SETTLE:
-		case O_TIMEOUT:
+		case 'T':
 			if (mirror_parse_count(optarg, opt == O_SETTLE ? 0 : 1, 3600000, &v) < 0)
 				return syntax_error("--%s '%s': want milliseconds up to 3600000",
 						    opt == O_RECOV ? "recovery-timeout"

@@ -58,7 +58,7 @@ static const char usage_text[] =
 	"  -L, --lba MODE            random (default) or seq\n"
 	"      --lba-start BLOCK     first LBA (default 0)\n"
 	"      --lba-range BLOCKS    LBAs used (default 2097152; write10: the LUN)\n"
-	"  -q, --qd N                commands outstanding per connection (default 1)\n"
+	"  -Q, --qd N                commands outstanding per connection (default 1)\n"
 	"  -C, --connections N       connections (default 1)\n"
 	"  -t, --seconds T           issue for T seconds (default 5), then drain\n"
 	"  -c, --count N             issue N host writes, then drain\n"
@@ -114,7 +114,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "lba", required_argument, NULL, 'L' },
 		{ "lba-start", required_argument, NULL, OPT_LBA_START },
 		{ "lba-range", required_argument, NULL, OPT_LBA_RANGE },
-		{ "qd", required_argument, NULL, 'q' },
+		{ "qd", required_argument, NULL, 'Q' },
 		{ "connections", required_argument, NULL, 'C' },
 		{ "seconds", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
@@ -143,7 +143,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:P:wL:q:C:t:c:r:S:" MIRROR_CLI_PROFILE_SHORTOPTS "T:j" MIRROR_CLI_STD_SHORTOPTS,
+	while ((c = getopt_long(argc, argv, "m:P:wL:Q:C:t:c:r:S:" MIRROR_CLI_PROFILE_SHORTOPTS "T:j" MIRROR_CLI_STD_SHORTOPTS,
 				longopts, NULL)) != -1) {
 		if (mirror_cli_profile_option(c, optarg, &po))
 			continue;
@@ -180,7 +180,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			if (mirror_cli_count("--lba-range", optarg, 1, UINT64_C(1) << 32, &cfg->lba_count, why, sizeof(why)) < 0)
 				return syntax_error("%s", why);
 			break;
-		case 'q':
+		case 'Q':
 			if (mirror_cli_count("--qd", optarg, 1, 256, &v, why, sizeof(why)) < 0)
 				return syntax_error("%s", why);
 			cfg->qd = (unsigned)v;

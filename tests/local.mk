@@ -140,6 +140,7 @@ SCRIPT_TESTS += tests/cut-pair.test
 SCRIPT_TESTS += tests/report-dissect.test
 SCRIPT_TESTS += tests/report-load.test
 SCRIPT_TESTS += tests/report-failover.test
+SCRIPT_TESTS += tests/cli-options.test
 EXTRA_DIST += tests/report-lib.sh tests/png_colours.py
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
