@@ -7,7 +7,8 @@
 # kills controller a after a third of them, reads back and checks every
 # block, then restarts a and waits for failback.  Prints the trials, the
 # acknowledged writes, the violations by class and the host-visible
-# takeover p50/p99/max; the JSON summary and the history are kept in
+# takeover p50/p99/max; the JSON summary, the HTML report (plots of the
+# takeovers, mirror-failover --report) and the history are kept in
 # OUT_DIR (default a temporary directory, printed).  Exit status 0 when no
 # acknowledged write was lost, mirror-failover's otherwise.
 set -u
@@ -40,7 +41,7 @@ for _ in $(seq 300); do [ -f "$out/pair/state.json" ] && break; sleep 0.1; done
 start=$(date +%s)
 "$build/cmd/mirror-failover" --pair-state "$out/pair/state.json" --trials "$trials" \
 	--writes "$writes" --queue-depth 32 --fault kill:a --json -q -H "$out/history" \
-	--junit "$out/junit.xml" >"$out/summary.json" 2>"$out/stderr"
+	--junit "$out/junit.xml" --report "$out/report.html" >"$out/summary.json" 2>"$out/stderr"
 rc=$?
 secs=$(($(date +%s) - start))
 if command -v "$JQ" >/dev/null 2>&1; then
@@ -55,5 +56,5 @@ else
 	cat "$out/summary.json"
 fi
 [ -s "$out/stderr" ] && { echo "mirror-failover said:"; tail -5 "$out/stderr"; }
-echo "kept in $out (summary.json, history, junit.xml, pair/ctl-*.log)"
+echo "kept in $out (summary.json, report.html, history, junit.xml, pair/ctl-*.log)"
 exit "$rc"
