@@ -164,12 +164,14 @@ static void plot_per_trial(struct mirror_report *r, const struct fo_run_result *
 	snprintf(script, sizeof(script),
 		 "set xlabel 'trial'\nset ylabel 'ms'\nset xrange [0.5:%u.5]\nset yrange [0:*]\n"
 		 "set key outside right\n%s"
-		 "plot 'trials.dat' using 1:2 with linespoints pt 7 ps 0.6 lc rgb '#1f77b4' title 'takeover',"
+		 "plot 'trials.dat' using 1:2 with %s lc rgb '#1f77b4' title 'takeover',"
 		 " '' using 1:3 with points pt 6 ps 0.6 lc rgb '#888888' title 'host stall',"
 		 " %.3f with lines dt 2 lw 2 lc rgb '#2ca02c' title 'p50 %.1f ms',"
 		 " %.3f with lines dt 3 lw 2 lc rgb '#ff7f0e' title 'p99 %.1f ms',"
 		 " %.3f with lines dt 4 lw 2 lc rgb '#d62728' title 'max %.1f ms'\n",
-		 res->n, res->n <= 20 ? "set xtics 1\n" : "set format x '%.0f'\n", s->takeover_p50,
+		 res->n, res->n <= 20 ? "set xtics 1\n" : "set format x '%.0f'\n",
+		 /* a line through hundreds of trials hides them */
+		 res->n <= 50 ? "linespoints pt 7 ps 0.6" : "points pt 7 ps 0.4", s->takeover_p50,
 		 s->takeover_p50, s->takeover_p99, s->takeover_p99,
 		 s->takeover_max, s->takeover_max);
 	mirror_report_plot(r, "Takeover time per trial (the fault to the first write acknowledged after it)",
