@@ -109,7 +109,7 @@ def login(c, target, method, user=None, secret=None):
     return 0
 
 
-def wait_closed(c, t0, limit=60):
+def wait_closed(c, t0, limit=25):
     c.s.settimeout(limit)
     try:
         while c.s.recv(4096):
@@ -138,6 +138,9 @@ def main():
         pdu = c.login_pdu(0, 1, True, keys(base))
         try:
             for b in pdu:
+                if time.monotonic() - t0 > 20:
+                    print("still open after 20 s")
+                    return 2
                 c.s.sendall(bytes([b]))
                 time.sleep(1)
                 c.s.setblocking(False)
@@ -205,8 +208,9 @@ def main():
         bhs += b"\0" * (48 - len(bhs))
         c.s.sendall(bhs + pad4(data))
         rb, rd = c.recv_pdu()
-        print("text ok" if rb[0] & 0x3F == 0x24 and b"TargetName=" in rd
-              else "opcode 0x%02x" % (rb[0] & 0x3F))
+        # only the answer to SendTargets: nothing of the refused keys
+        print("text ok" if rb[0] & 0x3F == 0x24 and b"TargetName=" in rd and b"X-probe" not in rd
+              else "opcode 0x%02x: %.60r" % (rb[0] & 0x3F, rd))
     else:
         print("unknown mode %s" % mode, file=sys.stderr)
         return 2
