@@ -207,6 +207,8 @@ int main(int argc, char **argv)
 	char why[CONF_WHY_MAX];
 	int rc;
 
+	mirror_cli_hide_secrets(argc, argv); /* before anything reads argv */
+
 	/* the sending side is a mode of its own (conformance/sender.h) */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--check-sender") == 0)

@@ -15,6 +15,7 @@
 #include "app/cli/cli.h"
 #include "app/pair/ctl.h"
 #include "base/log.h"
+#include "iscsi/chap_file.h"
 
 #define PROG "mirror-ctl"
 
@@ -59,6 +60,10 @@ static const char usage_text[] =
 	"                              mirror-emu --inject (e.g. delay-status:200)\n"
 	"      --fault POINT[:N[:ACTION]]  at the Nth event of POINT: kill (default),\n"
 	"                              freeze or cut-link (mirror-pair(1), FAULT POINTS)\n"
+	"  -c, --chap-file FILE        CHAP required on the host and mirror ports and used\n"
+	"                              on the mirror link (mirror-emu(1)'s file format)\n"
+	"      --login-timeout S       cut a login not done after S seconds (default 15;\n"
+	"                              0: never)\n"
 	"      --stats-socket PATH     counters (default DIR/ctl-ID.stats)\n"
 	"      --control-socket PATH   commands (default DIR/ctl-ID.ctl)\n"
 	"      --list-deviations       list the deviations and exit\n"
@@ -74,7 +79,7 @@ static const char usage_text[] =
 enum {
 	O_HOST = 256, O_MIRROR, O_HB, O_DEAD, O_LINK, O_DESTAGE, O_TRANS, O_QD, O_FENCE,
 	O_NOMIRROR, O_DEVIATE, O_FAULT, O_STATS, O_CONTROL, O_LISTDEV, O_INJECT, O_PATH,
-	O_PARTNER, O_STANDALONE, O_RHOLD, O_MAXXFER
+	O_PARTNER, O_STANDALONE, O_RHOLD, O_MAXXFER, O_LOGIN_TIMEOUT
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +110,8 @@ static const struct option long_opts[] = {
 	{ "standalone", no_argument, NULL, O_STANDALONE },
 	{ "recovery-hold", required_argument, NULL, O_RHOLD },
 	{ "max-transfer", required_argument, NULL, O_MAXXFER },
+	{ "chap-file", required_argument, NULL, 'c' },
+	{ "login-timeout", required_argument, NULL, O_LOGIN_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	MIRROR_CLI_STD_LONGOPTS,
@@ -124,7 +131,8 @@ static int ms_option(const char *name, const char *arg, uint64_t lo, uint64_t hi
 
 	if (mirror_parse_count(arg, lo, hi, &v) < 0)
 		return syntax_error("--%s '%s': want a number of %s from %llu to %llu", name, arg,
-				    strcmp(name, "transition-time") == 0 ? "seconds" : "milliseconds",
+				    strcmp(name, "transition-time") == 0 ||
+					    strcmp(name, "login-timeout") == 0 ? "seconds" : "milliseconds",
 				    (unsigned long long)lo, (unsigned long long)hi);
 	*out = (unsigned)v;
 	return 0;
@@ -141,13 +149,16 @@ int main(int argc, char **argv)
 	struct ctl_config cfg;
 	struct mirror_profile_options po;
 	char why[512], stats_path[512];
-	const char *id = NULL;
+	const char *id = NULL, *chap_file = NULL;
+	static struct mirror_chap_file chap;
 	int opt, rc, verbosity = 0;
 	uint64_t qd;
 
+	mirror_cli_hide_secrets(argc, argv); /* before anything reads argv */
+
 	ctl_config_init(&cfg);
 	memset(&po, 0, sizeof(po));
-	while ((opt = getopt_long(argc, argv, "d:i:" MIRROR_CLI_PROFILE_SHORTOPTS "vq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:i:c:" MIRROR_CLI_PROFILE_SHORTOPTS "vq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
 		if (mirror_cli_profile_option(opt, optarg, &po))
 			continue;
 		switch (opt) {
@@ -247,6 +258,13 @@ int main(int argc, char **argv)
 				return syntax_error("--max-transfer '%s': want 8..65535 blocks", optarg);
 			cfg.max_transfer = (uint32_t)qd;
 			break;
+		case 'c':
+			chap_file = optarg;
+			break;
+		case O_LOGIN_TIMEOUT:
+			if (ms_option("login-timeout", optarg, 0, 3600, &cfg.login_timeout_s) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
 		case O_LISTDEV:
 			list_deviations();
 			return MIRROR_EXIT_OK;
@@ -283,10 +301,19 @@ int main(int argc, char **argv)
 	mirror_log_set_ident(ident);
 	mirror_log_set_level((enum mirror_log_level)(MIRROR_LOG_INFO + verbosity));
 
+	if (chap_file) {
+		rc = mirror_chap_file_read(chap_file, &chap, why, sizeof(why));
+		if (rc < 0) {
+			fprintf(stderr, PROG ": --chap-file %s\n", why);
+			return MIRROR_EXIT_FILE_ERROR;
+		}
+		cfg.chap = &chap;
+	}
 	rc = ctl_open(&g_ctl, &cfg, why, sizeof(why));
 	if (rc < 0) {
 		fprintf(stderr, PROG ": %s\n", why);
 		ctl_close(&g_ctl);
+		mirror_chap_file_clear(&chap);
 		return rc == -EADDRINUSE || rc == -EADDRNOTAVAIL || rc == -EACCES
 			       ? MIRROR_EXIT_TRANSPORT
 			       : (rc == -EINVAL ? MIRROR_EXIT_SYNTAX : MIRROR_EXIT_FILE_ERROR);
@@ -302,5 +329,6 @@ int main(int argc, char **argv)
 		   mirror_emu_server_portal_at(g_ctl.srv, g_ctl.mirror_idx));
 	rc = ctl_run(&g_ctl);
 	ctl_close(&g_ctl);
+	mirror_chap_file_clear(&chap);
 	return rc < 0 ? MIRROR_EXIT_OTHER : MIRROR_EXIT_OK;
 }

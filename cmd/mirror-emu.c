@@ -74,6 +74,8 @@ static const char usage_text[] =
 	"      --stats-socket PATH     unix socket answering with one line of JSON counters\n"
 	"      --port-file PATH        write the bound port to PATH once listening\n"
 	"      --max-connections N     connections at once (default 256)\n"
+	"      --login-timeout S       cut a connection whose login is not done after S\n"
+	"                              seconds (default 15; 0: never)\n"
 	"  -Q, --query PATH            ask a running mirror-emu's stats socket and print\n"
 	"                              the per-path interrupt and byte table, then exit\n"
 	"      --json                  with --query: print the counters as JSON\n"

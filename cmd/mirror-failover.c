@@ -171,6 +171,8 @@ int main(int argc, char **argv)
 	struct fo_pair pair;
 	int opt, rc;
 
+	mirror_cli_hide_secrets(argc, argv); /* before anything reads argv */
+
 	/* a target that drops a session must not end the checker */
 	signal(SIGPIPE, SIG_IGN);
 	fo_run_opts_init(&o);

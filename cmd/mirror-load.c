@@ -472,6 +472,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret;
 
+	mirror_cli_hide_secrets(argc, argv); /* before anything reads argv */
+
 	memset(&o, 0, sizeof(o));
 	mirror_load_config_init(&o.cfg);
 	o.progress = -1;

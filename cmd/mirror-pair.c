@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "app/cli/cli.h"
 #include "app/pair/ctl.h"
 #include "app/pair/launcher.h"
+#include "iscsi/chap_file.h"
 
 #define PROG "mirror-pair"
 
@@ -41,6 +43,9 @@ static const char usage_text[] =
 	"      --transition-time S, --queue-depth N, --fence-cmd CMD, --no-mirror,\n"
 	"      --path auto|large\n"
 	"                              passed to both controllers (mirror-ctl(1))\n"
+	"  -c, --chap-file FILE        CHAP required on both host ports and mirror ports\n"
+	"                              and used on the mirror link (mirror-emu(1)'s format)\n"
+	"      --login-timeout S       cut a login not done after S seconds (default 15)\n"
 	"      --deviate NAME[@a|@b]   a deliberate bug, in both controllers or one\n"
 	"      --list-deviations       list them and exit\n"
 	"      --fault SPEC@a|@b       a fault point in one controller (mirror-ctl(1))\n"
@@ -58,7 +63,7 @@ static const char usage_text[] =
 enum {
 	O_STATE = 256, O_REUSE, O_LUNSIZE, O_DISKS, O_CHUNK, O_SPLIT, O_HB, O_DEAD, O_LINK,
 	O_DESTAGE, O_TRANS, O_QD, O_FENCE, O_NOMIRROR, O_DEVIATE, O_LISTDEV, O_FAULT, O_CTL,
-	O_INJECT, O_PATH
+	O_INJECT, O_PATH, O_LOGIN_TIMEOUT
 };
 
 static const struct option long_opts[] = {
@@ -87,6 +92,8 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, O_FAULT },
 	{ "inject", required_argument, NULL, O_INJECT },
 	{ "ctl", required_argument, NULL, O_CTL },
+	{ "chap-file", required_argument, NULL, 'c' },
+	{ "login-timeout", required_argument, NULL, O_LOGIN_TIMEOUT },
 	{ "json", no_argument, NULL, 'j' },
 	{ "quiet", no_argument, NULL, 'q' },
 	MIRROR_CLI_STD_LONGOPTS,
@@ -143,7 +150,7 @@ int main(int argc, char **argv)
 	char why[256];
 
 	pair_launch_init(&l);
-	while ((opt = getopt_long(argc, argv, "d:l:" MIRROR_CLI_PROFILE_SHORTOPTS "jq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:l:c:" MIRROR_CLI_PROFILE_SHORTOPTS "jq" MIRROR_CLI_STD_SHORTOPTS, long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			l.dir = optarg;
@@ -255,6 +262,32 @@ int main(int argc, char **argv)
 		}
 		case O_CTL:
 			l.ctl_path = optarg;
+			break;
+		case 'c': {
+			/* checked now, passed by its full path (the state file's
+			 * restart lines run from anywhere); the secrets stay in
+			 * the file, never on a command line */
+			static char chap_path[PATH_MAX];
+			struct mirror_chap_file f;
+			int rc = mirror_chap_file_read(optarg, &f, why, sizeof(why));
+			mirror_chap_file_clear(&f);
+			if (rc < 0) {
+				fprintf(stderr, PROG ": --chap-file %s\n", why);
+				return MIRROR_EXIT_FILE_ERROR;
+			}
+			if (!realpath(optarg, chap_path)) {
+				fprintf(stderr, PROG ": --chap-file %s: %s\n", optarg, strerror(errno));
+				return MIRROR_EXIT_FILE_ERROR;
+			}
+			if (pass(&l, "--chap-file", chap_path) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			break;
+		}
+		case O_LOGIN_TIMEOUT:
+			if (mirror_parse_count(optarg, 0, 3600, &v) < 0)
+				return syntax_error("--login-timeout '%s': want 0..3600 seconds", optarg);
+			if (pass(&l, "--login-timeout", optarg) < 0)
+				return MIRROR_EXIT_SYNTAX;
 			break;
 		case 'j':
 			json = true;

@@ -504,6 +504,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int ret;
 
+	mirror_cli_hide_secrets(argc, argv); /* before anything reads argv */
+
 	memset(&o, 0, sizeof(o));
 	memset(&st, 0, sizeof(st));
 	memset(&raw, 0, sizeof(raw));

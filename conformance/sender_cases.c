@@ -105,7 +105,7 @@ static void describe(const struct snd_op *o, char *buf, size_t cap)
 
 int snd_host_open(struct snd_ctx *c, char *why, size_t why_len)
 {
-	struct mirror_transport_opts o = { 10000, 30000, false, false, NULL, 0 };
+	struct mirror_transport_opts o = { .connect_timeout_ms = 10000, .command_timeout_ms = 30000 };
 	char err[256];
 	struct mirror_cmd cmd;
 	uint8_t cap[8];

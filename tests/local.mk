@@ -142,6 +142,10 @@ SCRIPT_TESTS += tests/report-load.test
 SCRIPT_TESTS += tests/report-failover.test
 SCRIPT_TESTS += tests/cli-options.test
 EXTRA_DIST += tests/report-lib.sh tests/png_colours.py
+# security defaults: loopback binds, private sockets, CHAP on every port,
+# bounded logins, no secret in logs, JSON or argument lists (issue 16)
+SCRIPT_TESTS += tests/security.test
+EXTRA_DIST += tests/login_probe.py
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test
 SCRIPT_TESTS += tests/mirror-top-pair.test

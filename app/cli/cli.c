@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include <mirror/mirror.h>
+#include <mirror/url.h>
 
 #include "app/cli/cli.h"
 
@@ -162,4 +164,24 @@ void mirror_cli_json_string(FILE *out, const char *s)
 	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						    JSON_C_TO_STRING_NOSLASHESCAPE), out);
 	json_object_put(o);
+}
+
+void mirror_cli_hide_secrets(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char *url = strstr(argv[i], MIRROR_URL_SCHEME), *copy, shown[1024];
+		size_t len, n;
+
+		if (!url || mirror_url_redact(url, shown, sizeof(shown)) < 0 || strcmp(shown, url) == 0)
+			continue;
+		copy = strdup(argv[i]);
+		if (!copy)
+			continue;
+		/* the bytes the kernel shows as the command line are these */
+		len = strlen(url);
+		n = strlen(shown) < len ? strlen(shown) : len;
+		memcpy(url, shown, n);
+		memset(url + n, ' ', len - n);
+		argv[i] = copy;
+	}
 }

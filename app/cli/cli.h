@@ -89,6 +89,16 @@ void mirror_cli_json_print(FILE *out, struct json_object *o, bool pretty);
 /* A C string as a JSON string literal, quotes included, the same way. */
 void mirror_cli_json_string(FILE *out, const char *s);
 
+/* CHAP passwords of iscsi:// arguments ("user%password@",
+ * "target_password=") off the process's argument list, which every user
+ * reads (ps, /proc/PID/cmdline): each such argv[i] becomes a copy on the
+ * heap and its original bytes are overwritten with the redacted URL
+ * (mirror_url_redact), padded with spaces or cut to the same length.  Call
+ * first thing in main; a copy that cannot be made leaves that argument
+ * as it is.  Environment variables (LIBISCSI_CHAP_PASSWORD) or a
+ * --chap-file keep a secret out of the list from the start. */
+void mirror_cli_hide_secrets(int argc, char **argv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,7 @@ void mirror_emu_opts_init(struct mirror_emu_opts *o)
 	o->neg = MIRROR_NEG_PATENT;
 	o->seed = 1;
 	o->max_conns = 256;
+	o->login_timeout_s = MIRROR_TGT_LOGIN_TIMEOUT_MS / 1000u;
 }
 
 static bool iscsi_name_ok(const char *n)
@@ -108,7 +109,8 @@ enum {
 	OPT_EXTENSIONS,
 	OPT_NO_EXTENSIONS,
 	OPT_TABLE,
-	OPT_PREFAULT
+	OPT_PREFAULT,
+	OPT_LOGIN_TIMEOUT
 };
 
 static const struct option longopts[] = {
@@ -133,6 +135,7 @@ static const struct option longopts[] = {
 	{ "stats-socket", required_argument, NULL, OPT_STATS_SOCKET },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },
 	{ "query", required_argument, NULL, 'Q' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "list-profiles", no_argument, NULL, 'L' },
@@ -282,6 +285,11 @@ static int one_opt(struct mirror_emu_opts *o, int c, const char *arg, char *why,
 				     why_len) < 0)
 			return -EINVAL;
 		o->max_conns = (unsigned)v;
+		return 0;
+	case OPT_LOGIN_TIMEOUT:
+		if (mirror_cli_count("--login-timeout", arg, 0, 3600, &v, why, why_len) < 0)
+			return -EINVAL;
+		o->login_timeout_s = (unsigned)v;
 		return 0;
 	case OPT_SECRET_ON_CMDLINE:
 		return refuse(why, why_len, "%s", "secrets are not taken on the command line (every "

@@ -41,6 +41,7 @@ struct mirror_emu_opts {
 	struct mirror_inject_rule inject_rule[MIRROR_INJECT_RULES_MAX];
 	uint64_t seed;
 	unsigned max_conns;
+	unsigned login_timeout_s; /* a login not done by then is cut; 0: never */
 	int verbosity;           /* -v minus -q */
 	const char *query;       /* --query: a client of another mirror-emu */
 	unsigned extensions_off; /* MIRROR_RX_EXT_* not implemented */
@@ -58,7 +59,7 @@ enum mirror_emu_action {
 };
 
 /* The defaults: 127.0.0.1:3260, controller B, patent negotiation, seed 1,
- * 256 connections. */
+ * 256 connections, a login cut after 15 s. */
 void mirror_emu_opts_init(struct mirror_emu_opts *o);
 
 /* Parses argv (getopt_long from optind; set optind to 0 to parse a

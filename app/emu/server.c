@@ -432,7 +432,8 @@ static int open_stats(struct mirror_emu_server *s, const char *path, char *why, 
 		}
 		return mirror_fail(-e, why, why_len, "stats socket %s: %s", path, strerror(e));
 	}
-	if (listen(fd, (int)STATS_CLIENTS_MAX) < 0 || stat(path, &st) < 0) {
+	/* 0600 before listen: nobody else connects in the meantime */
+	if (chmod(path, 0600) < 0 || listen(fd, (int)STATS_CLIENTS_MAX) < 0 || stat(path, &st) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(path);

@@ -23,6 +23,7 @@ void mirror_emu_tgt_config(const struct mirror_emu_opts *o, const struct mirror_
 	tc->target_alias = o->target_alias;
 	tc->portal = portal;
 	tc->neg = o->neg;
+	tc->login_timeout_ms = o->login_timeout_s * 1000u;
 	if (chap && chap->initiator.set) {
 		tc->chap_user = chap->initiator.user;
 		tc->chap_secret = chap->initiator.secret;

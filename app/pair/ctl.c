@@ -35,6 +35,23 @@ void ctl_config_init(struct ctl_config *c)
 	c->queue_depth = 64;
 	c->recovery_hold_ms = 1000;
 	c->log_level = MIRROR_LOG_INFO;
+	c->login_timeout_s = MIRROR_TGT_LOGIN_TIMEOUT_MS / 1000u;
+}
+
+/* The CHAP secrets and the login's bound in time of one of the ports. */
+static void port_security(const struct ctl *c, struct mirror_tgt_config *tc)
+{
+	const struct mirror_chap_file *chap = c->cfg.chap;
+
+	tc->login_timeout_ms = c->cfg.login_timeout_s * 1000u;
+	if (chap && chap->initiator.set) {
+		tc->chap_user = chap->initiator.user;
+		tc->chap_secret = chap->initiator.secret;
+	}
+	if (chap && chap->target.set) {
+		tc->target_chap_user = chap->target.user;
+		tc->target_chap_secret = chap->target.secret;
+	}
 }
 
 uint64_t ctl_now_ns(void)
@@ -140,6 +157,7 @@ static int open_ports(struct ctl *c, char *why, size_t why_len)
 		 mirror_emu_server_portal_at(c->srv, c->mirror_idx));
 	tc.target_name = c->mirror_iqn;
 	tc.portal = c->mirror_portal;
+	port_security(c, &tc);
 	if (c->cfg.inject_n) {
 		mirror_inject_init(&c->inject, 1);
 		for (unsigned i = 0; i < c->cfg.inject_n; i++)
@@ -160,6 +178,7 @@ static int open_ports(struct ctl *c, char *why, size_t why_len)
 	tc.portal = c->host_portal;
 	tc.portal_group_tag = (uint16_t)(c->cfg.role + 1);
 	tc.neg = MIRROR_NEG_MODERN; /* hosts send immediate data */
+	port_security(c, &tc);
 	rc = mirror_tgt_new(&tc, &ctl_host_lu_ops, c, &c->host_tgt, why, why_len);
 	if (rc < 0)
 		return rc;

@@ -33,6 +33,7 @@
 #include "app/pair/sbc.h"
 #include "app/pair/state.h"
 #include "base/histogram.h"
+#include "iscsi/chap_file.h"
 #include "iscsi/target.h"
 
 /* ---- deviations: deliberate bugs a checker must catch (mirror-pair(1)) ---- */
@@ -112,6 +113,11 @@ struct ctl_config {
 	unsigned inject_n;
 	struct mirror_inject_rule inject[MIRROR_INJECT_RULES_MAX];
 	int log_level;
+	/* CHAP required on the host and mirror ports, and used on the mirror
+	 * link to the partner (which reads the same file: mirror-emu
+	 * --chap-file's format); NULL: none.  The caller's, until close. */
+	const struct mirror_chap_file *chap;
+	unsigned login_timeout_s; /* a login not done by then is cut; 0: never */
 };
 void ctl_config_init(struct ctl_config *c);
 

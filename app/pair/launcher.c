@@ -541,7 +541,9 @@ static int listen_control(struct sup *s)
 	memcpy(su.sun_path, s->ctl_sock, strlen(s->ctl_sock) + 1); /* length checked above */
 	unlink(s->ctl_sock);
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&su, sizeof(su)) < 0 || listen(s->lfd, 8) < 0) {
+	/* 0600 before listen: only the owner may stop or kill the pair */
+	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&su, sizeof(su)) < 0 ||
+	    chmod(s->ctl_sock, 0600) < 0 || listen(s->lfd, 8) < 0) {
 		fprintf(stderr, PROG ": %s: %s\n", s->ctl_sock, strerror(errno));
 		return -errno;
 	}

@@ -26,6 +26,7 @@
 
 #include <mirror/exit_status.h>
 #include <mirror/sender.h>
+#include <mirror/url.h>
 
 #include "app/pair/ctl.h"
 #include "base/bytes.h"
@@ -80,6 +81,7 @@ static void *connector(void *arg)
 		mirror_transport_close(r.t);
 	n = write(job->c->link.pipe_wr, &out, sizeof(out));
 	(void)n; /* the pipe has room for one pointer: one attempt at a time */
+	explicit_bzero(job->url, sizeof(job->url)); /* --partner-mirror may hold a password */
 	free(job);
 	return NULL;
 }
@@ -104,13 +106,29 @@ static void start_connect(struct ctl *c, uint64_t now)
 {
 	struct connect_job *job;
 
-	if (c->link.th_running || c->link.cut || !partner_url(c, c->link.url, sizeof(c->link.url)))
+	if (c->link.th_running || c->link.cut)
 		return;
 	job = calloc(1, sizeof(*job));
 	if (!job)
 		return;
+	if (!partner_url(c, job->url, sizeof(job->url))) {
+		free(job);
+		return;
+	}
 	job->c = c;
-	snprintf(job->url, sizeof(job->url), "%s", c->link.url);
+	/* what logs and the stats show: never a password */
+	if (mirror_url_redact(job->url, c->link.url, sizeof(c->link.url)) < 0)
+		snprintf(c->link.url, sizeof(c->link.url), "%s", "iscsi://?");
+	/* CHAP outside the URL: the secrets file of the mirror port, which
+	 * the partner reads too */
+	if (c->cfg.chap && c->cfg.chap->initiator.set) {
+		job->opts.chap_user = c->cfg.chap->initiator.user;
+		job->opts.chap_secret = c->cfg.chap->initiator.secret;
+	}
+	if (c->cfg.chap && c->cfg.chap->target.set) {
+		job->opts.target_chap_user = c->cfg.chap->target.user;
+		job->opts.target_chap_secret = c->cfg.chap->target.secret;
+	}
 	/* a name per session: the partner's journal ties operations to the
 	 * session they came on */
 	c->link.session++;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -301,8 +302,9 @@ int control_open(struct ctl *c, char *why, size_t why_len)
 	snprintf(su.sun_path, sizeof(su.sun_path), "%s", path);
 	unlink(path); /* ours by name: one controller a name in a pair directory */
 	c->control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* 0600 before listen: only the owner may connect (kill, freeze, ...) */
 	if (c->control_fd < 0 || bind(c->control_fd, (struct sockaddr *)&su, sizeof(su)) < 0 ||
-	    listen(c->control_fd, 8) < 0)
+	    chmod(path, 0600) < 0 || listen(c->control_fd, 8) < 0)
 		return mirror_fail(-errno, why, why_len, "control socket %s: %s", path, strerror(errno));
 	return mirror_emu_server_watch(c->srv, c->control_fd, EPOLLIN, control_client, c);
 }

@@ -51,6 +51,11 @@ struct mirror_transport_opts {
 	bool data_digest;
 	const char *initiator_name;  /* iSCSI: NULL for a default */
 	unsigned queue_depth;        /* async: most commands outstanding (0: 32) */
+	/* iSCSI CHAP set outside the URL (which shows in logs and process
+	 * lists): the initiator's user and secret, and the target's for
+	 * mutual CHAP; NULL: what the URL says.  Not kept after open. */
+	const char *chap_user, *chap_secret;
+	const char *target_chap_user, *target_chap_secret;
 };
 
 struct mirror_transport;

@@ -11,7 +11,7 @@
 #include "iscsi/target.h"
 #include "iscsi/text.h"
 
-#define TEXT_ACCUM_MAX 65536u
+#define TEXT_ACCUM_MAX MIRROR_TGT_TEXT_MAX
 #define TASKS_MAX 64u             /* per connection */
 #define CMD_WINDOW 32u            /* MaxCmdSN - ExpCmdSN + 1 */
 /* The largest data-out a command may bring: a mirror operation's metadata
@@ -89,6 +89,7 @@ struct mirror_tgt_conn {
 	bool mrdsl_declared;
 	bool session_counted;
 	char initiator[224];
+	uint64_t login_deadline_ms; /* set by the first tick; 0: not yet */
 	char *text_acc; /* continued login/text keys (C bit) */
 	size_t text_acc_len;
 	/* negotiated */
@@ -114,6 +115,9 @@ char *tgt_accumulate_text(struct mirror_tgt_conn *c, const uint8_t *data, uint32
 
 /* login.c, auth.c */
 void tgt_on_login(struct mirror_tgt_conn *c, const uint8_t *bhs, const uint8_t *data, uint32_t dlen);
+/* A login request refused before its keys are read (a data segment over
+ * the login phase's 8192 bytes): the status, and the connection ends. */
+void tgt_login_refuse(struct mirror_tgt_conn *c, const uint8_t *bhs, uint16_t status);
 struct login_ctx {
 	const struct iscsi_keys *keys;
 	struct iscsi_text_out out;

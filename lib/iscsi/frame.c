@@ -268,9 +268,16 @@ int mirror_tgt_conn_input(struct mirror_tgt_conn *c, const uint8_t *buf, size_t 
 			if (pdu_dsl(c->in) > our_mrdsl(c)) {
 				uint8_t bad[PDU_BHS_LEN];
 				memcpy(bad, c->in, PDU_BHS_LEN);
+				c->in_len = 0;
+				if (c->state == ST_LOGIN) {
+					/* over the 8192 bytes of the login phase
+					 * (13.12): a Login Response ends it, no Reject */
+					c->t->st.pdus_in++;
+					tgt_login_refuse(c, bad, LOGIN_STATUS_INITIATOR_ERROR);
+					break;
+				}
 				tgt_send_reject(c, bad, REJECT_PROTOCOL);
 				c->skip = (size_t)pdu_wire_len(bad, d) - PDU_BHS_LEN;
-				c->in_len = 0;
 				continue;
 			}
 			want = (size_t)pdu_wire_len(c->in, d);

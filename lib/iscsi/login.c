@@ -160,6 +160,15 @@ static void login_fail(struct mirror_tgt_conn *c, const uint8_t *req, struct log
 	c->state = ST_CLOSING;
 }
 
+void tgt_login_refuse(struct mirror_tgt_conn *c, const uint8_t *bhs, uint16_t status)
+{
+	struct login_ctx l;
+
+	memset(&l, 0, sizeof(l));
+	memcpy(c->isid, bhs + PDU_LOGIN_ISID, 6);
+	login_fail(c, bhs, &l, status);
+}
+
 void tgt_on_login(struct mirror_tgt_conn *c, const uint8_t *bhs, const uint8_t *data, uint32_t dlen)
 {
 	struct mirror_tgt *t = c->t;
@@ -182,8 +191,8 @@ void tgt_on_login(struct mirror_tgt_conn *c, const uint8_t *bhs, const uint8_t *
 	memcpy(c->isid, bhs + PDU_LOGIN_ISID, 6);
 	c->exp_cmd_sn = get_be32(bhs + PDU_LOGIN_CMDSN);
 	char *text = tgt_accumulate_text(c, data, dlen, &tlen);
-	if (!text) {
-		login_fail(c, bhs, &l, LOGIN_STATUS_TARGET_ERROR);
+	if (!text) { /* keys over MIRROR_TGT_TEXT_MAX: never buffered */
+		login_fail(c, bhs, &l, LOGIN_STATUS_OUT_OF_RESOURCES);
 		return;
 	}
 	if (cont) { /* more keys follow: acknowledge, wait for the rest */

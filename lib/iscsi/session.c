@@ -91,7 +91,10 @@ void tgt_on_text(struct mirror_tgt_conn *c, const uint8_t *bhs, const uint8_t *d
 	uint8_t r[PDU_BHS_LEN] = { 0 };
 
 	if (!o || !text) {
+		/* keys over MIRROR_TGT_TEXT_MAX: the whole request is refused
+		 * and forgotten, the next one starts afresh */
 		free(o);
+		c->text_acc_len = 0;
 		tgt_send_reject(c, bhs, REJECT_PROTOCOL);
 		return;
 	}

@@ -10,6 +10,7 @@
 
 #include <mirror/error.h>
 
+#include "base/log.h"
 #include "base/why.h"
 #include "iscsi/engine.h"
 
@@ -24,6 +25,7 @@ void mirror_tgt_config_init(struct mirror_tgt_config *c)
 	c->max_recv_data_segment_length = 262144;
 	c->max_burst_length = 1048576;
 	c->first_burst_length = 65536;
+	c->login_timeout_ms = MIRROR_TGT_LOGIN_TIMEOUT_MS;
 }
 
 int mirror_tgt_new(const struct mirror_tgt_config *cfg, const struct mirror_tgt_lu_ops *ops,
@@ -110,6 +112,23 @@ void mirror_tgt_conn_consumed(struct mirror_tgt_conn *c, size_t n)
 int mirror_tgt_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms)
 {
 	int64_t next = -1;
+	unsigned limit = c->t->cfg.login_timeout_ms;
+
+	/* RFC 7143 6.2 leaves the login's length to the target: a peer that
+	 * sends nothing, or a byte at a time, must not keep a connection
+	 * for ever */
+	if (c->state == ST_LOGIN && limit && !c->fatal) {
+		if (!c->login_deadline_ms)
+			c->login_deadline_ms = now_ms + limit;
+		if (now_ms >= c->login_deadline_ms) {
+			mirror_log(MIRROR_LOG_INFO, "connection %s: no login after %u ms: cut", c->peer,
+				   limit);
+			c->t->st.logins_failed++;
+			c->fatal = true;
+			return -1;
+		}
+		next = (int64_t)(c->login_deadline_ms - now_ms);
+	}
 
 	for (unsigned i = 0; i < TASKS_MAX; i++) {
 		struct tgt_task *k = &c->task[i];

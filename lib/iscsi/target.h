@@ -116,6 +116,11 @@ enum mirror_neg_profile {
 };
 
 #define MIRROR_ACL_MAX 32
+/* The login phase's default bound in time (mirror-emu --login-timeout). */
+#define MIRROR_TGT_LOGIN_TIMEOUT_MS 15000u
+/* The text keys of one Login or Text request, continued over PDUs (C bit):
+ * more is refused (Login: status 0302h, out of resources; Text: Reject). */
+#define MIRROR_TGT_TEXT_MAX 65536u
 /* The one default IQN prefix of the project's targets. */
 #define MIRROR_IQN_PREFIX "iqn.2026-11.org.mirrortest"
 
@@ -134,6 +139,10 @@ struct mirror_tgt_config {
 	 * mutual when the initiator asks and target_chap_user is set. */
 	const char *chap_user, *chap_secret;
 	const char *target_chap_user, *target_chap_secret;
+	/* A connection still in the login phase this long after it came is
+	 * cut (a slow or silent login holds no slot for ever); 0: never.
+	 * mirror_tgt_config_init: MIRROR_TGT_LOGIN_TIMEOUT_MS. */
+	unsigned login_timeout_ms;
 	/* initiator names allowed (none: all) */
 	unsigned acl_n;
 	const char *acl[MIRROR_ACL_MAX];
@@ -219,8 +228,10 @@ int mirror_tgt_conn_input(struct mirror_tgt_conn *c, const uint8_t *buf, size_t 
 /* Bytes waiting to be sent (a contiguous span), and consuming them. */
 const uint8_t *mirror_tgt_conn_output(struct mirror_tgt_conn *c, size_t *len);
 void mirror_tgt_conn_consumed(struct mirror_tgt_conn *c, size_t n);
-/* Time passes: releases delayed statuses.  now_ms is monotonic.  Returns
- * the ms until the next deadline, or -1 for none. */
+/* Time passes: releases delayed statuses and ends a login that outlived
+ * login_timeout_ms (counted from the first tick; the connection then wants
+ * to close).  now_ms is monotonic.  Returns the ms until the next
+ * deadline, or -1 for none. */
 int mirror_tgt_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms);
 bool mirror_tgt_conn_wants_close(const struct mirror_tgt_conn *c);
 /* The socket loop's own pointer for a connection (for wake()). */

@@ -642,6 +642,16 @@ static struct iscsi_context *make_context(const char *target,
 		iscsi_destroy_context(ctx);
 		return NULL;
 	}
+	if ((opts->chap_user && opts->chap_secret &&
+	     iscsi_set_initiator_username_pwd(ctx, opts->chap_user, opts->chap_secret) != 0) ||
+	    (opts->target_chap_user && opts->target_chap_secret &&
+	     iscsi_set_target_username_pwd(ctx, opts->target_chap_user, opts->target_chap_secret) != 0)) {
+		snprintf(err, err_len, "cannot set CHAP: %s", ctx_error(ctx, msg, sizeof(msg)));
+		iscsi_destroy_url(*url);
+		*url = NULL;
+		iscsi_destroy_context(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
@@ -767,6 +777,8 @@ struct mirror_transport *mirror_iscsi_open(const char *target,
 	it->base.ops = &iscsi_ops;
 	it->base.opts = *opts;
 	it->base.opts.initiator_name = NULL; /* not kept: the caller owns it */
+	it->base.opts.chap_user = it->base.opts.chap_secret = NULL;
+	it->base.opts.target_chap_user = it->base.opts.target_chap_secret = NULL;
 	it->nslots = opts->queue_depth;
 	it->slots = calloc(it->nslots, sizeof(*it->slots));
 	it->free_stack = calloc(it->nslots, sizeof(*it->free_stack));

@@ -269,6 +269,29 @@ START_TEST(no_operand)
 }
 END_TEST
 
+/* A CHAP password leaves the bytes the kernel shows as the command line;
+ * the program still reads the whole URL; other arguments are untouched. */
+START_TEST(hide_secrets)
+{
+	char a0[] = "prog", a1[] = "-t", a2[] = "iscsi://alice%s3cr3t-v@127.0.0.1:3260/iqn.x:t/0",
+	     a3[] = "--partner-mirror=iscsi://u%p@h/iqn.y/1?target_user=t&target_password=tp-secret",
+	     a4[] = "iscsi://127.0.0.1/iqn.z/0";
+	char *argv[] = { a0, a1, a2, a3, a4, NULL };
+
+	mirror_cli_hide_secrets(5, argv);
+	ck_assert_ptr_eq(argv[1], a1);
+	ck_assert_ptr_eq(argv[4], a4);
+	ck_assert_str_eq(argv[2], "iscsi://alice%s3cr3t-v@127.0.0.1:3260/iqn.x:t/0");
+	ck_assert_str_eq(argv[3], "--partner-mirror=iscsi://u%p@h/iqn.y/1?target_user=t&target_password=tp-secret");
+	ck_assert_str_eq(a2, "iscsi://alice%***@127.0.0.1:3260/iqn.x:t/0     ");
+	ck_assert_ptr_null(strstr(a3, "tp-secret"));
+	ck_assert_ptr_null(strstr(a3, "%p@"));
+	ck_assert_uint_eq(strlen(a3), strlen(argv[3]));
+	free(argv[2]);
+	free(argv[3]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -282,6 +305,7 @@ int main(void)
 	tcase_add_test(t, fail_prints_and_maps);
 	tcase_add_loop_test(t, default_option, 0, (int)(sizeof(defaults) / sizeof(defaults[0])));
 	tcase_add_test(t, no_operand);
+	tcase_add_test(t, hide_secrets);
 	suite_add_tcase(s, t);
 	return test_run_suite(s);
 }

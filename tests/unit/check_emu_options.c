@@ -51,6 +51,7 @@ START_TEST(defaults)
 	ck_assert_int_eq(o.neg, MIRROR_NEG_PATENT);
 	ck_assert_uint_eq(o.seed, 1);
 	ck_assert_uint_eq(o.max_conns, 256);
+	ck_assert_uint_eq(o.login_timeout_s, 15);
 	ck_assert_uint_eq(o.extensions_off, 0);
 	ck_assert(!o.have_max_burst && !o.have_first_burst && !o.have_max_recv_dsl);
 	ck_assert_str_eq(o.profile.name, "v1");
@@ -196,6 +197,8 @@ static const struct {
 	{ { "--seed", "-1" }, "--seed: '-1' is not a count (decimal or 0x hex)" },
 	{ { "--max-connections", "0" }, "--max-connections: '0' is outside 1..65536" },
 	{ { "--max-connections", "1K" }, "--max-connections: '1K' is not a count (decimal or 0x hex)" },
+	{ { "--login-timeout", "3601" }, "--login-timeout: '3601' is outside 0..3600" },
+	{ { "--login-timeout", "5s" }, "--login-timeout: '5s' is not a count (decimal or 0x hex)" },
 	{ { "--chap-secret", "s3cret" },
 	  "secrets are not taken on the command line (every user can read it in the process list): "
 	  "put them in --chap-file FILE" },
@@ -315,6 +318,7 @@ START_TEST(target_settings)
 	ck_assert_ptr_null(tc.target_alias);
 	ck_assert_str_eq(tc.portal, "127.0.0.1:4000");
 	ck_assert_int_eq(tc.neg, MIRROR_NEG_MODERN);
+	ck_assert_uint_eq(tc.login_timeout_ms, 15000);
 	ck_assert_uint_eq(tc.acl_n, 1);
 	ck_assert_str_eq(tc.acl[0], "iqn.2026-11.org.x:a");
 	ck_assert_ptr_null(tc.chap_user);

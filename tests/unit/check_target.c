@@ -444,6 +444,74 @@ START_TEST(chap_required_but_skipped)
 }
 END_TEST
 
+/* A login not in the full feature phase by login_timeout_ms is cut at the
+ * tick that finds it late, whatever arrived meanwhile; one that is, never. */
+START_TEST(login_timeout)
+{
+	struct rig r;
+	rig_init(&r, MIRROR_NEG_PATENT);
+	r.cfg.login_timeout_ms = 2000;
+	rig_start(&r);
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 10000), 2000);
+	ck_assert_int_eq(mirror_tgt_conn_input(r.c, (const uint8_t *)"\x43", 1), 0);
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 11000), 1000);
+	ck_assert(!mirror_tgt_conn_wants_close(r.c));
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 12000), -1);
+	ck_assert(mirror_tgt_conn_wants_close(r.c));
+	ck_assert_uint_eq(mirror_tgt_stats(r.t)->logins_failed, 1);
+	rig_free(&r);
+
+	rig_init(&r, MIRROR_NEG_PATENT);
+	r.cfg.login_timeout_ms = 2000;
+	rig_start(&r);
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 10000), 2000);
+	login_ok(&r);
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 50000), -1);
+	ck_assert(!mirror_tgt_conn_wants_close(r.c));
+	rig_free(&r);
+}
+END_TEST
+
+/* Login keys bounded before they are kept: a PDU over the login phase's
+ * 8192 bytes gets 0200h, continued keys past 64 KiB 0302h. */
+START_TEST(login_text_bounds)
+{
+	static char big[9000];
+	struct rig r;
+	const uint8_t *b;
+
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "X-big=", 6);
+	big[sizeof(big) - 1] = '\0';
+	rig_init(&r, MIRROR_NEG_PATENT);
+	rig_start(&r);
+	ck_assert_int_lt(login(&r, 0, 1, true, big, sizeof(big)), 0);
+	b = expect_pdu(&r, 0x23, NULL, NULL);
+	ck_assert_uint_eq(b[36] << 8 | b[37], 0x0200);
+	ck_assert(mirror_tgt_conn_wants_close(r.c));
+	rig_free(&r);
+
+	rig_init(&r, MIRROR_NEG_PATENT);
+	rig_start(&r);
+	unsigned sent = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < 16 && rc == 0; i++) {
+		uint8_t bhs[48] = { 0 };
+		bhs[0] = 0x43;
+		bhs[1] = 0x40 | 1; /* C, CSG 0, NSG 1 */
+		be32(bhs + 16, r.itt);
+		rc = send_pdu(&r, bhs, big, 8000);
+		sent += 8000;
+		b = expect_pdu(&r, 0x23, NULL, NULL);
+	}
+	ck_assert_int_lt(rc, 0);
+	ck_assert_uint_gt(sent, MIRROR_TGT_TEXT_MAX);
+	ck_assert_uint_le(sent, MIRROR_TGT_TEXT_MAX + 8000);
+	ck_assert_uint_eq(b[36] << 8 | b[37], 0x0302);
+	rig_free(&r);
+}
+END_TEST
+
 START_TEST(discovery_send_targets)
 {
 	struct rig r;
@@ -1181,6 +1249,8 @@ int main(void)
 	tcase_add_test(t, chap_right_wrong_mutual);
 	tcase_add_test(t, chap_required_but_skipped);
 	tcase_add_test(t, discovery_send_targets);
+	tcase_add_test(t, login_timeout);
+	tcase_add_test(t, login_text_bounds);
 	suite_add_tcase(s, t);
 	t = tcase_create("io");
 	tcase_add_test(t, small_and_large_interrupts_patent);
