@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return syntax_error("unexpected argument '%s' after the URL", argv[optind]);
 	if (!o->target && !o->list)
 		return syntax_error("no target URL (or --list)");
+	const struct mirror_cli_path_check paths[] = {
+		{ "--junit", o->junit, MIRROR_CLI_PATH_OUT },
+		{ "--table", o->table_file, MIRROR_CLI_PATH_IN },
+		{ "--emu-stats", o->emu_stats, MIRROR_CLI_PATH_SOCKET },
+	};
+	if ((c = mirror_cli_text(PROG, "--initiator-name", o->initiator)) != 0)
+		return c;
+	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return c;
+	/* counted in every case: not there is found now, not in each */
+	if (o->emu_stats && access(o->emu_stats, F_OK) != 0) {
+		fprintf(stderr, "%s: --emu-stats '%s': %s\n", PROG, o->emu_stats, strerror(errno));
+		return MIRROR_EXIT_FILE_ERROR;
+	}
 	return -1;
 }
 
