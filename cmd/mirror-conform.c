@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,11 +176,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return c;
 	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
 		return c;
-	/* counted in every case: not there is found now, not in each */
-	if (o->emu_stats && access(o->emu_stats, F_OK) != 0) {
-		fprintf(stderr, "%s: --emu-stats '%s': %s\n", PROG, o->emu_stats, strerror(errno));
-		return MIRROR_EXIT_FILE_ERROR;
-	}
 	return -1;
 }
 

@@ -148,16 +148,6 @@ static int parse_args(struct mirror_top_opts *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		return syntax_error("unexpected operand '%s'", argv[optind]);
-	const struct mirror_cli_path_check paths[] = {
-		{ "--emu", o->emu, MIRROR_CLI_PATH_SOCKET },
-		{ "--pair", o->pair, MIRROR_CLI_PATH_IN },
-		{ "--read", o->file, MIRROR_CLI_PATH_IN },
-	};
-	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
-		return c;
-	if ((c = mirror_cli_text(PROG, "--interface", o->iface)) != 0 ||
-	    (c = mirror_cli_text(PROG, "--filter", o->filter)) != 0)
-		return c;
 	if (nsrc != 1)
 		return syntax_error("%s", nsrc ? "one source: --emu, --pair, -r or -i, not several"
 					       : "no source: --emu SOCKET, --pair STATEFILE, -r FILE or -i IFACE");
@@ -167,6 +157,16 @@ static int parse_args(struct mirror_top_opts *o, int argc, char **argv)
 		return syntax_error("%s", "--speed belongs to a replay (-r)");
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
+	if ((c = mirror_cli_text(PROG, "--interface", o->iface)) != 0 ||
+	    (c = mirror_cli_text(PROG, "--filter", o->filter)) != 0)
+		return c;
+	const struct mirror_cli_path_check paths[] = {
+		{ "--emu", o->emu, MIRROR_CLI_PATH_SOCKET },
+		{ "--pair", o->pair, MIRROR_CLI_PATH_IN },
+		{ "--read", o->file, MIRROR_CLI_PATH_IN },
+	};
+	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return c;
 	return -1;
 }
 

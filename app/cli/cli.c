@@ -181,7 +181,7 @@ static const char *file_type(mode_t m)
 static int path_fail(const char *prog, const char *opt, const char *path, const char *why,
 		     const char *what)
 {
-	fprintf(stderr, "%s: %s '%s': %s%s\n", prog, opt, path, why, what);
+	fprintf(stderr, "%s: %s %s: %s%s\n", prog, opt, path, why, what);
 	return MIRROR_EXIT_FILE_ERROR;
 }
 

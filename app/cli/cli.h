@@ -102,7 +102,7 @@ struct mirror_cli_path_check {
 	enum mirror_cli_path_kind kind;
 };
 /* 0 when every given path can be what its option says; else
- * "PROG: OPT 'PATH': why" on stderr and the exit status: 1
+ * "PROG: OPT PATH: why" on stderr and the exit status: 1
  * (MIRROR_EXIT_SYNTAX, with the "Try" line) for an empty path, 15
  * (MIRROR_EXIT_FILE_ERROR) for a path of the wrong type, a file to read
  * that is not there, or a file to write in no directory. */
