@@ -167,6 +167,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return syntax_error("unexpected argument '%s' after the URL", argv[optind]);
 	if (!o->target && !o->list)
 		return syntax_error("no target URL (or --list)");
+	const struct mirror_cli_path_check paths[] = {
+		{ "--junit", o->junit, MIRROR_CLI_PATH_OUT },
+		{ "--table", o->table_file, MIRROR_CLI_PATH_IN },
+		{ "--emu-stats", o->emu_stats, MIRROR_CLI_PATH_SOCKET },
+	};
+	if ((c = mirror_cli_text(PROG, "--initiator-name", o->initiator)) != 0)
+		return c;
+	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return c;
 	return -1;
 }
 

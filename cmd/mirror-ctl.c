@@ -13,6 +13,7 @@
 #include <mirror/mirror.h>
 
 #include "app/cli/cli.h"
+#include "app/emu/server.h"
 #include "app/pair/ctl.h"
 #include "base/log.h"
 #include "iscsi/chap_file.h"
@@ -125,16 +126,15 @@ static void on_signal(int sig)
 	ctl_stop(&g_ctl);
 }
 
-static int ms_option(const char *name, const char *arg, uint64_t lo, uint64_t hi, unsigned *out)
+/* One of ctl_number_option's numbers; a syntax error names it. */
+static int number_option(const char *opt, const char *arg, unsigned *out)
 {
-	uint64_t v;
+	char why[160];
 
-	if (mirror_parse_count(arg, lo, hi, &v) < 0)
-		return syntax_error("--%s '%s': want a number of %s from %llu to %llu", name, arg,
-				    strcmp(name, "transition-time") == 0 ||
-					    strcmp(name, "login-timeout") == 0 ? "seconds" : "milliseconds",
-				    (unsigned long long)lo, (unsigned long long)hi);
-	*out = (unsigned)v;
+	if (ctl_number_option(opt, arg, out, why, sizeof(why)) < 0) {
+		syntax_error("%s", why);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	const char *id = NULL, *chap_file = NULL;
 	static struct mirror_chap_file chap;
 	int opt, rc, verbosity = 0;
-	uint64_t qd;
+	unsigned xfer;
 
 	mirror_cli_hide_secrets(argc, argv); /* before anything reads argv */
 
@@ -175,29 +175,28 @@ int main(int argc, char **argv)
 			cfg.mirror_listen = optarg;
 			break;
 		case O_HB:
-			if (ms_option("heartbeat", optarg, 10, 10000, &cfg.heartbeat_ms) < 0)
+			if (number_option("--heartbeat", optarg, &cfg.heartbeat_ms) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_DEAD:
-			if (ms_option("dead", optarg, 50, 600000, &cfg.dead_ms) < 0)
+			if (number_option("--dead", optarg, &cfg.dead_ms) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_LINK:
-			if (ms_option("link-timeout", optarg, 50, 600000, &cfg.link_timeout_ms) < 0)
+			if (number_option("--link-timeout", optarg, &cfg.link_timeout_ms) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_DESTAGE:
-			if (ms_option("destage-delay", optarg, 0, 600000, &cfg.destage_delay_ms) < 0)
+			if (number_option("--destage-delay", optarg, &cfg.destage_delay_ms) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_TRANS:
-			if (ms_option("transition-time", optarg, 0, 255, &cfg.transition_secs) < 0)
+			if (number_option("--transition-time", optarg, &cfg.transition_secs) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_QD:
-			if (mirror_parse_count(optarg, 1, 256, &qd) < 0)
-				return syntax_error("--queue-depth '%s': want 1..256", optarg);
-			cfg.queue_depth = (unsigned)qd;
+			if (number_option("--queue-depth", optarg, &cfg.queue_depth) < 0)
+				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_FENCE:
 			cfg.fence_cmd = optarg;
@@ -250,19 +249,19 @@ int main(int argc, char **argv)
 			cfg.standalone = true;
 			break;
 		case O_RHOLD:
-			if (ms_option("recovery-hold", optarg, 0, 600000, &cfg.recovery_hold_ms) < 0)
+			if (number_option("--recovery-hold", optarg, &cfg.recovery_hold_ms) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_MAXXFER:
-			if (mirror_parse_count(optarg, 8, 65535, &qd) < 0)
-				return syntax_error("--max-transfer '%s': want 8..65535 blocks", optarg);
-			cfg.max_transfer = (uint32_t)qd;
+			if (number_option("--max-transfer", optarg, &xfer) < 0)
+				return MIRROR_EXIT_SYNTAX;
+			cfg.max_transfer = xfer;
 			break;
 		case 'c':
 			chap_file = optarg;
 			break;
 		case O_LOGIN_TIMEOUT:
-			if (ms_option("login-timeout", optarg, 0, 3600, &cfg.login_timeout_s) < 0)
+			if (number_option("--login-timeout", optarg, &cfg.login_timeout_s) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_LISTDEV:
@@ -285,6 +284,16 @@ int main(int argc, char **argv)
 	if (!id || (strcmp(id, "a") && strcmp(id, "b")))
 		return syntax_error("--id: want a or b%s%s", id ? ", not " : "", id ? id : "");
 	cfg.role = id[0] == 'b';
+	const struct { const char *opt, *addr; } listens[] = {
+		{ "--host-listen", cfg.host_listen }, { "--mirror-listen", cfg.mirror_listen },
+	};
+	for (size_t i = 0; i < sizeof(listens) / sizeof(listens[0]); i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		if (listens[i].addr &&
+		    mirror_emu_parse_addr(listens[i].addr, &ss, &sl, why, sizeof(why)) < 0)
+			return syntax_error("%s %s", listens[i].opt, why);
+	}
 	if (mirror_profile_from_options(&po, &cfg.profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 	if (cfg.standalone && !cfg.partner_mirror)
@@ -292,6 +301,16 @@ int main(int argc, char **argv)
 	if (cfg.dead_ms <= cfg.heartbeat_ms)
 		return syntax_error("--dead %u must be longer than --heartbeat %u", cfg.dead_ms,
 				    cfg.heartbeat_ms);
+	const struct mirror_cli_path_check paths[] = {
+		{ "--dir", cfg.dir, MIRROR_CLI_PATH_DIR },
+		{ "--stats-socket", cfg.stats_path, MIRROR_CLI_PATH_LISTEN },
+		{ "--control-socket", cfg.control_path, MIRROR_CLI_PATH_LISTEN },
+		{ "--chap-file", chap_file, MIRROR_CLI_PATH_IN },
+	};
+	if ((rc = mirror_cli_text(PROG, "--fence-cmd", cfg.fence_cmd)) != 0)
+		return rc;
+	if ((rc = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return rc;
 	if (!cfg.stats_path) {
 		snprintf(stats_path, sizeof(stats_path), "%s/ctl-%s.stats", cfg.dir, id);
 		cfg.stats_path = stats_path;

@@ -271,6 +271,12 @@ int main(int argc, char **argv)
 		return syntax_error("%s", why);
 
 	if (o.metadata_file) {
+		const struct mirror_cli_path_check file = {
+			o.metadata_hex ? "--metadata-hex" : "--metadata",
+			strcmp(o.metadata_file, "-") ? o.metadata_file : NULL, MIRROR_CLI_PATH_IN
+		};
+		if ((c = mirror_cli_paths(PROG, &file, 1)) != 0)
+			return c;
 		if (optind < argc)
 			return syntax_error("%s", "give either CDB bytes or --metadata, not both");
 		return decode_metadata(&o);

@@ -125,6 +125,8 @@ static bool progress_wanted(const char *path)
 	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
+#define LINK_RATE_MAX 1e12 /* 1000Gb/s */
+
 static int parse_rate(const char *s, double *bps)
 {
 	char *end;
@@ -135,10 +137,13 @@ static int parse_rate(const char *s, double *bps)
 	} units[] = { { "b/s", 1 }, { "kb/s", 1e3 }, { "Kb/s", 1e3 }, { "Mb/s", 1e6 },
 		      { "Gb/s", 1e9 }, { "", 1 } };
 
-	if (end == s || v <= 0)
+	if (end == s || !(v > 0))
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix) == 0) {
+			/* "inf" and 1e20 are numbers to strtod, not a channel */
+			if (!(v * units[i].mul <= LINK_RATE_MAX))
+				return -1;
 			*bps = v * units[i].mul;
 			return 0;
 		}
@@ -234,7 +239,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_LINK_RATE:
 			if (parse_rate(optarg, &o->link_rate_bps) < 0)
-				return syntax_error("bad --link-rate '%s' (e.g. 160Mb/s)", optarg);
+				return syntax_error("bad --link-rate '%s' (e.g. 160Mb/s, at most 1000Gb/s)",
+						    optarg);
 			break;
 		case OPT_HD:
 			o->run.dissect.header_digest = true;
@@ -257,6 +263,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return syntax_error("--report takes one capture, not %d", argc - optind);
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
+	const struct mirror_cli_path_check paths[] = {
+		{ "--read", o->run.path && strcmp(o->run.path, "-") ? o->run.path : NULL,
+		  MIRROR_CLI_PATH_IN },
+		{ "--report", o->report, MIRROR_CLI_PATH_OUT },
+	};
+	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return c;
 	if (o->json && o->ops == OPS_TABLE)
 		o->ops = OPS_JSON;
 	o->run.dissect.profile = &o->profile;
@@ -344,7 +357,10 @@ int main(int argc, char **argv)
 		return decode_one(&o, o.run.path, false);
 	/* FILE operands: each on its own, the first failure's status wins */
 	for (int i = optind; i < argc; i++) {
-		int r = decode_one(&o, argv[i], argc - optind > 1);
+		const struct mirror_cli_path_check file = { "capture", argv[i], MIRROR_CLI_PATH_IN };
+		int r = mirror_cli_paths(PROG, &file, 1);
+		if (r == 0)
+			r = decode_one(&o, argv[i], argc - optind > 1);
 		if (r && !ret)
 			ret = r;
 	}

@@ -180,6 +180,16 @@ int main(int argc, char **argv)
 	rc = mirror_emu_opts_parse(&o, argc, argv, why, sizeof(why));
 	if (rc != MIRROR_EMU_RUN)
 		return parse_outcome(rc, why);
+	const struct mirror_cli_path_check paths[] = {
+		{ "--nvram-file", o.nvram_file, MIRROR_CLI_PATH_OUT },
+		{ "--chap-file", o.chap_file, MIRROR_CLI_PATH_IN },
+		{ "--table", o.table_file, MIRROR_CLI_PATH_IN },
+		{ "--stats-socket", o.stats_socket, MIRROR_CLI_PATH_LISTEN },
+		{ "--port-file", o.port_file, MIRROR_CLI_PATH_OUT },
+		{ "--query", o.query, MIRROR_CLI_PATH_SOCKET },
+	};
+	if ((rc = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return rc;
 	if (o.query)
 		return run_query(&o);
 	mirror_log_set_level((enum mirror_log_level)(MIRROR_LOG_INFO + o.verbosity < MIRROR_LOG_ERROR

@@ -264,10 +264,6 @@ int main(int argc, char **argv)
 			o.pair_cmd = optarg;
 			break;
 		case O_CAPTURE:
-			if (access(optarg, R_OK) < 0) {
-				fprintf(stderr, PROG ": --capture %s: %s\n", optarg, strerror(errno));
-				return MIRROR_EXIT_FILE_ERROR;
-			}
 			capture = optarg;
 			break;
 		case O_REPORT:
@@ -301,6 +297,20 @@ int main(int argc, char **argv)
 		}
 	}
 	if ((rc = mirror_cli_no_operand(PROG, argc, argv, optind)) != 0)
+		return rc;
+	const struct mirror_cli_path_check paths[] = {
+		{ "--pair-state", state, MIRROR_CLI_PATH_IN },
+		{ "--history", o.history, MIRROR_CLI_PATH_OUT },
+		{ "--pair-cmd", o.pair_cmd, MIRROR_CLI_PATH_IN },
+		{ "--check-only", check_only, MIRROR_CLI_PATH_IN },
+		{ "--junit", junit, MIRROR_CLI_PATH_OUT },
+		{ "--capture", capture, MIRROR_CLI_PATH_IN },
+		{ "--report", report, MIRROR_CLI_PATH_OUT },
+		{ "--status", o.status, MIRROR_CLI_PATH_OUT },
+	};
+	if ((rc = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return rc;
+	if ((rc = mirror_cli_text(PROG, "--fault-cmd", o.fault_cmd)) != 0)
 		return rc;
 	if (state && o.paths.npaths)
 		return syntax_error("--pair-state and --url: one or the other");

@@ -261,6 +261,20 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
 	cfg->profile = &o->profile;
+	const struct mirror_cli_path_check paths[] = {
+		{ "--stats", o->stats, MIRROR_CLI_PATH_SOCKET },
+		{ "--report", o->report, MIRROR_CLI_PATH_OUT },
+	};
+	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return c;
+	const struct { const char *opt, *arg; } texts[] = {
+		{ "--capture", o->capture },
+		{ "--capture-filter", o->capture_filter },
+		{ "--initiator-name", cfg->initiator_prefix },
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if ((c = mirror_cli_text(PROG, texts[i].opt, texts[i].arg)) != 0)
+			return c;
 	if (mirror_load_mix_parse(mix, &cfg->mix, why, sizeof(why)) < 0)
 		return syntax_error("--mix: %s", why);
 	if (optind == argc)
@@ -356,8 +370,9 @@ static int do_run(const struct opts *o, const struct mirror_load_config *cfg, st
 		c.progress_ms = MIRROR_REPORT_LOAD_TICK_MS;
 	}
 	c.stop = &stop_flag;
+	/* mirror-emu's socket cannot be reached: as mirror-top --emu */
 	if (o->stats && query(o->stats, &before) < 0)
-		return MIRROR_EXIT_OTHER;
+		return MIRROR_EXIT_TRANSPORT;
 	struct mirror_load_capture *cap = NULL;
 	if (o->capture) {
 		int crc = mirror_load_capture_start(&cap, o->capture, o->capture_filter,

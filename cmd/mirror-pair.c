@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mirror/mirror.h>
 
@@ -144,8 +145,11 @@ static int pass_one(struct pair_launch *l, int which, const char *name, const ch
 int main(int argc, char **argv)
 {
 	struct pair_launch l;
+	struct mirror_profile_options po = { NULL, NULL, NULL, NULL, false };
+	struct mirror_profile profile;
 	uint64_t v;
-	int opt;
+	unsigned number;
+	int opt, rc;
 	bool json = false;
 	char why[256];
 
@@ -184,15 +188,12 @@ int main(int argc, char **argv)
 			l.chunk_bytes = (uint32_t)v;
 			break;
 		case 'p':
-			if (pass(&l, "--profile", optarg) < 0)
-				return MIRROR_EXIT_SYNTAX;
-			break;
 		case 'O':
-			if (pass(&l, "--opcodes", optarg) < 0)
-				return MIRROR_EXIT_SYNTAX;
-			break;
 		case 'n':
-			if (pass(&l, "--nvram-size", optarg) < 0)
+			/* checked after the loop, all four together */
+			mirror_cli_profile_option(opt, optarg, &po);
+			if (pass(&l, opt == 'p' ? "--profile" : opt == 'O' ? "--opcodes" : "--nvram-size",
+				 optarg) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
 		case O_SPLIT:
@@ -210,6 +211,16 @@ int main(int argc, char **argv)
 				[O_TRANS - O_SPLIT] = "--transition-time",
 				[O_QD - O_SPLIT] = "--queue-depth", [O_FENCE - O_SPLIT] = "--fence-cmd",
 			};
+			/* checked here as mirror-ctl will: garbage fails before
+			 * anything starts, not in both controllers */
+			if (opt == O_SPLIT)
+				po.region_split = optarg;
+			else if (opt == O_FENCE) {
+				if (mirror_cli_text(PROG, "--fence-cmd", optarg) != 0)
+					return MIRROR_EXIT_SYNTAX;
+			} else if (ctl_number_option(names[opt - O_SPLIT], optarg, &number, why,
+						     sizeof(why)) < 0)
+				return syntax_error("%s", why);
 			if (pass(&l, names[opt - O_SPLIT], optarg) < 0)
 				return MIRROR_EXIT_SYNTAX;
 			break;
@@ -268,10 +279,15 @@ int main(int argc, char **argv)
 			 * restart lines run from anywhere); the secrets stay in
 			 * the file, never on a command line */
 			static char chap_path[PATH_MAX];
+			const struct mirror_cli_path_check chk = { "--chap-file", optarg, MIRROR_CLI_PATH_IN };
 			struct mirror_chap_file f;
-			int rc = mirror_chap_file_read(optarg, &f, why, sizeof(why));
+			int frc = mirror_cli_paths(PROG, &chk, 1);
+
+			if (frc != 0)
+				return frc; /* a FIFO would hang the read */
+			frc = mirror_chap_file_read(optarg, &f, why, sizeof(why));
 			mirror_chap_file_clear(&f);
-			if (rc < 0) {
+			if (frc < 0) {
 				fprintf(stderr, PROG ": --chap-file %s\n", why);
 				return MIRROR_EXIT_FILE_ERROR;
 			}
@@ -301,6 +317,19 @@ int main(int argc, char **argv)
 	}
 	if (!l.dir)
 		return syntax_error("--dir DIR is required");
+	if (mirror_profile_from_options(&po, &profile, why, sizeof(why)) < 0)
+		return syntax_error("%s", why);
+	/* a state file in a DIR not made yet is checked when it is made */
+	size_t dl = strlen(l.dir);
+	bool state_later = l.state_path && strncmp(l.state_path, l.dir, dl) == 0 &&
+			   l.state_path[dl] == '/' && access(l.dir, F_OK) != 0;
+	const struct mirror_cli_path_check paths[] = {
+		{ "--dir", l.dir, MIRROR_CLI_PATH_DIR },
+		{ "--state", state_later ? NULL : l.state_path, MIRROR_CLI_PATH_OUT },
+		{ "--ctl", l.ctl_path, MIRROR_CLI_PATH_IN },
+	};
+	if ((rc = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return rc;
 	if (optind < argc) {
 		/* args: 0 none, 1 a controller, 2 a controller and a fault
 		 * point (mirror-ctl(1)) */

@@ -396,7 +396,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case 't':
 			if (mirror_pattern_parse(optarg, &o->pattern, why, sizeof(why)) < 0)
-				return syntax_error("%s", why);
+				return syntax_error("--pattern: %s", why);
 			break;
 		case 'c':
 			o->verify = true;
@@ -475,6 +475,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
+	const struct mirror_cli_path_check paths[] = {
+		{ "--data", o->data_file, MIRROR_CLI_PATH_IN },
+		{ "--data-out", o->data_out_file, MIRROR_CLI_PATH_IN },
+	};
+	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return c;
+	if ((c = mirror_cli_text(PROG, "--initiator-name", o->topts.initiator_name)) != 0)
+		return c;
 
 	if (optind == argc)
 		return syntax_error("%s", "no target URL (iscsi://host[:port]/target-iqn/lun or /dev/sgN)");

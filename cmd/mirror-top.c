@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <mirror/mirror.h>
+#include "app/cli/cli.h"
 #include "app/top/run.h"
 #include "app/top/term.h"
 
@@ -156,6 +157,16 @@ static int parse_args(struct mirror_top_opts *o, int argc, char **argv)
 		return syntax_error("%s", "--speed belongs to a replay (-r)");
 	if (mirror_profile_from_options(&po, &o->profile, why, sizeof(why)) < 0)
 		return syntax_error("%s", why);
+	if ((c = mirror_cli_text(PROG, "--interface", o->iface)) != 0 ||
+	    (c = mirror_cli_text(PROG, "--filter", o->filter)) != 0)
+		return c;
+	const struct mirror_cli_path_check paths[] = {
+		{ "--emu", o->emu, MIRROR_CLI_PATH_SOCKET },
+		{ "--pair", o->pair, MIRROR_CLI_PATH_IN },
+		{ "--read", o->file, MIRROR_CLI_PATH_IN },
+	};
+	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return c;
 	return -1;
 }
 

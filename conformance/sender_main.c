@@ -15,6 +15,8 @@
 
 #include <mirror/mirror.h>
 
+#include "app/cli/cli.h"
+#include "app/emu/server.h"
 #include "base/log.h"
 #include "iscsi/target.h"
 #include "sender.h"
@@ -85,9 +87,11 @@ static int num(const char *name, const char *arg, uint64_t lo, uint64_t hi, unsi
 {
 	uint64_t v;
 
-	if (mirror_parse_count(arg, lo, hi, &v) < 0)
-		return syntax_error("--%s '%s': want a number from %llu to %llu", name, arg,
-				    (unsigned long long)lo, (unsigned long long)hi);
+	if (mirror_parse_count(arg, lo, hi, &v) < 0) {
+		syntax_error("--%s '%s': want a number from %llu to %llu", name, arg,
+			     (unsigned long long)lo, (unsigned long long)hi);
+		return -EINVAL;
+	}
 	*out = (unsigned)v;
 	return 0;
 }
@@ -122,7 +126,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	};
 	struct mirror_profile_options po = { NULL, NULL, NULL, NULL, false };
 	char why[256];
-	int c;
+	int c, rc;
 
 	o->tname = MIRROR_IQN_PREFIX ":conform-partner";
 	o->login_s = 30;
@@ -200,6 +204,19 @@ static int parse(int argc, char **argv, struct opts *o)
 				    "mirror link logs in)");
 	if (o->host[0] != '@' && mirror_transport_check(o->host, NULL, why, sizeof(why)) < 0)
 		return syntax_error("--host: %s", why);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	if (mirror_emu_parse_addr(o->listen, &ss, &sl, why, sizeof(why)) < 0)
+		return syntax_error("--mirror-listen %s", why);
+	const struct mirror_cli_path_check paths[] = {
+		{ "--host", o->host[0] == '@' ? o->host + 1 : NULL, MIRROR_CLI_PATH_OUT },
+		{ "--port-file", o->port_file, MIRROR_CLI_PATH_OUT },
+		{ "--junit", o->junit, MIRROR_CLI_PATH_OUT },
+	};
+	if ((rc = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
+		return rc;
+	if ((rc = mirror_cli_text(PROG, "--target-name", o->tname)) != 0)
+		return rc;
 	return 0;
 }
 

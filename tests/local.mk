@@ -25,6 +25,7 @@ UNIT_TESTS += tests/unit/check_sbc tests/unit/check_top_pair tests/unit/check_pd
 UNIT_TESTS += tests/unit/check_transport_iscsi
 UNIT_TESTS += tests/unit/check_emu_options
 UNIT_TESTS += tests/unit/check_cut
+UNIT_TESTS += tests/unit/check_truncated
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -86,6 +87,8 @@ tests_unit_check_emu_options_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_emu_options_LDADD = $(UNIT_LDADD)
 tests_unit_check_cut_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cut_LDADD = $(UNIT_LDADD)
+tests_unit_check_truncated_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_truncated_LDADD = $(UNIT_LDADD)
 tests_unit_check_chap_file_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_chap_file_LDADD = $(UNIT_LDADD)
 tests_unit_check_raid5_CFLAGS = $(UNIT_CFLAGS)
@@ -136,6 +139,9 @@ SCRIPT_TESTS += tests/failover.test
 SCRIPT_TESTS += tests/conform-noext.test
 # the cut matrix against a pair controller's mirror port (issue 16)
 SCRIPT_TESTS += tests/cut-pair.test
+# garbage in every option of every command, and every reference trace cut
+# at its packet boundaries (issue 16)
+SCRIPT_TESTS += tests/hostile-options.test tests/truncated-traces.test
 # --report FILE.html: tables and gnuplot plots, opened in headless Chromium
 SCRIPT_TESTS += tests/report-dissect.test
 SCRIPT_TESTS += tests/report-load.test

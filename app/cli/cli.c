@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -184,4 +185,102 @@ void mirror_cli_hide_secrets(int argc, char **argv)
 		memset(url + n, ' ', len - n);
 		argv[i] = copy;
 	}
+}
+
+static const char *file_type(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISREG(m))
+		return "a regular file";
+	return "a device";
+}
+
+static int path_fail(const char *prog, const char *opt, const char *path, const char *why,
+		     const char *what)
+{
+	fprintf(stderr, "%s: %s %s: %s%s\n", prog, opt, path, why, what);
+	return MIRROR_EXIT_FILE_ERROR;
+}
+
+/* A file or socket to be made at path: its directory must be there. */
+static int parent_is_dir(const char *prog, const char *opt, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+
+	if (!slash)
+		return 0;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return path_fail(prog, opt, path, "path too long", "");
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (dir[0] == '\0')
+		return 0;
+	if (stat(dir, &st) < 0)
+		return path_fail(prog, opt, path, "its directory: ", strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return path_fail(prog, opt, path, "its directory is ", file_type(st.st_mode));
+	return 0;
+}
+
+static int path_check(const char *prog, const struct mirror_cli_path_check *c)
+{
+	struct stat st;
+	bool ok;
+
+	if (stat(c->path, &st) < 0) {
+		if (errno != ENOENT || c->kind == MIRROR_CLI_PATH_IN)
+			return path_fail(prog, c->opt, c->path, "", strerror(errno));
+		if (c->kind == MIRROR_CLI_PATH_OUT || c->kind == MIRROR_CLI_PATH_LISTEN)
+			return parent_is_dir(prog, c->opt, c->path);
+		return 0;
+	}
+	switch (c->kind) {
+	case MIRROR_CLI_PATH_IN:
+	case MIRROR_CLI_PATH_OUT:
+		ok = !S_ISDIR(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode);
+		break;
+	case MIRROR_CLI_PATH_DIR:
+		ok = S_ISDIR(st.st_mode);
+		break;
+	default:
+		ok = S_ISSOCK(st.st_mode);
+		break;
+	}
+	if (!ok)
+		return path_fail(prog, c->opt, c->path,
+				 c->kind == MIRROR_CLI_PATH_DIR      ? "not a directory: it is "
+				 : c->kind >= MIRROR_CLI_PATH_SOCKET ? "not a socket: it is "
+								     : "not a file: it is ",
+				 file_type(st.st_mode));
+	return 0;
+}
+
+int mirror_cli_paths(const char *prog, const struct mirror_cli_path_check *checks, size_t n)
+{
+	/* a syntax error (an empty path) before any file's */
+	for (size_t i = 0; i < n; i++)
+		if (checks[i].path && checks[i].path[0] == '\0')
+			return mirror_syntax_error(prog, "%s: empty path", checks[i].opt);
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+		if (!checks[i].path)
+			continue;
+		if ((rc = path_check(prog, &checks[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int mirror_cli_text(const char *prog, const char *opt, const char *arg)
+{
+	if (arg && arg[0] == '\0')
+		return mirror_syntax_error(prog, "%s: empty value", opt);
+	return 0;
 }

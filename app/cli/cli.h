@@ -82,6 +82,35 @@ int mirror_cli_count32(const char *opt, const char *arg, uint32_t min, uint32_t 
 int mirror_cli_size32(const char *opt, const char *arg, uint32_t min, uint32_t max, uint32_t *out,
 		      char *why, size_t why_len);
 
+/* Paths and free text on the command line, checked before anything is
+ * opened, bound or started: a FIFO would block the open until a writer
+ * came, a directory fails late with a message that does not say which
+ * option it came from.  opt is the option as the user wrote it
+ * ("--table"). */
+enum mirror_cli_path_kind {
+	MIRROR_CLI_PATH_IN,          /* a file read: exists, not a directory, FIFO or socket */
+	MIRROR_CLI_PATH_OUT,         /* a file written: no directory, FIFO or socket there,
+				      * and its directory exists */
+	MIRROR_CLI_PATH_DIR,         /* a directory, or nothing yet (the command makes it) */
+	MIRROR_CLI_PATH_SOCKET,      /* a unix socket connected to: a socket if anything */
+	MIRROR_CLI_PATH_LISTEN,      /* a unix socket bound: a socket if anything, in a
+				      * directory that exists */
+};
+struct mirror_cli_path_check {
+	const char *opt;
+	const char *path;            /* NULL: the option was not given, nothing to check */
+	enum mirror_cli_path_kind kind;
+};
+/* 0 when every given path can be what its option says; else
+ * "PROG: OPT PATH: why" on stderr and the exit status: 1
+ * (MIRROR_EXIT_SYNTAX, with the "Try" line) for an empty path, 15
+ * (MIRROR_EXIT_FILE_ERROR) for a path of the wrong type, a file to read
+ * that is not there, or a file to write in no directory. */
+int mirror_cli_paths(const char *prog, const struct mirror_cli_path_check *checks, size_t n);
+/* 0, or "PROG: OPT: empty value" and MIRROR_EXIT_SYNTAX when arg is "" (a
+ * name, a command, a filter: nothing is never meant). */
+int mirror_cli_text(const char *prog, const char *opt, const char *arg);
+
 /* A JSON object on out and a newline: indented when pretty, on one line
  * when not; "/" is never escaped ("traces/small.pcap", not
  * "traces\/small.pcap").  Does not put o. */

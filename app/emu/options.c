@@ -252,6 +252,8 @@ static int one_opt(struct mirror_emu_opts *o, int c, const char *arg, char *why,
 		o->target_name = arg;
 		return 0;
 	case OPT_TARGET_ALIAS:
+		if (!*arg)
+			return refuse(why, why_len, "%s", "--target-alias: empty value");
 		if (strlen(arg) > 255)
 			return refuse(why, why_len, "%s", "--target-alias is over 255 bytes");
 		o->target_alias = arg;

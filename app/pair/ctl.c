@@ -21,6 +21,39 @@
  * every heartbeat_ms on top. */
 #define TICK_MS 5
 
+static const struct {
+	const char *opt;
+	unsigned min, max;
+	const char *unit;
+} number_options[] = {
+	{ "--heartbeat", 10, 10000, "milliseconds" },
+	{ "--dead", 50, 600000, "milliseconds" },
+	{ "--link-timeout", 50, 600000, "milliseconds" },
+	{ "--destage-delay", 0, 600000, "milliseconds" },
+	{ "--transition-time", 0, 255, "seconds" },
+	{ "--queue-depth", 1, 256, "mirror commands" },
+	{ "--recovery-hold", 0, 600000, "milliseconds" },
+	{ "--max-transfer", 8, 65535, "blocks" },
+	{ "--login-timeout", 0, 3600, "seconds" },
+};
+
+int ctl_number_option(const char *opt, const char *arg, unsigned *out, char *why, size_t why_len)
+{
+	for (size_t i = 0; i < sizeof(number_options) / sizeof(number_options[0]); i++) {
+		uint64_t v;
+		if (strcmp(opt, number_options[i].opt) != 0)
+			continue;
+		if (mirror_parse_count(arg, number_options[i].min, number_options[i].max, &v) < 0)
+			return mirror_fail(-EINVAL, why, why_len,
+					   "%s '%s': want a number of %s from %u to %u", opt, arg,
+					   number_options[i].unit, number_options[i].min,
+					   number_options[i].max);
+		*out = (unsigned)v;
+		return 0;
+	}
+	return mirror_fail(-ENOENT, why, why_len, "%s: not a number option", opt);
+}
+
 void ctl_config_init(struct ctl_config *c)
 {
 	memset(c, 0, sizeof(*c));

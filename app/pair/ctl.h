@@ -120,6 +120,12 @@ struct ctl_config {
 	unsigned login_timeout_s; /* a login not done by then is cut; 0: never */
 };
 void ctl_config_init(struct ctl_config *c);
+/* The numbers mirror-ctl takes as options (and mirror-pair checks before
+ * it passes them on): opt as written ("--heartbeat"), arg its value.  0
+ * and *out, -ENOENT for an option that is not one of them, or -EINVAL
+ * and "--heartbeat 'abc': want a number of milliseconds from 10 to
+ * 10000" in why. */
+int ctl_number_option(const char *opt, const char *arg, unsigned *out, char *why, size_t why_len);
 
 struct host_task;
 

@@ -174,8 +174,14 @@ int mirror_profile_from_options(const struct mirror_profile_options *o, struct m
 	}
 	if (o->strict)
 		p->strict = true;
-	if (o->opcodes && mirror_profile_set_opcodes(p, o->opcodes, why, why_len) < 0)
-		return -EINVAL;
+	if (o->opcodes) {
+		char bad[256];
+		if (mirror_profile_set_opcodes(p, o->opcodes, bad, sizeof(bad)) < 0) {
+			/* the option as the user wrote it: "--opcodes '...': ..." */
+			snprintf(why, why_len, "--%s", bad);
+			return -EINVAL;
+		}
+	}
 	if (mirror_profile_check(p, why, why_len) < 0)
 		return -EINVAL;
 	return 0;
