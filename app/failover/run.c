@@ -57,6 +57,8 @@ struct lun {
 	uint64_t last_ack_us;
 	bool armed;               /* measuring a takeover */
 	bool await_fault;         /* a fault point armed: the first path error starts it */
+	bool hit;                 /* a write of it failed after the fault: the takeover
+				   * is this LUN's (the survivor's own LUNs never stall) */
 	uint64_t fault_last_ack_us, first_ack_after_us;
 };
 
@@ -370,6 +372,8 @@ static void write_done(struct mirror_cmd *c)
 		l->fault_last_ack_us = l->last_ack_us;
 		l->first_ack_after_us = 0;
 	}
+	if (st != FO_OK && l->armed && !l->first_ack_after_us)
+		l->hit = true;
 	switch (st) {
 	case FO_OK:
 		e->tr->acked++;
@@ -524,6 +528,7 @@ static void run_step(struct engine *e, const struct fo_step *s, bool first)
 			e->lun[i].await_fault = s->kind == FO_STEP_POINT;
 			e->lun[i].fault_last_ack_us = e->lun[i].last_ack_us;
 			e->lun[i].first_ack_after_us = 0;
+			e->lun[i].hit = false;
 		}
 	}
 	if (s->kind == FO_STEP_PAIR)
@@ -872,6 +877,17 @@ static void takeover_phases(struct engine *e, struct fo_trial_result *tr, uint64
 	}
 }
 
+/* A LUN has not had a write sent after the fault acknowledged yet: the
+ * trial goes on until every one has (or the recovery timeout ends it), so
+ * that the takeover is measured, not cut short by the write count. */
+static bool awaits_recovery(const struct engine *e)
+{
+	for (uint32_t i = 0; i < e->nluns; i++)
+		if (e->lun[i].armed && !e->lun[i].first_ack_after_us)
+			return true;
+	return false;
+}
+
 static int run_trial(struct engine *e, struct fo_trial_result *tr)
 {
 	const struct fo_run_opts *o = e->o;
@@ -889,7 +905,7 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 	e->acked_since_step = 0;
 	e->last_progress_ms = start;
 	for (uint32_t i = 0; i < e->nluns; i++)
-		e->lun[i].armed = false;
+		e->lun[i].armed = e->lun[i].hit = false;
 	tr->takeover_ms = tr->stall_ms = -1;
 	e->fault_at_us = e->fault_done_us = 0;
 	takeovers_at_start(e);
@@ -906,7 +922,7 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 		/* a plan by writes keeps the workload going until it is done */
 		if (next_step < nsteps && tr->invoked < 100 * (o->writes ? o->writes : 1000))
 			more = true;
-		if (point_pending(e, now) || tr->invoked < e->invoke_until)
+		if (point_pending(e, now) || tr->invoked < e->invoke_until || awaits_recovery(e))
 			more = true;
 		if (more)
 			fill(e);
@@ -944,9 +960,14 @@ static int run_trial(struct engine *e, struct fo_trial_result *tr)
 	if (e->outstanding)
 		for (unsigned i = 0; i < e->npaths; i++)
 			drop(e, &e->path[i]);
+	/* the LUNs the fault hit; when it hit none, every armed one (a
+	 * fault the host never noticed still has a first ack after it) */
+	bool any_hit = false;
+	for (uint32_t i = 0; i < e->nluns; i++)
+		any_hit |= e->lun[i].armed && e->lun[i].hit;
 	for (uint32_t i = 0; i < e->nluns; i++) {
 		struct lun *l = &e->lun[i];
-		if (l->armed && l->first_ack_after_us) {
+		if (l->armed && l->first_ack_after_us && (l->hit || !any_hit)) {
 			double ms = (double)(l->first_ack_after_us - l->fault_last_ack_us) / 1000.0;
 			if (ms > tr->stall_ms)
 				tr->stall_ms = ms;
