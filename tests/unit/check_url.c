@@ -88,6 +88,23 @@ START_TEST(test_chap)
 }
 END_TEST
 
+/* an empty mutual CHAP secret is refused: it read as no secret, and its
+ * redaction ("target_password=***") as one (fuzz_url's first finding) */
+START_TEST(test_empty_target_password)
+{
+	struct mirror_url u;
+	char why[256];
+
+	ck_assert_int_eq(mirror_url_parse("iscsi://u/3/7?target_password=", &u, why, sizeof(why)),
+			 -EINVAL);
+	ck_assert_msg(strstr(why, "empty secret after 'target_password=' (leave the argument out "
+				  "for no mutual CHAP) (character 31)"), "%s", why);
+	ck_assert_int_eq(mirror_url_parse("iscsi://u/3/7?target_password=&x=y", &u, why,
+					  sizeof(why)), -EINVAL);
+	ck_assert(!u.target_password);
+}
+END_TEST
+
 START_TEST(test_target_decoded)
 {
 	struct mirror_url u;
@@ -244,6 +261,7 @@ static Suite *url_suite(void)
 	Suite *s = suite_create("url");
 	TCase *tc = tcase_create("parse");
 
+	tcase_add_test(tc, test_empty_target_password);
 	tcase_add_test(tc, test_ipv4);
 	tcase_add_test(tc, test_default_port);
 	tcase_add_test(tc, test_ipv6);
