@@ -222,6 +222,10 @@ static int check_target(const char *url, const struct parts *p, struct mirror_ur
 			if (lo < 0)
 				return bad(why, why_len, i, "'%%' in the target name is not %%XX");
 			c = (char)(hi << 4 | lo);
+			/* a decoded NUL would cut the name short */
+			if (!isgraph((unsigned char)c))
+				return bad(why, why_len, i, "'%.3s' decodes to 0x%02X, which cannot be "
+					   "in a target name", url + i, (unsigned char)c);
 			i += 2;
 		} else if (!isgraph((unsigned char)c)) {
 			return bad(why, why_len, i, "character 0x%02X cannot be in a target name",

@@ -115,6 +115,22 @@ START_TEST(test_target_decoded)
 }
 END_TEST
 
+/* a %XX that decodes to what a target name cannot hold is refused: %00
+ * cut the name short (fuzz_url's finding) */
+START_TEST(test_target_decoded_control)
+{
+	struct mirror_url u;
+	char why[256];
+
+	ck_assert_int_eq(mirror_url_parse("iscsi://h/iqn.x%00y/0", &u, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "'%00' decodes to 0x00, which cannot be in a target name "
+				  "(character 16)"), "%s", why);
+	ck_assert_str_eq(u.target, "");
+	ck_assert_int_eq(mirror_url_parse("iscsi://h/iqn.x%20y/0", &u, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "'%20' decodes to 0x20"), "%s", why);
+}
+END_TEST
+
 /* the longest parts that fit, and one byte more */
 START_TEST(test_lengths)
 {
@@ -262,6 +278,7 @@ static Suite *url_suite(void)
 	TCase *tc = tcase_create("parse");
 
 	tcase_add_test(tc, test_empty_target_password);
+	tcase_add_test(tc, test_target_decoded_control);
 	tcase_add_test(tc, test_ipv4);
 	tcase_add_test(tc, test_default_port);
 	tcase_add_test(tc, test_ipv6);
