@@ -10,7 +10,10 @@
 #                       with N = 10000000
 #   --update-corpus     afterwards, minimise (-merge=1) the repository's
 #                       corpus with what the run found into
-#                       tests/fuzz/corpus/TARGET/
+#                       tests/fuzz/corpus/TARGET/, inputs of at most
+#                       FUZZ_CORPUS_MAX_LEN bytes (default 4096: the whole
+#                       corpus stays around 1 MB; the larger generated
+#                       seeds come back from scripts/fuzz.sh each run)
 #   FUZZ_TARGETS        environment: "fuzz_a fuzz_b" runs only those
 #   BUILD_DIR           environment: default _build/fuzz (shared with
 #                       scripts/fuzz.sh: its objects are reused)
@@ -102,7 +105,8 @@ for t in "${targets[@]}"; do
 	mkdir -p "$work" "$findings"
 	cp -n "$builddir/corpus/$t"/* "$work"/ 2>/dev/null
 	[ -d "$srcdir/tests/fuzz/corpus/$t" ] && cp -n "$srcdir/tests/fuzz/corpus/$t"/* "$work"/ 2>/dev/null
-	before=$(find "$findings" -type f | wc -l)
+	# a finding is its input; its minimised copy does not count again
+	before=$(find "$findings" -type f ! -name 'minimized-*' | wc -l)
 	start=$(date +%s.%N)
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1 \
 		"$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
@@ -120,7 +124,7 @@ for t in "${targets[@]}"; do
 			-exact_artifact_path="$findings/minimized-$(basename "$crash")" "$crash" \
 			>"$builddir/long/$t.minimize.log" 2>&1
 	fi
-	new=$(($(find "$findings" -type f | wc -l) - before))
+	new=$(($(find "$findings" -type f ! -name 'minimized-*' | wc -l) - before))
 	((rc == 0)) || ((new > 0)) || new="rc=$rc"
 	[ "$new" = 0 ] || found=$((found + 1))
 	rows+=("$(printf '%-18s %10s %8s %7.0f %6s %7s %7s  %s' "$t" "${n:-?}" "$rate" "$secs" \
@@ -133,14 +137,19 @@ if [ -n "$update" ]; then
 	for t in "${targets[@]}"; do
 		repo=$srcdir/tests/fuzz/corpus/$t
 		merged=$builddir/long/$t.merged
-		rm -rf "$merged"
-		mkdir -p "$merged" "$repo"
-		"$builddir/bin/$t" -merge=1 -timeout=10 "$merged" "$repo" "$builddir/long/$t" \
+		small=$builddir/long/$t.small
+		rm -rf "$merged" "$small"
+		mkdir -p "$merged" "$repo" "$small"
+		find "$repo" "$builddir/long/$t" -type f -size -$((${FUZZ_CORPUS_MAX_LEN:-4096} + 1))c \
+			-exec cp -n -t "$small" {} +
+		"$builddir/bin/$t" -merge=1 -timeout=10 "$merged" "$small" \
 			>"$builddir/long/$t.merge.log" 2>&1 || die "merging the corpus of $t failed"
+		rm -rf "$small"
 		rm -rf "$repo"
 		mv "$merged" "$repo"
 	done
-	echo "fuzz-long.sh: corpus now $(du -sh "$srcdir/tests/fuzz/corpus" | cut -f1) in tests/fuzz/corpus"
+	echo "fuzz-long.sh: corpus now $(find "$srcdir/tests/fuzz/corpus" -type f | wc -l) files," \
+		"$(find "$srcdir/tests/fuzz/corpus" -type f -exec cat {} + | wc -c) bytes in tests/fuzz/corpus"
 fi
 
 echo
