@@ -2,7 +2,8 @@
  * lib/iscsi/chap_file.c).
  *
  * Input: the file's contents, written to one temporary file (mode 0600,
- * in /dev/shm when it is writable) that every run rewrites.  Properties: no memory error or UB; a refusal
+ * in /dev/shm when it is writable, unlinked at once and read as
+ * /proc/self/fd/N) that every run rewrites.  Properties: no memory error or UB; a refusal
  * names the file in a terminated message and leaves the secrets wiped; an
  * accepted file has an initiator line, user names and secrets of 1..255
  * bytes without blanks, and two different secrets when both are set; and
@@ -34,17 +35,16 @@ static void put(const uint8_t *d, size_t n)
 		fd = mkstemp(path);
 		if (fd < 0 || fchmod(fd, 0600) != 0)
 			abort();
+		/* libFuzzer leaves by _Exit (no destructor runs): the file is
+		 * unlinked now and read through its descriptor */
+		if (unlink(path) != 0)
+			abort();
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		/* the warnings (short secret, mode) are not under test */
 		mirror_log_set_level(MIRROR_LOG_ERROR);
 	}
 	if (ftruncate(fd, 0) != 0 || (n && pwrite(fd, d, n, 0) != (ssize_t)n))
 		abort();
-}
-
-static __attribute__((destructor)) void cleanup(void)
-{
-	if (fd >= 0)
-		unlink(path);
 }
 
 static void check_secret(const struct mirror_chap_secret *c)
