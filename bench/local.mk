@@ -18,4 +18,4 @@ bench-pair: cmd/mirror-load$(EXEEXT) cmd/mirror-pair$(EXEEXT) cmd/mirror-ctl$(EX
 .PHONY: bench bench-emu bench-top bench-conform bench-pair
 
 EXTRA_DIST += bench/local.mk bench/lib.sh bench/emu.sh bench/top.sh bench/conform.sh bench/dissect.sh \
-	bench/pair.sh bench/failover.sh
+	bench/pair.sh bench/failover.sh bench/fuzz-long.sh

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets of tests/fuzz against lib/ and app/ and run each for
-# a fixed time from a seeded corpus.
+# a fixed time from a seeded corpus, after replaying the inputs of fixed
+# bugs (tests/fuzz/regress/TARGET/) and of open findings
+# (tests/fuzz/findings/TARGET/): any of those failing fails the run.
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET [BUILD_DIR]]
 #   SECONDS_PER_TARGET  default 20
 #   BUILD_DIR           default _build/fuzz under the source tree; binaries,
 #                       corpora, logs and crash files all go there.
 #   CLANG               environment: the compiler (default clang)
+#   FUZZ_TARGETS        environment: "fuzz_a fuzz_b" builds and runs only those
+#   FUZZ_BUILD_ONLY     environment: when set, build and seed, run nothing
+#                       (bench/fuzz-long.sh builds this way)
 #
 # Exit status: 0 when every target ran clean (or clang/libFuzzer is missing:
 # the run is skipped with a message), 1 when a target crashed, leaked, timed
@@ -24,7 +29,8 @@ builddir=${2:-$srcdir/_build/fuzz}
 CLANG=${CLANG:-clang}
 
 targets=(fuzz_small_cdb fuzz_notify_cdb fuzz_metadata fuzz_table_update fuzz_readback
-	fuzz_sense fuzz_hex fuzz_iscsi_target fuzz_capture fuzz_history fuzz_sbc)
+	fuzz_sense fuzz_hex fuzz_iscsi_target fuzz_capture fuzz_history fuzz_sbc
+	fuzz_url fuzz_chap_file fuzz_stats fuzz_text_keys)
 # FUZZ_TARGETS="fuzz_a fuzz_b" runs only those.
 if [ -n "${FUZZ_TARGETS:-}" ]; then read -r -a targets <<<"$FUZZ_TARGETS"; fi
 
@@ -77,8 +83,16 @@ write_config_h() {
 EOF
 }
 
+# Whether $1 (an object or binary) must be rebuilt from source $2: it is
+# missing, older than the source, or older than a header of the tree or
+# this script (which holds the flags).
+stale() {
+	[[ ! -e $1 || $2 -nt $1 || $newest_header -nt $1 || ${BASH_SOURCE[0]} -nt $1 ]]
+}
+
 # The library once, then each target linked against its objects: the
 # same flags as compiling them together, without compiling lib 7 times.
+# Only what changed since the last build is compiled again.
 build() {
 	local obj=$builddir/obj bin=$builddir/bin src
 	local o t
@@ -87,13 +101,19 @@ build() {
 	inc=(-I "$srcdir/include" -I "$builddir" -iquote "$srcdir/lib" -iquote "$srcdir" "${jsonc[@]}")
 	read -r -a libs <<<"$(pkg-config --libs json-c libisal nettle libiscsi libpcap ncursesw) -lsgutils2 -lm"
 	mkdir -p "$obj" "$bin"
+	newest_header=$(find "$srcdir/include" "$srcdir/lib" "$srcdir/app" "$srcdir/tests/fuzz" \
+		-name '*.h' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2-)
+	local relinked=0
 	for src in "$srcdir"/lib/*/*.c "$srcdir"/app/*/*.c; do
 		# layer_file.o: lib/transport/iscsi.c and lib/iscsi/... stay apart
 		o=$obj/$(basename "$(dirname "$src")")_$(basename "${src%.c}").o
-		"$CLANG" "${cflags[@]}" "${inc[@]}" -c "$src" -o "$o" || die "compiling $src failed"
 		objs+=("$o")
+		stale "$o" "$src" || continue
+		"$CLANG" "${cflags[@]}" "${inc[@]}" -c "$src" -o "$o" || die "compiling $src failed"
+		relinked=1
 	done
 	for t in "${targets[@]}"; do
+		((relinked)) || stale "$bin/$t" "$srcdir/tests/fuzz/$t.c" || continue
 		"$CLANG" "${cflags[@]}" "${warn[@]}" "${inc[@]}" "$srcdir/tests/fuzz/$t.c" \
 			"${objs[@]}" "${libs[@]}" -o "$bin/$t" || die "building $t failed"
 	done
@@ -349,13 +369,47 @@ seed_sbc() {
 	} >"$d/info"
 }
 
+# The generated seeds go to the build directory's corpus, where libFuzzer
+# also writes what it finds; the repository's corpus
+# (tests/fuzz/corpus/TARGET/, minimised by bench/fuzz-long.sh) is read
+# as a second directory and never written.
 seed_all() {
 	local t d
 	for t in "${targets[@]}"; do
 		d=$builddir/corpus/$t
 		mkdir -p "$d"
-		"seed_${t#fuzz_}" "$d"
+		if declare -F "seed_${t#fuzz_}" >/dev/null; then "seed_${t#fuzz_}" "$d"; fi
 	done
+}
+
+# The corpus directories of target $1: the working one, and the
+# repository's when there is one.
+corpus_dirs() {
+	echo "$builddir/corpus/$1"
+	[ -d "$srcdir/tests/fuzz/corpus/$1" ] && echo "$srcdir/tests/fuzz/corpus/$1"
+	return 0
+}
+
+# Replays the regression inputs (tests/fuzz/regress/TARGET/*: bugs that
+# were fixed) and the findings not yet fixed (tests/fuzz/findings/TARGET/*)
+# through their target, each file once.  0 when every one ran clean.
+replay_one() {
+	local t=$1 log=$builddir/logs/$1.replay.log dir
+	local -a files=()
+	for dir in "$srcdir/tests/fuzz/regress/$t" "$srcdir/tests/fuzz/findings/$t"; do
+		[ -d "$dir" ] || continue
+		while IFS= read -r -d '' f; do files+=("$f"); done < <(find "$dir" -type f -print0 | sort -z)
+	done
+	((${#files[@]})) || return 0
+	if UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1 \
+		"$builddir/bin/$t" -timeout=5 -rss_limit_mb=1024 "${files[@]}" >"$log" 2>&1; then
+		printf '%-18s %12s inputs replayed  ok\n' "$t" "${#files[@]}"
+		return 0
+	fi
+	printf '%-18s %12s inputs replayed  FAILED (log %s)\n' "$t" "${#files[@]}" "$log"
+	sed -n 's/^Running: //p' "$log" | tail -n 1 | sed 's/^/    input: /'
+	report_of "$log" | sed 's/^/    /'
+	return 1
 }
 
 # ---- running
@@ -368,10 +422,12 @@ report_of() {
 
 run_one() {
 	local t=$1 log=$builddir/logs/$1.log execs artifact
+	local -a dirs
+	mapfile -t dirs < <(corpus_dirs "$t")
 	local -a args=(-max_total_time="$seconds" -timeout=5 -rss_limit_mb=1024 -print_final_stats=1
 		-artifact_prefix="$builddir/crashes/$t-")
 	if UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1 \
-		"$builddir/bin/$t" "${args[@]}" "$builddir/corpus/$t" >"$log" 2>&1; then
+		"$builddir/bin/$t" "${args[@]}" "${dirs[@]}" >"$log" 2>&1; then
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 		printf '%-18s %12s execs  ok\n' "$t" "${execs:-?}"
 		return 0
@@ -395,7 +451,19 @@ main() {
 	write_config_h
 	build
 	seed_all
+	if [ -n "${FUZZ_BUILD_ONLY:-}" ]; then
+		echo "fuzz.sh: built ${#targets[@]} targets in $builddir/bin"
+		exit 0
+	fi
 	mkdir -p "$builddir/logs" "$builddir/crashes"
+	echo "fuzz.sh: replaying regression inputs and findings"
+	for t in "${targets[@]}"; do
+		replay_one "$t" || failed=$((failed + 1))
+	done
+	if ((failed)); then
+		echo "fuzz.sh: $failed of ${#targets[@]} targets FAILED on a kept input"
+		exit 1
+	fi
 	echo "fuzz.sh: $seconds s per target, build dir $builddir"
 	for t in "${targets[@]}"; do
 		run_one "$t" || failed=$((failed + 1))

@@ -180,7 +180,11 @@ EXTRA_DIST += tests/local.mk tests/check-install.sh \
 	tests/fuzz/fuzz_table_update.c tests/fuzz/fuzz_readback.c tests/fuzz/fuzz_sense.c \
 	tests/fuzz/fuzz_hex.c tests/fuzz/fuzz_iscsi_target.c tests/fuzz/fuzz_capture.c \
 	tests/fuzz/fuzz_common.h tests/fuzz/fuzz_history.c
-EXTRA_DIST += tests/fuzz/fuzz_sbc.c
+EXTRA_DIST += tests/fuzz/fuzz_sbc.c tests/fuzz/fuzz_url.c tests/fuzz/fuzz_chap_file.c \
+	tests/fuzz/fuzz_stats.c tests/fuzz/fuzz_text_keys.c
+# the seed corpora (minimised by bench/fuzz-long.sh --update-corpus) and the
+# regression inputs of fixed findings, which scripts/fuzz.sh replays
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regress
 
 # The cached SG_IO guest (tests/guest: the initramfs, a link to the
 # kernel) and the logs a failed run keeps.

@@ -42,7 +42,8 @@ struct mirror_url {
 /* Parses url into *u.  0; -EINVAL with the part at fault and its
  * character position in why: not iscsi://, an empty or over-long part, a
  * port not 1..65535, no target name or no LUN, a LUN above 16383, a bad
- * %XX, a character a host cannot hold. */
+ * %XX or one that decodes to a control character or a space, a character
+ * a host cannot hold, an empty target_password=. */
 int mirror_url_parse(const char *url, struct mirror_url *u, char *why, size_t why_len);
 
 /* Copies url to out with every password ("user%password@" and

@@ -2,6 +2,7 @@
  * section 12.1.3's CHAP, read from a file, never from the command line. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,15 @@
 void mirror_chap_file_clear(struct mirror_chap_file *f)
 {
 	explicit_bzero(f, sizeof(*f));
+}
+
+/* The first control character of s, or NULL. */
+static const char *first_cntrl(const char *s)
+{
+	for (; *s; s++)
+		if (iscntrl((unsigned char)*s))
+			return s;
+	return NULL;
 }
 
 /* "initiator USER SECRET" and "target USER SECRET" lines, '#' comments.
@@ -97,6 +107,19 @@ int mirror_chap_file_read(const char *path, struct mirror_chap_file *f, char *wh
 			rc = mirror_fail(-EINVAL, why, why_len,
 					 "%s:%u: %s user or secret longer than %d bytes", path, lineno, kind,
 					 MIRROR_CHAP_FIELD_MAX);
+			break;
+		}
+		/* a control character (a second '\r' of a DOS line end) would
+		 * not survive the file being written again, nor a terminal */
+		const char *bad = first_cntrl(user), *where = "user";
+		if (!bad) {
+			bad = first_cntrl(secret);
+			where = "secret";
+		}
+		if (bad) {
+			rc = mirror_fail(-EINVAL, why, why_len,
+					 "%s:%u: the %s %s holds control character 0x%02X", path, lineno,
+					 kind, where, (unsigned char)*bad);
 			break;
 		}
 		snprintf(c->user, sizeof(c->user), "%s", user);

@@ -248,6 +248,11 @@ static int parse_sense(struct json_object *cc, struct mirror_stats *s, char *why
 			return mirror_fail(-EINVAL, why, why_len,
 					   "mirror-emu's counters: check_conditions has more than %d keys",
 					   MIRROR_STATS_SENSE_MAX);
+		/* cut to fit, two long names could become one */
+		if (strlen(key) >= sizeof(s->sense[0].name))
+			return mirror_fail(-EINVAL, why, why_len,
+					   "mirror-emu's counters: check_conditions key '%.16s...' is "
+					   "longer than %zu bytes", key, sizeof(s->sense[0].name) - 1);
 		int rc = need_count(cc, "check_conditions.", key, &s->sense[s->nsense].n, why, why_len);
 		if (rc < 0)
 			return rc;
@@ -302,7 +307,13 @@ int mirror_stats_parse(struct json_object *o, struct mirror_stats *s, char *why,
 		s->have_sequence = true;
 	}
 	rc = get_count(o, "", "table_generation", &s->table_generation, why, why_len);
-	return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	/* the writer puts the two together: one alone would not read back */
+	if (rc > 0 && !s->have_sequence)
+		return mirror_fail(-EINVAL, why, why_len,
+				   "mirror-emu's counters: table_generation without sequence");
+	return 0;
 }
 
 int mirror_stats_parse_text(const char *text, struct mirror_stats *s, char *why, size_t why_len)

@@ -222,6 +222,10 @@ static int check_target(const char *url, const struct parts *p, struct mirror_ur
 			if (lo < 0)
 				return bad(why, why_len, i, "'%%' in the target name is not %%XX");
 			c = (char)(hi << 4 | lo);
+			/* a decoded NUL would cut the name short */
+			if (!isgraph((unsigned char)c))
+				return bad(why, why_len, i, "'%.3s' decodes to 0x%02X, which cannot be "
+					   "in a target name", url + i, (unsigned char)c);
 			i += 2;
 		} else if (!isgraph((unsigned char)c)) {
 			return bad(why, why_len, i, "character 0x%02X cannot be in a target name",
@@ -271,8 +275,15 @@ static int check_query(const char *url, const struct parts *p, struct mirror_url
 				   (int)(amp - a > 32 ? 32 : amp - a), url + a);
 		if (eq - a == 11 && strncmp(url + a, "target_user", 11) == 0)
 			u->target_user = eq + 1 < amp;
-		else if (eq - a == 15 && strncmp(url + a, "target_password", 15) == 0)
-			u->target_password = eq + 1 < amp;
+		else if (eq - a == 15 && strncmp(url + a, "target_password", 15) == 0) {
+			/* an empty secret would read as no mutual CHAP here, and as
+			 * a secret once redacted to "***" */
+			if (eq + 1 == amp)
+				return bad(why, why_len, eq + 1, "empty secret after "
+					   "'target_password=' (leave the argument out for no "
+					   "mutual CHAP)");
+			u->target_password = true;
+		}
 		a = amp + 1;
 	}
 	return 0;

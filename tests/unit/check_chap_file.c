@@ -57,6 +57,10 @@ static const struct {
 	{ "target t s3cret-s3cret\n", ": no 'initiator USER SECRET' line" },
 	{ "initiator a same-secret-1\ntarget t same-secret-1\n",
 	  ": the initiator and target secrets are the same" },
+	/* one '\r' too many: a secret that would not read back the same
+	 * (fuzz_chap_file's finding) */
+	{ "initiator l \r\r", ":1: the initiator secret holds control character 0x0D" },
+	{ "initiator a\001 s3cret-s3cret\n", ":1: the initiator user holds control character 0x01" },
 };
 
 START_TEST(refusals_name_file_and_line)

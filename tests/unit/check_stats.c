@@ -161,6 +161,16 @@ static const struct {
 	{ "{\"kinds\":{\"small\":" KIND(1, 0, 3, 3, 3, 12, 0, 512, 90, 614) ",\"large\":"
 	  KIND(1, 0, 4, 4, 4, 10, 1024, 512, 90, 1636) "},\"sequence\":{\"messages\":1}}",
 	  -EINVAL, "lack sequence.gaps" },
+	/* the writer puts table_generation with sequence only (fuzz_stats) */
+	{ "{\"kinds\":{\"small\":" KIND(1, 0, 3, 3, 3, 12, 0, 512, 90, 614) ",\"large\":"
+	  KIND(1, 0, 4, 4, 4, 10, 1024, 512, 90, 1636) "},\"table_generation\":2}",
+	  -EINVAL, "mirror-emu's counters: table_generation without sequence" },
+	/* two names over 47 bytes alike in their first 47 read as one once
+	 * written back (the round trip fuzz_stats checks) */
+	{ "{\"kinds\":{\"small\":" KIND(1, 0, 3, 3, 3, 12, 0, 512, 90, 614) ",\"large\":"
+	  KIND(1, 0, 4, 4, 4, 10, 1024, 512, 90, 1636) "},\"check_conditions\":{"
+	  "\"SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSA\":1}}",
+	  -EINVAL, "check_conditions key 'SSSSSSSSSSSSSSSS...' is longer than 47 bytes" },
 };
 
 START_TEST(malformed_names_the_key)

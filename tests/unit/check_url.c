@@ -88,6 +88,23 @@ START_TEST(test_chap)
 }
 END_TEST
 
+/* an empty mutual CHAP secret is refused: it read as no secret, and its
+ * redaction ("target_password=***") as one (fuzz_url's first finding) */
+START_TEST(test_empty_target_password)
+{
+	struct mirror_url u;
+	char why[256];
+
+	ck_assert_int_eq(mirror_url_parse("iscsi://u/3/7?target_password=", &u, why, sizeof(why)),
+			 -EINVAL);
+	ck_assert_msg(strstr(why, "empty secret after 'target_password=' (leave the argument out "
+				  "for no mutual CHAP) (character 31)"), "%s", why);
+	ck_assert_int_eq(mirror_url_parse("iscsi://u/3/7?target_password=&x=y", &u, why,
+					  sizeof(why)), -EINVAL);
+	ck_assert(!u.target_password);
+}
+END_TEST
+
 START_TEST(test_target_decoded)
 {
 	struct mirror_url u;
@@ -95,6 +112,22 @@ START_TEST(test_target_decoded)
 	/* libiscsi decodes %XX in the target name */
 	parse_ok("iscsi://h/iqn.2024-01.x%3Ay%3a1/0", &u);
 	ck_assert_str_eq(u.target, "iqn.2024-01.x:y:1");
+}
+END_TEST
+
+/* a %XX that decodes to what a target name cannot hold is refused: %00
+ * cut the name short (fuzz_url's finding) */
+START_TEST(test_target_decoded_control)
+{
+	struct mirror_url u;
+	char why[256];
+
+	ck_assert_int_eq(mirror_url_parse("iscsi://h/iqn.x%00y/0", &u, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "'%00' decodes to 0x00, which cannot be in a target name "
+				  "(character 16)"), "%s", why);
+	ck_assert_str_eq(u.target, "");
+	ck_assert_int_eq(mirror_url_parse("iscsi://h/iqn.x%20y/0", &u, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "'%20' decodes to 0x20"), "%s", why);
 }
 END_TEST
 
@@ -244,6 +277,8 @@ static Suite *url_suite(void)
 	Suite *s = suite_create("url");
 	TCase *tc = tcase_create("parse");
 
+	tcase_add_test(tc, test_empty_target_password);
+	tcase_add_test(tc, test_target_decoded_control);
 	tcase_add_test(tc, test_ipv4);
 	tcase_add_test(tc, test_default_port);
 	tcase_add_test(tc, test_ipv6);
