@@ -262,19 +262,15 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		return syntax_error("%s", why);
 	cfg->profile = &o->profile;
 	const struct mirror_cli_path_check paths[] = {
-		{ "--stats", o->stats, MIRROR_CLI_PATH_SOCKET },
-		{ "--report", o->report, MIRROR_CLI_PATH_OUT },
+		{ "--stats", o->stats, MIRROR_CLI_PATH_SOCKET }, { "--report", o->report, MIRROR_CLI_PATH_OUT },
 	};
-	if ((c = mirror_cli_paths(PROG, paths, sizeof(paths) / sizeof(paths[0]))) != 0)
-		return c;
-	const struct { const char *opt, *arg; } texts[] = {
-		{ "--capture", o->capture },
-		{ "--capture-filter", o->capture_filter },
+	const struct mirror_cli_text_check texts[] = {
+		{ "--capture", o->capture }, { "--capture-filter", o->capture_filter },
 		{ "--initiator-name", cfg->initiator_prefix },
 	};
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		if ((c = mirror_cli_text(PROG, texts[i].opt, texts[i].arg)) != 0)
-			return c;
+	if ((c = mirror_cli_paths(PROG, paths, sizeof paths / sizeof paths[0])) != 0 ||
+	    (c = mirror_cli_texts(PROG, texts, sizeof texts / sizeof texts[0])) != 0)
+		return c;
 	if (mirror_load_mix_parse(mix, &cfg->mix, why, sizeof(why)) < 0)
 		return syntax_error("--mix: %s", why);
 	if (optind == argc)
@@ -488,7 +484,6 @@ int main(int argc, char **argv)
 	int ret;
 
 	mirror_cli_hide_secrets(argc, argv); /* before anything reads argv */
-
 	memset(&o, 0, sizeof(o));
 	mirror_load_config_init(&o.cfg);
 	o.progress = -1;

@@ -284,3 +284,12 @@ int mirror_cli_text(const char *prog, const char *opt, const char *arg)
 		return mirror_syntax_error(prog, "%s: empty value", opt);
 	return 0;
 }
+
+int mirror_cli_texts(const char *prog, const struct mirror_cli_text_check *checks, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = mirror_cli_text(prog, checks[i].opt, checks[i].arg);
+	return rc;
+}

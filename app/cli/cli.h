@@ -110,6 +110,11 @@ int mirror_cli_paths(const char *prog, const struct mirror_cli_path_check *check
 /* 0, or "PROG: OPT: empty value" and MIRROR_EXIT_SYNTAX when arg is "" (a
  * name, a command, a filter: nothing is never meant). */
 int mirror_cli_text(const char *prog, const char *opt, const char *arg);
+/* mirror_cli_text over a table; the first failure's status. */
+struct mirror_cli_text_check {
+	const char *opt, *arg;
+};
+int mirror_cli_texts(const char *prog, const struct mirror_cli_text_check *checks, size_t n);
 
 /* A JSON object on out and a newline: indented when pretty, on one line
  * when not; "/" is never escaped ("traces/small.pcap", not

@@ -24,14 +24,7 @@ void mirror_emu_tgt_config(const struct mirror_emu_opts *o, const struct mirror_
 	tc->portal = portal;
 	tc->neg = o->neg;
 	tc->login_timeout_ms = o->login_timeout_s * 1000u;
-	if (chap && chap->initiator.set) {
-		tc->chap_user = chap->initiator.user;
-		tc->chap_secret = chap->initiator.secret;
-	}
-	if (chap && chap->target.set) {
-		tc->target_chap_user = chap->target.user;
-		tc->target_chap_secret = chap->target.secret;
-	}
+	mirror_chap_file_apply(chap, tc);
 	tc->acl_n = o->acl_n;
 	for (unsigned i = 0; i < o->acl_n; i++)
 		tc->acl[i] = o->acl[i];

@@ -77,14 +77,7 @@ static void port_security(const struct ctl *c, struct mirror_tgt_config *tc)
 	const struct mirror_chap_file *chap = c->cfg.chap;
 
 	tc->login_timeout_ms = c->cfg.login_timeout_s * 1000u;
-	if (chap && chap->initiator.set) {
-		tc->chap_user = chap->initiator.user;
-		tc->chap_secret = chap->initiator.secret;
-	}
-	if (chap && chap->target.set) {
-		tc->target_chap_user = chap->target.user;
-		tc->target_chap_secret = chap->target.secret;
-	}
+	mirror_chap_file_apply(chap, tc);
 }
 
 uint64_t ctl_now_ns(void)

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,29 @@ static const char *ms(double v, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f", v);
 	return buf;
+}
+
+/* Closes both data files (either may be NULL); non-zero if a write failed. */
+static int close_pair(FILE *a, FILE *b)
+{
+	int rc = 0;
+
+	if (a)
+		rc |= fclose(a);
+	if (b)
+		rc |= fclose(b);
+	return rc;
+}
+
+/* When w was sent, in ms since its trial's fault; false without a fault. */
+static bool since_fault_ms(const struct fo_run_result *res, const struct fo_write *w, double *x)
+{
+	uint64_t fault;
+
+	if (w->trial < 1 || w->trial > res->n || !(fault = res->t[w->trial - 1].fault_at_us))
+		return false;
+	*x = ((double)w->t_invoke_us - (double)fault) / 1000.0;
+	return true;
 }
 
 /* gnuplot's missing value for a time a trial does not have */
@@ -127,13 +151,9 @@ static int write_trials(struct mirror_report *r, const struct fo_run_result *res
 {
 	FILE *f = mirror_report_data(r, "trials.dat");
 	FILE *g = mirror_report_data(r, "takeover.dat");
-	int rc = 0;
 
 	if (!f || !g) {
-		if (f)
-			fclose(f);
-		if (g)
-			fclose(g);
+		close_pair(f, g);
 		return -1;
 	}
 	for (unsigned i = 0; i < res->n; i++) {
@@ -151,9 +171,7 @@ static int write_trials(struct mirror_report *r, const struct fo_run_result *res
 		if (t->takeover_ms >= 0)
 			fprintf(g, "%.3f\n", t->takeover_ms);
 	}
-	rc |= fclose(f);
-	rc |= fclose(g);
-	return rc ? -1 : 0;
+	return close_pair(f, g) ? -1 : 0;
 }
 
 static void plot_per_trial(struct mirror_report *r, const struct fo_run_result *res,
@@ -252,25 +270,19 @@ static long write_latency(struct mirror_report *r, const struct fo_run_result *r
 	struct sample *v = malloc((h->n ? h->n : 1) * sizeof(*v));
 	FILE *f = mirror_report_data(r, "latency.dat"), *e = mirror_report_data(r, "errors.dat");
 	size_t n = 0;
-	int rc = 0;
 
 	*errors = 0;
 	if (!v || !f || !e) {
 		free(v);
-		if (f)
-			fclose(f);
-		if (e)
-			fclose(e);
+		close_pair(f, e);
 		return -1;
 	}
 	for (size_t i = 0; i < h->n; i++) {
 		const struct fo_write *w = &h->w[i];
-		uint64_t fault;
 		double x, lat;
 
-		if (w->trial < 1 || w->trial > res->n || !(fault = res->t[w->trial - 1].fault_at_us))
+		if (!since_fault_ms(res, w, &x))
 			continue;
-		x = ((double)w->t_invoke_us - (double)fault) / 1000.0;
 		if (x < from || x >= to || w->status == FO_INVOKED || w->t_done_us < w->t_invoke_us)
 			continue;
 		lat = (double)(w->t_done_us - w->t_invoke_us) / 1000.0;
@@ -295,9 +307,7 @@ static long write_latency(struct mirror_report *r, const struct fo_run_result *r
 		i = j;
 	}
 	free(v);
-	rc |= fclose(f);
-	rc |= fclose(e);
-	return rc ? -1 : (long)n;
+	return close_pair(f, e) ? -1 : (long)n;
 }
 
 static void plot_latency(struct mirror_report *r, const struct fo_run_result *res,
@@ -316,13 +326,10 @@ static void plot_latency(struct mirror_report *r, const struct fo_run_result *re
 		to = 600000;
 	/* the window, narrowed to the writes in it (a short trial has less) */
 	for (size_t i = 0; i < res->hist.n; i++) {
-		const struct fo_write *w = &res->hist.w[i];
-		uint64_t fault;
 		double x;
 
-		if (w->trial < 1 || w->trial > res->n || !(fault = res->t[w->trial - 1].fault_at_us))
+		if (!since_fault_ms(res, &res->hist.w[i], &x))
 			continue;
-		x = ((double)w->t_invoke_us - (double)fault) / 1000.0;
 		if (x >= from && x < to) {
 			lo = x < lo ? x : lo;
 			hi = x > hi ? x : hi;

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/why.h"
 #include "iscsi/chap_file.h"
+#include "iscsi/target.h"
 
 #define CHAP_LINE_MAX 1024
 #define CHAP_SECRET_ADVISED 12 /* 96 bits */
@@ -148,4 +149,16 @@ int mirror_chap_file_read(const char *path, struct mirror_chap_file *f, char *wh
 	if (rc)
 		mirror_chap_file_clear(f);
 	return rc;
+}
+
+void mirror_chap_file_apply(const struct mirror_chap_file *f, struct mirror_tgt_config *tc)
+{
+	if (f && f->initiator.set) {
+		tc->chap_user = f->initiator.user;
+		tc->chap_secret = f->initiator.secret;
+	}
+	if (f && f->target.set) {
+		tc->target_chap_user = f->target.user;
+		tc->target_chap_secret = f->target.secret;
+	}
 }

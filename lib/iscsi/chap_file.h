@@ -21,6 +21,11 @@ struct mirror_chap_file {
 	struct mirror_chap_secret initiator, target;
 };
 
+struct mirror_tgt_config;
+/* The secrets of f (NULL: none) as tc's CHAP: the initiator's to check
+ * its logins, the target's for mutual CHAP.  tc keeps pointers into f. */
+void mirror_chap_file_apply(const struct mirror_chap_file *f, struct mirror_tgt_config *tc);
+
 /* 0 and *f; or a negative errno (the file cannot be opened or read) or
  * -EINVAL (its contents), with "PATH:LINE: reason" in why and *f wiped. */
 int mirror_chap_file_read(const char *path, struct mirror_chap_file *f, char *why, size_t why_len);
