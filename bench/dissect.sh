@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/dissect.sh [BUILD_DIR]: mirror-dissect against tshark and the bare
-# libpcap read loop on one capture of >= 1 GiB (issue 4, item 8).
+# libpcap read loop on one capture of >= 1 GiB.
 #
 # The capture is made with the project's own tools: mirror-emu on a free
 # port of 127.0.0.1, tcpdump on lo filtered on that port, and mirror-load

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long fuzzing (issue 16, item 1; not in CI): every libFuzzer target of
+# Long fuzzing (not in CI): every libFuzzer target of
 # tests/fuzz, built with scripts/fuzz.sh's flags (ASan + UBSan), run one
 # after another on one core from its seed corpus, with a table of what each
 # reached.

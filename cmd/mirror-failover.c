@@ -1,5 +1,5 @@
 /* mirror-failover: proves that a controller pair loses no acknowledged
- * write when a controller fails (issue 13).  Thin: options here; the
+ * write when a controller fails.  Thin: options here; the
  * workload, paths, faults and read-back in app/failover/run.c, the checker
  * in app/failover/check.c. */
 #include "config.h"

@@ -521,7 +521,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < 2; i++)
 		snprintf(names[i], sizeof(names[i]), "%s.%ld%s",
 			 o.cfg.initiator_prefix ? o.cfg.initiator_prefix
-						: "iqn.2026-11.org.mirrortest:load",
+						: MIRROR_LOAD_INITIATOR,
 			 (long)getpid(), o.ab ? (i ? ".b" : ".a") : "");
 	if (o.ab) {
 		/* a: every op on the large path; b: Fig. 7's choice */

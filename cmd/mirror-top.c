@@ -41,8 +41,11 @@ static const char usage_text[] =
 	"  -b, --batch             print a snapshot every interval on stdout, no curses\n"
 	"  -n, --iterations N      stop after N snapshots (batch, or any source)\n"
 	"  -a, --ascii             ASCII sparklines (default when the locale is not UTF-8)\n"
-	"  -p, --profile NAME      wire profile (default v1)\n"
-	"      --opcodes LIST      NOTIFY,SMALL_A,SMALL_B,TABLE,READBACK in hex\n"
+	"  -p, --profile NAME      wire profile, default v1 (--opcodes, --nvram-size,\n"
+	"  -O, --opcodes N,A,B,T,R --region-split, --strict as for mirror-decode; a\n"
+	"      --nvram-size SIZE   capture decodes as mirror-dissect decodes it)\n"
+	"      --region-split ADDR\n"
+	"      --strict\n"
 	"  -h, --help              this text\n"
 	"  -V, --version           print the version\n"
 	"\n"
@@ -54,7 +57,7 @@ static const char usage_text[] =
 
 static int parse_args(struct mirror_top_opts *o, int argc, char **argv)
 {
-	enum { OPT_OPCODES = 256, OPT_PAIR };
+	enum { OPT_PAIR = 256 };
 	static const struct option longopts[] = {
 		{ "emu", required_argument, NULL, 'e' },
 		{ "pair", required_argument, NULL, OPT_PAIR },
@@ -67,11 +70,8 @@ static int parse_args(struct mirror_top_opts *o, int argc, char **argv)
 		{ "batch", no_argument, NULL, 'b' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "ascii", no_argument, NULL, 'a' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "opcodes", required_argument, NULL, OPT_OPCODES },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		MIRROR_CLI_PROFILE_LONGOPTS_NO_N,
+		MIRROR_CLI_STD_LONGOPTS,
 	};
 	struct mirror_profile_options po = { 0 };
 	unsigned nsrc = 0;
@@ -80,7 +80,7 @@ static int parse_args(struct mirror_top_opts *o, int argc, char **argv)
 	uint64_t n;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "e:r:x:i:f:P:d:bn:ap:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:r:x:i:f:P:d:bn:a" MIRROR_CLI_PROFILE_SHORTOPTS_NO_N MIRROR_CLI_STD_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			o->emu = optarg;
@@ -129,21 +129,10 @@ static int parse_args(struct mirror_top_opts *o, int argc, char **argv)
 		case 'a':
 			o->ascii = true;
 			break;
-		case 'p':
-			po.name = optarg;
-			break;
-		case OPT_OPCODES:
-			po.opcodes = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return MIRROR_EXIT_OK;
-		case 'V':
-			printf(PROG " (mirrortest) %s\n", mirror_version());
-			return MIRROR_EXIT_OK;
 		default:
-			fprintf(stderr, "Try '" PROG " --help'.\n");
-			return MIRROR_EXIT_SYNTAX;
+			if (mirror_cli_profile_option(c, optarg, &po))
+				break;
+			return mirror_cli_default_option(c, PROG, usage_text);
 		}
 	}
 	if (optind < argc)

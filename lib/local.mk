@@ -3,7 +3,7 @@
 # with a list); only the stable core's headers are installed.
 lib_LTLIBRARIES += lib/libmirror.la
 lib_libmirror_la_SOURCES = \
-	lib/base/bytes.h lib/base/cursor.h lib/base/why.h lib/base/error.c lib/base/log.c lib/base/log.h \
+	lib/base/bytes.h lib/base/cursor.h lib/base/iqn.h lib/base/why.h lib/base/error.c lib/base/log.c lib/base/log.h \
 	lib/base/hex.c lib/base/histogram.c lib/base/histogram.h lib/base/exit_status.c \
 	\
 	lib/wire/profile.c lib/wire/rules.c lib/wire/rules.h \

@@ -1,5 +1,6 @@
 /* pcap_transform: rewrites a capture of TCP traffic into the hand-built
- * reassembly cases of issue 4 (tests/transform.test), so that the decoder
+ * reassembly cases (tests/transform.test: reordered,
+ * duplicated, overlapping and split segments), so that the decoder
  * can be checked against the clean original.
  *
  *   pcap_transform IN OUT reorder            swap pairs of adjacent data

@@ -25,6 +25,7 @@ bool mirror_cli_profile_option(int c, const char *arg, struct mirror_profile_opt
 		po->opcodes = arg;
 		return true;
 	case 'n':
+	case MIRROR_CLI_OPT_NVRAM_SIZE:
 		po->nvram_size = arg;
 		return true;
 	case MIRROR_CLI_OPT_REGION_SPLIT:

@@ -6,8 +6,8 @@
  *   -h --help  -V --version  -v --verbose  -q --quiet  -j --json
  *   -p --profile  -O --opcodes  -n --nvram-size  -T --timeout
  *   -s --size  -S --stats  -L --list-profiles
- * (mirror-top keeps top(1)'s -n for --iterations: it has no
- * --nvram-size.)  --region-split and --strict have no short form. */
+ * (mirror-top keeps top(1)'s -n for --iterations: its --nvram-size is
+ * long only.)  --region-split and --strict have no short form. */
 #ifndef MIRROR_APP_CLI_H
 #define MIRROR_APP_CLI_H
 
@@ -26,18 +26,28 @@ extern "C" {
 struct json_object;
 
 /* getopt_long values of the long-only common options */
-enum { MIRROR_CLI_OPT_REGION_SPLIT = 0x1000, MIRROR_CLI_OPT_STRICT, MIRROR_CLI_OPT_OPCODES };
+enum {
+	MIRROR_CLI_OPT_REGION_SPLIT = 0x1000,
+	MIRROR_CLI_OPT_STRICT,
+	MIRROR_CLI_OPT_OPCODES,
+	MIRROR_CLI_OPT_NVRAM_SIZE,
+};
 
 /* The rows of struct option for the profile: --profile, --opcodes,
  * --nvram-size, --region-split, --strict, and their short forms for
  * getopt's string. */
-#define MIRROR_CLI_PROFILE_LONGOPTS                                                   \
+#define MIRROR_CLI_PROFILE_LONGOPTS_NVRAM(nvram_size_value)                           \
 	{ "profile", required_argument, NULL, 'p' },                                  \
 	{ "opcodes", required_argument, NULL, 'O' },                                  \
-	{ "nvram-size", required_argument, NULL, 'n' },                               \
+	{ "nvram-size", required_argument, NULL, nvram_size_value },                  \
 	{ "region-split", required_argument, NULL, MIRROR_CLI_OPT_REGION_SPLIT },     \
 	{ "strict", no_argument, NULL, MIRROR_CLI_OPT_STRICT }
+#define MIRROR_CLI_PROFILE_LONGOPTS MIRROR_CLI_PROFILE_LONGOPTS_NVRAM('n')
 #define MIRROR_CLI_PROFILE_SHORTOPTS "p:O:n:"
+/* A command whose -n means something else (mirror-top: top(1)'s
+ * --iterations) takes --nvram-size long only. */
+#define MIRROR_CLI_PROFILE_LONGOPTS_NO_N MIRROR_CLI_PROFILE_LONGOPTS_NVRAM(MIRROR_CLI_OPT_NVRAM_SIZE)
+#define MIRROR_CLI_PROFILE_SHORTOPTS_NO_N "p:O:"
 /* Takes a getopt result that is one of the profile options into po:
  * true if it was one. */
 bool mirror_cli_profile_option(int c, const char *arg, struct mirror_profile_options *po);

@@ -23,7 +23,7 @@ extern "C" {
 #define MIRROR_EMU_LEN_MIN 512u
 #define MIRROR_EMU_LEN_MAX 16777215u
 #define MIRROR_EMU_MAX_CONNS_LIMIT 65536u
-#define MIRROR_EMU_DEFAULT_TARGET "iqn.2026-11.org.mirrortest:emu"
+#define MIRROR_EMU_DEFAULT_TARGET MIRROR_IQN_PREFIX ":emu"
 
 struct mirror_emu_opts {
 	const char *listen;

@@ -1,6 +1,5 @@
-/* The mirror operations that carried a violated block (issue 13: "when a
- * capture of the mirror link was taken, the mirror operations that carried
- * that block"): a capture of the mirror link decoded by libmirror's
+/* The mirror operations that carried a violated block (man
+ * mirror-failover, --capture): a capture of the mirror link decoded by libmirror's
  * dissector, every write operation matched against each finding's LUN and
  * LBA.  The emulated pair mirrors a host write of LUN n, LBA x as volume n,
  * LBA x (app/pair/link.c); the large path's metadata names no volume, so

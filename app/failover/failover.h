@@ -1,4 +1,4 @@
-/* mirror-failover's core (issue 13): per-block stamps, the write history
+/* mirror-failover's core: per-block stamps, the write history
  * and the checker that decides, from the history and the read-back of every
  * block written, whether an acknowledged write was lost.  Pure: no I/O but
  * the history file's; the workload, paths and faults are in run.c.

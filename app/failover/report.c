@@ -1,5 +1,5 @@
-/* mirror-failover's output: a text summary, JSON (the keys issue 13
- * names) and JUnit XML with one test case per trial. */
+/* mirror-failover's output: a text summary, JSON (the keys man
+ * mirror-failover documents) and JUnit XML with one test case per trial. */
 #include "config.h"
 
 #include <errno.h>

@@ -29,6 +29,7 @@
 #include <mirror/sense.h>
 
 #include "app/failover/run.h"
+#include "base/iqn.h"
 
 extern char **environ;
 
@@ -184,7 +185,7 @@ static bool open_path(struct engine *e, struct path *p, unsigned index)
 	to.queue_depth = e->o->queue_depth;
 	/* one initiator name per path: sessions to one target never
 	 * reinstate each other */
-	snprintf(name, sizeof(name), "iqn.2024-01.org.mirrortest:failover-%d-p%u", (int)getpid(), index);
+	snprintf(name, sizeof(name), MIRROR_IQN_PREFIX ":failover-%d-p%u", (int)getpid(), index);
 	to.initiator_name = name;
 	p->t = mirror_transport_open(p->url, &to, why, sizeof(why));
 	if (!p->t) {

@@ -17,10 +17,14 @@
 
 #include <mirror/dissect_run.h>
 #include "base/histogram.h"
+#include "base/iqn.h"
 #include "iscsi/stats.h"
 #include <mirror/path.h>
 #include <mirror/profile.h>
 #include <mirror/transport.h>
+
+/* mirror-load's initiator names start with this. */
+#define MIRROR_LOAD_INITIATOR MIRROR_IQN_PREFIX ":load"
 
 #ifdef __cplusplus
 extern "C" {
@@ -272,7 +276,7 @@ struct mirror_load_config {
 	double rate;                   /* host writes per second, 0: unlimited */
 	unsigned verify_every;         /* READBACK every Nth mirror op; 0: never */
 	unsigned timeout_ms;
-	const char *initiator_prefix;  /* NULL: iqn.2026-11.org.mirrortest:load */
+	const char *initiator_prefix;  /* NULL: MIRROR_LOAD_INITIATOR */
 	/* Called about every progress_ms (0: 1000) with the counts so far. */
 	void (*progress)(void *ctx, const struct mirror_load_result *r);
 	void *progress_ctx;

@@ -26,7 +26,6 @@
 
 #include "base/why.h"
 
-#define DEFAULT_PREFIX "iqn.2026-11.org.mirrortest:load"
 #define CONNECTIONS_MAX 256u
 #define QD_MAX 256u
 /* A default LBA range: 1 GiB of 512-byte blocks. */
@@ -609,7 +608,7 @@ static int open_conns(struct engine *e, char *err, size_t err_len)
 		/* one name per connection: the receiver keeps each one's
 		 * sequence numbers apart, and no login reinstates another */
 		snprintf(iname, sizeof(iname), "%s-%u",
-			 cfg->initiator_prefix ? cfg->initiator_prefix : DEFAULT_PREFIX, i);
+			 cfg->initiator_prefix ? cfg->initiator_prefix : MIRROR_LOAD_INITIATOR, i);
 		to.initiator_name = iname;
 		to.queue_depth = cfg->qd;
 		to.command_timeout_ms = cfg->timeout_ms;

@@ -1,4 +1,4 @@
-/* The iSCSI layer of the capture decoder (mirror-dissect, issue 4).
+/* The iSCSI layer of the capture decoder (mirror-dissect).
  *
  * Input: the reassembled byte stream of each direction of one TCP
  * connection, in order, in chunks (each with a packet number, a timestamp

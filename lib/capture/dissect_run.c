@@ -1,5 +1,5 @@
 /* Capture -> TCP streams -> iSCSI operations, and the per-path summary
- * (issue 4; wire-profile.md "Interrupt accounting model", "Byte
+ * (wire-profile.md "Interrupt accounting model", "Byte
  * accounting").  Memory is bounded by the open streams and tasks, never by
  * the size of the file. */
 #include "config.h"
@@ -456,7 +456,7 @@ static void check_sequence(struct mirror_dissect_summary *s, const struct mirror
 	s->seq[i].last_packet = op->packet;
 }
 
-/* The checks of issue 4's --check on one captured operation. */
+/* The checks of mirror-dissect --check on one captured operation. */
 static void check_op(struct mirror_dissect_summary *s, const struct mirror_dissect_op *op)
 {
 	const struct mirror_finding *fe = op->findings ? mirror_findings_first_error(op->findings) : NULL;

@@ -32,6 +32,7 @@
 #include <mirror/sense.h>
 #include <mirror/transport.h>
 
+#include "base/iqn.h"
 #include "model/inject.h"
 
 #ifdef __cplusplus
@@ -121,8 +122,6 @@ enum mirror_neg_profile {
 /* The text keys of one Login or Text request, continued over PDUs (C bit):
  * more is refused (Login: status 0302h, out of resources; Text: Reject). */
 #define MIRROR_TGT_TEXT_MAX 65536u
-/* The one default IQN prefix of the project's targets. */
-#define MIRROR_IQN_PREFIX "iqn.2026-11.org.mirrortest"
 
 struct mirror_tgt_conn;
 

@@ -34,9 +34,10 @@
 #include <mirror/sense.h>
 #include <mirror/transport.h>
 
+#include "base/iqn.h"
 #include "transport/priv.h"
 
-#define DEFAULT_INITIATOR "iqn.2024-01.org.mirrortest:initiator"
+#define DEFAULT_INITIATOR MIRROR_IQN_PREFIX ":initiator"
 /* iscsi_which_events() may return 0 (no socket yet, reconnect pending);
  * libiscsi asks callers to wait >= 100 ms then. */
 #define IDLE_WAIT_MS 100

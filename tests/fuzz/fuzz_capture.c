@@ -1,4 +1,4 @@
-/* libFuzzer target: the capture path of mirror-dissect (issue 4, item 7).
+/* libFuzzer target: the capture path of mirror-dissect.
  *
  * Byte 0 selects the mode and the decoder's options:
  *   bit 0 clear: pcap mode.  Bytes 1-2 are the target port (big-endian,

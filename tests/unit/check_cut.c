@@ -1,4 +1,4 @@
-/* The cut matrix (issue 16, item 3): a mirror operation cut at every point
+/* The cut matrix: a mirror operation cut at every point
  * of its PDU sequence must never leave a range valid with partial data
  * (source Fig. 5: blocks 516 invalidate, 520-524 store then validate).
  *

@@ -1,5 +1,5 @@
 /* The host-port logical unit's SCSI layer (app/pair/sbc.h): every command
- * issue 12 names, with the answers written out from the standards (SPC-4,
+ * a host sends a pair's LUN (README "The controller pair"), with the answers written out from the standards (SPC-4,
  * SBC-3, SAM-5), independent of the code: verdicts and ranges of the
  * media commands, byte-exact data-in, status, sense key/ASC/ASCQ and, for
  * ILLEGAL REQUEST, the field pointer (SPC-4 4.5.2.4.2); implicit ALUA
@@ -471,7 +471,7 @@ END_TEST
 /* ---- ALUA ---- */
 
 /* The state of a REPORT TARGET PORT GROUPS descriptor: byte 0 & 0Fh
- * (issue 12: some libiscsi versions read the wrong nibble). */
+ * (some libiscsi versions read the wrong nibble). */
 static unsigned rtpg_state(unsigned off)
 {
 	return v.data[off] & 0x0F;
@@ -621,7 +621,7 @@ START_TEST(test_unit_attention)
 }
 END_TEST
 
-/* ---- the commands iscsi-test-cu asks for beyond issue 12's list ---- */
+/* ---- the commands iscsi-test-cu asks for beyond the host's basics ---- */
 
 START_TEST(test_more_media)
 {

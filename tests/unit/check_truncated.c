@@ -2,7 +2,7 @@
  * byte of the 24-byte global header and, for every packet, at its record
  * header's first byte (a shorter but whole capture), at three bytes inside
  * that 16-byte header, at its end (no data yet) and in the middle of its
- * data (issue 16, item 4).  A whole capture decodes (0, the packets before
+ * data.  A whole capture decodes (0, the packets before
  * the cut); a cut record is -EIO with "packet N" (the record that was cut)
  * in the message and the packets before it counted; a cut global header
  * is refused with nothing decoded.  The command's side (exit status,
