@@ -151,6 +151,8 @@ EXTRA_DIST += tests/report-lib.sh tests/png_colours.py
 # security defaults: loopback binds, private sockets, CHAP on every port,
 # bounded logins, no secret in logs, JSON or argument lists (issue 16)
 SCRIPT_TESTS += tests/security.test
+# the soak in small: errors, RSS, descriptors and idle CPU (bench/soak.sh)
+SCRIPT_TESTS += tests/soak.test
 EXTRA_DIST += tests/login_probe.py
 if HAVE_NCURSESW
 SCRIPT_TESTS += tests/mirror-top.test

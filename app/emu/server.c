@@ -216,6 +216,7 @@ struct watch {
 	struct src src;
 	void (*cb)(void *arg, uint32_t events);
 	void *arg;
+	uint32_t events;
 	bool used;
 };
 
@@ -238,6 +239,7 @@ struct mirror_emu_server {
 	int (*tick)(void *arg, uint64_t now_ms);
 	void *tick_arg;
 	uint64_t tick_due;
+	unsigned tick_after_event_ms; /* 0: the tick's own delay only */
 	char *stats_path;
 	dev_t stats_dev;
 	ino_t stats_ino;
@@ -617,6 +619,7 @@ int mirror_emu_server_watch(struct mirror_emu_server *s, int fd, uint32_t events
 			w->src.fd = -1;
 			return rc;
 		}
+		w->events = events;
 		w->used = true;
 		return 0;
 	}
@@ -634,8 +637,17 @@ static struct watch *watch_find(struct mirror_emu_server *s, int fd)
 int mirror_emu_server_watch_mod(struct mirror_emu_server *s, int fd, uint32_t events)
 {
 	struct watch *w = watch_find(s, fd);
+	int rc;
 
-	return w ? ep_set(s, EPOLL_CTL_MOD, &w->src, events) : -ENOENT;
+	if (!w)
+		return -ENOENT;
+	/* a caller may re-arm on every tick: a system call only for a change */
+	if (events == w->events)
+		return 0;
+	rc = ep_set(s, EPOLL_CTL_MOD, &w->src, events);
+	if (rc == 0)
+		w->events = events;
+	return rc;
 }
 
 void mirror_emu_server_unwatch(struct mirror_emu_server *s, int fd)
@@ -656,6 +668,11 @@ void mirror_emu_server_on_tick(struct mirror_emu_server *s, int (*cb)(void *arg,
 	s->tick = cb;
 	s->tick_arg = arg;
 	s->tick_due = 0;
+}
+
+void mirror_emu_server_tick_after_event(struct mirror_emu_server *s, unsigned ms)
+{
+	s->tick_after_event_ms = ms;
 }
 
 uint64_t mirror_emu_now_ms(void)
@@ -1209,6 +1226,9 @@ int mirror_emu_server_run(struct mirror_emu_server *s)
 		uint64_t now = now_ms();
 		for (int i = 0; i < n && !s->stop; i++)
 			dispatch(s, &evs[i], now);
+		if (n > 0 && s->tick_after_event_ms && s->tick_due != UINT64_MAX &&
+		    s->tick_due > now + s->tick_after_event_ms)
+			s->tick_due = now + s->tick_after_event_ms;
 		timeout = service_all(s, now_ms());
 	}
 	mirror_log(MIRROR_LOG_INFO, "stopping: closing %u connections", s->nconns);

@@ -108,6 +108,10 @@ void mirror_emu_server_unwatch(struct mirror_emu_server *s, int fd);
  * have passed (-1: never again). */
 void mirror_emu_server_on_tick(struct mirror_emu_server *s, int (*cb)(void *arg, uint64_t now_ms),
 			       void *arg);
+/* Any event brings the next tick to within ms at the latest: a timer that
+ * sleeps long while nothing happens and keeps a short period while
+ * events come (the pair's controller when idle, bench/soak.sh). */
+void mirror_emu_server_tick_after_event(struct mirror_emu_server *s, unsigned ms);
 /* The loop's monotonic clock, in ms. */
 uint64_t mirror_emu_now_ms(void);
 /* The bound address as a portal, "127.0.0.1:3260" or "[::1]:3260". */

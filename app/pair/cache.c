@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/emu/server.h"
 #include "app/pair/cache.h"
 
 int pair_cache_init(struct pair_cache *c, struct mirror_nvram *nv, const struct mirror_profile *p,
@@ -27,6 +28,10 @@ int pair_cache_init(struct pair_cache *c, struct mirror_nvram *nv, const struct 
 			goto oom;
 	if (!c->e)
 		goto oom;
+	/* fixed at boot, resident from the start (journal.c) */
+	mirror_emu_prefault((uint8_t *)c->e, (size_t)c->cap * sizeof(*c->e));
+	for (uint32_t i = 0; i < luns; i++)
+		mirror_emu_prefault((uint8_t *)c->map[i], lun_blocks * sizeof(uint64_t));
 	c->next_id = c->tail_id = c->destage_id = 1;
 	return 0;
 oom:

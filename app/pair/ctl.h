@@ -266,6 +266,10 @@ void host_ack_destaged(struct ctl *c);
 /* link.c */
 void link_init(struct ctl *c);
 void link_tick(struct ctl *c, uint64_t now);
+/* The link is up with nothing queued, in flight or waiting to be released;
+ * then it needs the clock only for its heartbeat (TEST UNIT READY) at
+ * *next_ms. */
+bool link_quiet(const struct ctl *c, uint64_t *next_ms);
 void link_shutdown(struct ctl *c);
 int link_mirror(struct ctl *c, struct pair_entry *e);
 void link_release(struct ctl *c, struct pair_entry *e);

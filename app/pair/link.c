@@ -630,6 +630,17 @@ static void tur_done(struct ctl *c)
 	pump_queue(c);
 }
 
+bool link_quiet(const struct ctl *c, uint64_t *next_ms)
+{
+	const struct ctl_link *l = &c->link;
+
+	if (l->state != LINK_UP || !l->t || l->queued || l->outstanding || l->tur_out ||
+	    pending_rel.count)
+		return false;
+	*next_ms = l->last_ok_ms + c->cfg.heartbeat_ms;
+	return true;
+}
+
 void link_tick(struct ctl *c, uint64_t now)
 {
 	struct ctl_link *l = &c->link;
