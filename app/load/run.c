@@ -24,6 +24,7 @@
 #include <mirror/nvram.h>
 #include <mirror/sender.h>
 
+#include "base/bytes.h"
 #include "base/why.h"
 
 #define CONNECTIONS_MAX 256u
@@ -582,6 +583,46 @@ static int read_capacity(struct engine *e, uint64_t *blocks512, char *err, size_
 	return 0;
 }
 
+/* The Block Limits VPD page (SBC-3 6.5.3): a write longer than its
+ * MAXIMUM TRANSFER LENGTH (bytes 8-11, in blocks; 0: no limit) is refused
+ * by the target (ILLEGAL REQUEST, INVALID FIELD IN CDB), so a mix that
+ * holds one is refused here, before the run, as a host would split it.
+ * A target without the page (CHECK CONDITION, or a short answer) sets no
+ * limit. */
+static int check_block_limits(struct engine *e, char *err, size_t err_len)
+{
+	uint8_t d[64];
+	struct mirror_cmd c;
+	uint32_t max_blocks;
+
+	memset(&c, 0, sizeof(c));
+	c.cdb[0] = 0x12;                  /* INQUIRY (SPC-4 6.6) */
+	c.cdb[1] = 0x01;                  /* EVPD */
+	c.cdb[2] = 0xB0;                  /* Block Limits */
+	c.cdb[4] = sizeof(d);
+	c.cdb_len = 6;
+	c.dir = MIRROR_DIR_IN;
+	c.data_in = d;
+	c.data_in_len = sizeof(d);
+	mirror_transport_run(e->conns[0].t, &c);
+	if (c.result < 0)
+		return mirror_fail(-EIO, err, err_len, "INQUIRY (Block Limits VPD) failed: %s",
+				   mirror_transport_error(e->conns[0].t));
+	if (c.status != 0 || c.data_in_got < 12 || d[1] != 0xB0)
+		return 0;
+	max_blocks = get_be32(d + 8);
+	if (max_blocks == 0)
+		return 0;
+	for (unsigned i = 0; i < e->cfg->mix.n; i++)
+		if (e->cfg->mix.bytes[i] / e->block_size > max_blocks)
+			return mirror_fail(-EINVAL, err, err_len,
+					   "--mix size %u is over the LUN's maximum transfer length, "
+					   "%u blocks of %u bytes (Block Limits VPD page)",
+					   (unsigned)e->cfg->mix.bytes[i], (unsigned)max_blocks,
+					   (unsigned)e->block_size);
+	return 0;
+}
+
 static int open_conns(struct engine *e, char *err, size_t err_len)
 {
 	const struct mirror_load_config *cfg = e->cfg;
@@ -809,6 +850,9 @@ int mirror_load_run(const struct mirror_load_config *cfg, struct mirror_load_res
 	if (cfg->mode == MIRROR_LOAD_PLAIN_WRITE10) {
 		uint64_t lun = 0;
 		rc = read_capacity(&e, &lun, err, err_len);
+		if (rc < 0)
+			goto out;
+		rc = check_block_limits(&e, err, err_len);
 		if (rc < 0)
 			goto out;
 		if (lun > (UINT64_C(1) << 32))
