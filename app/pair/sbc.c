@@ -3,7 +3,8 @@
  * judged (app/pair/sbc.h).  CDB layouts: SPC-4 6.6 INQUIRY, 6.11/6.12
  * MODE SENSE, 6.33 REPORT LUNS, 6.36 REPORT TARGET PORT GROUPS, 6.39
  * REQUEST SENSE, 6.47 TEST UNIT READY; SBC-3 5.11/5.13 READ, 5.15/5.16
- * READ CAPACITY, 5.22/5.23 SYNCHRONIZE CACHE, 5.32/5.34 WRITE. */
+ * READ CAPACITY, 5.22/5.23 SYNCHRONIZE CACHE, 5.32/5.34 WRITE, 5.8
+ * ORWRITE(16), 5.16 GET LBA STATUS. */
 #include "config.h"
 
 #include <errno.h>
@@ -147,6 +148,18 @@ static const struct sbc_field z_write16[] = {
 	{ 1, 2, 1, "reserved" },
 	{ 14, 7, 3, "reserved" },
 };
+/* ORWRITE(16) (SBC-3 5.8): FUA_NV (byte 1 bit 1) accepted as WRITE(16)
+ * does; byte 14 bits 4-0 GROUP NUMBER not looked at */
+static const struct sbc_field z_orwrite16[] = {
+	{ 1, 7, 3, "ORPROTECT (no protection information)" },
+	{ 1, 2, 1, "reserved" },
+	{ 1, 0, 1, "reserved" },
+	{ 14, 7, 3, "reserved" },
+};
+/* GET LBA STATUS (SBC-3 5.16) */
+static const struct sbc_field z_get_lba_status[] = {
+	{ 14, 7, 8, "reserved" },
+};
 static const struct sbc_field z_sync16[] = {
 	{ 1, 7, 5, "reserved" },
 	{ 14, 7, 3, "reserved" },
@@ -220,6 +233,8 @@ static const struct sbc_command commands[] = {
 	  "READ(16)" },
 	{ 0x8A, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write16), sbc_write16,
 	  "WRITE(16)" },
+	{ 0x8B, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_orwrite16),
+	  sbc_orwrite16, "ORWRITE(16)" },
 	{ 0x8E, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_verify16),
 	  sbc_write_verify16, "WRITE AND VERIFY(16)" },
 	{ 0x8F, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_verify16), sbc_verify16,
@@ -232,6 +247,8 @@ static const struct sbc_command commands[] = {
 	  sbc_write_same16, "WRITE SAME(16)" },
 	{ 0x9E, 0x10, 16, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_read_capacity16),
 	  sbc_read_capacity16, "READ CAPACITY(16)" },
+	{ 0x9E, 0x12, 16, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_get_lba_status),
+	  sbc_get_lba_status, "GET LBA STATUS" },
 	{ 0xA0, -1, 12, SBC_IN, SBC_ALUA_ANY, SBC_UA_IGNORE, true, Z(z_report_luns),
 	  sbc_report_luns, "REPORT LUNS" },
 	{ 0xA3, 0x0A, 12, SBC_IN, SBC_ALUA_ANY, SBC_UA_REPORT, false, Z(z_rtpg), sbc_rtpg,
@@ -376,7 +393,7 @@ static void verdict_reset(struct mirror_sbc_verdict *v)
 	v->kind = MIRROR_SBC_RESPOND;
 	v->lba = 0;
 	v->blocks = 0;
-	v->fua = v->all = v->immed = v->repeat = false;
+	v->fua = v->all = v->immed = v->repeat = v->or_data = false;
 	v->status = MIRROR_STATUS_GOOD;
 	memset(v->sense, 0, sizeof(v->sense));
 	v->sense_len = 0;

@@ -141,6 +141,8 @@ struct mirror_sbc_lu {
 	uint64_t uses;            /* commands seen: the LRU clock, no time */
 	uint64_t nexus_forgotten; /* nexuses dropped to make room */
 	struct mirror_sbc_nexus nexus[MIRROR_SBC_NEXUS_MAX];
+	/* The I_T nexus holding the SPC-2 reservation (RESERVE(6)), 0: none */
+	uint64_t reserved_by;
 };
 
 /* The LUNs of a host port, for REPORT LUNS (in this order). */
@@ -169,6 +171,9 @@ struct mirror_sbc_verdict {
 	/* COMPARE: one block of data-out against every block; WRITE: one
 	 * block of data-out written to every block (WRITE SAME) */
 	bool repeat;
+	/* WRITE: ORWRITE (SBC-3 5.8), the data-out ORed into the blocks as
+	 * they are when the write enters the cache */
+	bool or_data;
 	/* RESPOND: status and, for CHECK CONDITION, fixed-format sense */
 	uint8_t status;
 	uint8_t sense[MIRROR_FIXED_SENSE_LEN];

@@ -130,6 +130,8 @@ int sbc_write10(struct sbc_ctx *x);
 int sbc_write16(struct sbc_ctx *x);
 int sbc_sync10(struct sbc_ctx *x);
 int sbc_sync16(struct sbc_ctx *x);
+int sbc_orwrite16(struct sbc_ctx *x);
+int sbc_get_lba_status(struct sbc_ctx *x);
 int sbc_report_luns(struct sbc_ctx *x);      /* sbc_port.c */
 int sbc_request_sense(struct sbc_ctx *x);    /* sbc_ua.c */
 int sbc_rtpg(struct sbc_ctx *x);             /* alua.c */

@@ -730,6 +730,130 @@ START_TEST(test_rsoc)
 }
 END_TEST
 
+/* ---- ORWRITE(16) and GET LBA STATUS ---- */
+
+/* ORWRITE(16) (SBC-3 5.8, table 37): opcode 8Bh; byte 1 ORPROTECT (7-5),
+ * DPO (4), FUA (3), reserved (2), FUA_NV (1), reserved (0); LBA bytes
+ * 2-9; TRANSFER LENGTH bytes 10-13; byte 14 reserved (7-5), GROUP NUMBER
+ * (4-0).  A write of its blocks (data-out blocks * 512) marked as an OR. */
+START_TEST(test_orwrite)
+{
+	/* 3 blocks at 20h, FUA and DPO: a write verdict with the OR mark */
+	run(&lu, NEXUS, OUT, 1536, 16, 0x8B, 0x18, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 3, 0, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.lba, 0x20);
+	ck_assert_uint_eq(v.blocks, 3);
+	ck_assert_uint_eq(v.data_len, 1536);
+	ck_assert(v.fua);
+	ck_assert(v.or_data);
+	ck_assert(!v.repeat);
+	/* a plain WRITE(16) is no OR */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8A, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert(!v.or_data);
+	/* the last block: in range; one more: 21h/00h, no field pointer */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 1, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.lba, CAP - 1);
+	run(&lu, NEXUS, OUT, 1024, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 2, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	assert_no_field_pointer();
+	/* TRANSFER LENGTH 0: GOOD, nothing written; but an LBA past the
+	 * capacity is out of range even then (SBC-3 4.5) */
+	run(&lu, NEXUS, OUT, 0, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_RESPOND);
+	ck_assert(!v.or_data);
+	run(&lu, NEXUS, OUT, 0, 16, 0x8B, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, OUT, 0, 16, 0x8B, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	/* ORPROTECT 001b..111b: no protection information, byte 1 bit 7 */
+	for (int p = 1; p < 8; p++) {
+		run(&lu, NEXUS, OUT, 512, 16, 0x8B, p << 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+		assert_invalid(0x24, 1, 7);
+	}
+	/* reserved byte 1 bit 2, byte 1 bit 0, byte 14 bit 7 */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_invalid(0x24, 1, 2);
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_invalid(0x24, 1, 0);
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x80, 0);
+	assert_invalid(0x24, 14, 7);
+	/* over the maximum transfer length (2048): TRANSFER LENGTH, byte 10 */
+	run(&lu, NEXUS, OUT, 0, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x01, 0, 0);
+	assert_invalid(0x24, 10, 7);
+	/* less data-out than the blocks */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0);
+	assert_invalid(0x24, 10, 7);
+	/* media access: refused in standby (B's view of the LU) */
+	run(&lu_b, NEXUS, OUT, 512, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	/* listed by REPORT SUPPORTED OPERATION CODES (SPC-4 6.35.3): CDB
+	 * SIZE 16; usage byte 1 DPO FUA FUA_NV (1Ah), byte 14 the group
+	 * (1Fh), CONTROL 00h */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x01, 0x8B, 0, 0, 0, 0, 0, 255, 0, 0);
+	{
+		static const uint8_t want[20] = { 0x00, 0x03, 0x00, 0x10, 0x8B, 0x1A, 0xFF, 0xFF,
+						  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+						  0xFF, 0xFF, 0x1F, 0x00 };
+		assert_data(want, sizeof(want));
+	}
+}
+END_TEST
+
+/* GET LBA STATUS (SBC-3 5.16): SERVICE ACTION IN(16) 9Eh / 12h, STARTING
+ * LOGICAL BLOCK ADDRESS bytes 2-9, ALLOCATION LENGTH bytes 10-13.  The
+ * parameter data (5.16.2): PARAMETER DATA LENGTH (4 bytes, the bytes
+ * that follow it), 4 reserved, then 16-byte LBA status descriptors:
+ * LBA (8), NUMBER OF LOGICAL BLOCKS (4), PROVISIONING STATUS (byte 12
+ * bits 3-0, 0h mapped), 3 reserved.  A LU without logical block
+ * provisioning has every block mapped: one descriptor to the end. */
+START_TEST(test_get_lba_status)
+{
+	/* from 100h: CAP - 100h = FF00h blocks mapped */
+	static const uint8_t from100[24] = { 0, 0, 0, 20, 0, 0, 0, 0,
+					     0, 0, 0, 0, 0, 0, 0x01, 0x00,
+					     0, 0, 0xFF, 0x00, 0, 0, 0, 0 };
+	/* the last block: one block */
+	static const uint8_t last[24] = { 0, 0, 0, 20, 0, 0, 0, 0,
+					  0, 0, 0, 0, 0, 0, 0xFF, 0xFF,
+					  0, 0, 0, 1, 0, 0, 0, 0 };
+
+	run(&lu, NEXUS, IN, 24, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0, 0, 0, 24, 0, 0);
+	assert_data(from100, 24);
+	run(&lu, NEXUS, IN, 1000, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0x03, 0xE8,
+	    0, 0);
+	assert_data(last, 24);
+	/* ALLOCATION LENGTH 8: the header only, its length unchanged */
+	run(&lu, NEXUS, IN, 8, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0, 0, 0, 8, 0, 0);
+	assert_data(from100, 8);
+	/* 0: nothing, no error (SPC-4 4.2.5.6) */
+	run(&lu, NEXUS, IN, 0, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data_len, 0);
+	/* the LBA at the capacity and far beyond: 21h/00h */
+	run(&lu, NEXUS, IN, 24, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00, 0, 0, 0, 24, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, IN, 24, 16, 0x9E, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0,
+	    0, 0, 24, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	/* reserved byte 14 */
+	run(&lu, NEXUS, IN, 24, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0x01, 0);
+	assert_invalid(0x24, 14, 7);
+	/* media access class: refused in standby */
+	run(&lu_b, NEXUS, IN, 24, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	/* listed by REPORT SUPPORTED OPERATION CODES, by service action */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x02, 0x9E, 0, 0x12, 0, 0, 0, 255, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data[1] & 0x07, 0x03);
+	ck_assert_uint_eq(v.data[4], 0x9E);
+	ck_assert_uint_eq(v.data[5] & 0x1F, 0x12);
+}
+END_TEST
+
 /* ---- configuration and the engine's action ---- */
 
 START_TEST(test_config_and_action)
@@ -781,6 +905,8 @@ int main(void)
 	tcase_add_test(tc, test_unit_attention);
 	tcase_add_test(tc, test_more_media);
 	tcase_add_test(tc, test_rsoc);
+	tcase_add_test(tc, test_orwrite);
+	tcase_add_test(tc, test_get_lba_status);
 	tcase_add_test(tc, test_config_and_action);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
