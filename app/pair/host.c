@@ -278,6 +278,27 @@ static void compare_blocks(struct ctl *c, struct host_task *t, const uint8_t *ou
 	mirror_tgt_action_good(a, NULL, 0);
 }
 
+/* PERSISTENT RESERVE OUT with its parameter list: the state is the
+ * owner's (sbc_pr.c), so a port that lost the LU since the command was
+ * judged refuses it as standby does. */
+static void persistent_reserve_out(struct ctl *c, struct host_task *t, const uint8_t *buf,
+				   uint32_t len, struct mirror_tgt_action *act)
+{
+	struct mirror_tgt_cmd *cmd = t->cmd;
+
+	c->host_cmds_other++;
+	if (!ctl_owns(c, cmd->lun) ||
+	    mirror_sbc_pr_out(&c->lu[cmd->lun], cmd->nexus, cmd->initiator, cmd->cdb, cmd->cdb_len, buf, len,
+			      &t->v) < 0) {
+		c->host_errors++;
+		mirror_tgt_action_check(act, MIRROR_SK_NOT_READY, 0x04, 0x0B);
+		return;
+	}
+	if (t->v.status != MIRROR_STATUS_GOOD)
+		c->host_errors++;
+	mirror_sbc_to_action(&t->v, act);
+}
+
 static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_action *act)
 {
 	struct ctl *c = lu;
@@ -311,6 +332,7 @@ static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_a
 		act->length = t->v.data_len;
 		return;
 	case MIRROR_SBC_COMPARE:
+	case MIRROR_SBC_PR_OUT:
 		memset(act, 0, sizeof(*act));
 		act->kind = MIRROR_TGT_WANT_DATA;
 		act->offset = 0;
@@ -332,9 +354,12 @@ static void host_data(void *lu, struct mirror_tgt_cmd *cmd, const uint8_t *buf, 
 	struct ctl *c = lu;
 	struct host_task *t = cmd->lu_task;
 
-	(void)len;
 	if (t->v.kind == MIRROR_SBC_COMPARE) {
 		compare_blocks(c, t, buf, act);
+		return;
+	}
+	if (t->v.kind == MIRROR_SBC_PR_OUT) {
+		persistent_reserve_out(c, t, buf, len, act);
 		return;
 	}
 	t->data = buf;
