@@ -1299,9 +1299,32 @@ START_TEST(test_pr_reserve_preempt)
 	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x05);
 	read10(&lu, NEXUS);
 	assert_conflict();
+	/* All Registrants, PREEMPT with key 0: every other registration
+	 * goes and the preempting nexus reserves the CDB's type */
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	prout(&lu, NEXUS3, "iqn.c", REG_IGNORE, 0, 0, 0xC3, 0);
+	prout(&lu, NEXUS2, "iqn.b", RELEASE, EA, 0xB2, 0, 0);
+	prout(&lu, NEXUS2, "iqn.b", RESERVE, WEAR, 0xB2, 0, 0);
+	assert_good();
+	prout(&lu, NEXUS, "iqn.a", PREEMPT, WE, 0xA1, 0, 0);
+	assert_good();
+	prin(NEXUS, 0x00, 255);
+	{
+		static const uint8_t only_a[8] = { 0, 0, 0, 0, 0, 0, 0, 0xA1 };
+		ck_assert_uint_eq(be32_at(v.data + 4), 8);
+		ck_assert_mem_eq(v.data + 8, only_a, 8);
+	}
+	prin(NEXUS, 0x01, 255);
+	ck_assert_uint_eq(v.data_len, 24);
+	ck_assert_uint_eq(v.data[15], 0xA1);
+	ck_assert_uint_eq(v.data[21], WE);
+	ck_assert(mirror_sbc_ua_pending(&lu, NEXUS2) & MIRROR_SBC_UA_REG_PREEMPTED);
+	ck_assert(mirror_sbc_ua_pending(&lu, NEXUS3) & MIRROR_SBC_UA_REG_PREEMPTED);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x05);
 	/* RESERVE(6) with the registrations around: conflict; PR while an
 	 * SPC-2 reservation is held: conflict */
-	prout(&lu, NEXUS2, "iqn.b", CLEAR, 0, 0xB2, 0, 0);
+	prout(&lu, NEXUS, "iqn.a", CLEAR, 0, 0xA1, 0, 0);
 	assert_good();
 	resv6(0x16, NEXUS);
 	assert_good();
