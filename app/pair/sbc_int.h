@@ -171,6 +171,9 @@ int sbc_resv_access(struct sbc_ctx *x);
 void sbc_resv_apply(struct sbc_ctx *x);
 /* The SPC-2 reservation ends: held by nexus (0: whoever holds it). */
 void sbc_resv_drop(struct mirror_sbc_lu *lu, uint64_t nexus);
+/* Every reservation of the logical unit ends, SPC-2 and persistent
+ * (registrations included): this port no longer serves it. */
+void sbc_resv_forget(struct mirror_sbc_lu *lu);
 /* RESERVATION CONFLICT, no sense; the reason in why.  Returns -1. */
 __attribute__((format(printf, 2, 3)))
 int sbc_conflict(struct sbc_ctx *x, const char *fmt, ...);

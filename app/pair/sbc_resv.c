@@ -35,6 +35,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "app/pair/sbc_int.h"
 
@@ -164,4 +165,15 @@ void sbc_resv_drop(struct mirror_sbc_lu *lu, uint64_t nexus)
 {
 	if (nexus == 0 || lu->reserved_by == nexus)
 		lu->reserved_by = 0;
+}
+
+void sbc_resv_forget(struct mirror_sbc_lu *lu)
+{
+	uint32_t generation = lu->pr.generation;
+
+	lu->reserved_by = 0;
+	memset(&lu->pr, 0, sizeof(lu->pr));
+	/* PRGENERATION only ever grows while the logical unit is up (SPC-4
+	 * 6.15.2): losing the registrations is a change like CLEAR's */
+	lu->pr.generation = generation + 1;
 }

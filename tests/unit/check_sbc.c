@@ -1333,6 +1333,50 @@ START_TEST(test_pr_reserve_preempt)
 }
 END_TEST
 
+/* The reservations live at the owner's port: when its group goes
+ * standby the port forgets them (a later takeover must not revive them). */
+START_TEST(test_resv_forgotten_at_standby)
+{
+	read10(&lu, NEXUS2); /* known to the LU: it gets the unit attentions */
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	prout(&lu, NEXUS, "iqn.a", RESERVE, EA, 0xA1, 0, 0);
+	assert_good();
+	/* transitioning keeps them */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_TRANSITIONING, MIRROR_ALUA_STANDBY), 1);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_OPTIMIZED, MIRROR_ALUA_STANDBY),
+			 1);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	read10(&lu, NEXUS2);
+	assert_conflict();
+	/* standby drops them; back to active: no key, no reservation */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_STANDBY, MIRROR_ALUA_ACTIVE_OPTIMIZED),
+			 1);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_OPTIMIZED, MIRROR_ALUA_STANDBY),
+			 1);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	read10(&lu, NEXUS2);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	prin(NEXUS2, 0x00, 255);
+	assert_good();
+	ck_assert_uint_eq(be32_at(v.data + 4), 0);
+	/* an SPC-2 reservation too */
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	resv6(0x16, NEXUS);
+	assert_good();
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_UNAVAILABLE, MIRROR_ALUA_ACTIVE_OPTIMIZED),
+			 1);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_OPTIMIZED, MIRROR_ALUA_STANDBY),
+			 1);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	read10(&lu, NEXUS2);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+}
+END_TEST
+
 /* ---- configuration and the engine's action ---- */
 
 START_TEST(test_config_and_action)
@@ -1390,6 +1434,7 @@ int main(void)
 	tcase_add_test(tc, test_pr_register);
 	tcase_add_test(tc, test_pr_access);
 	tcase_add_test(tc, test_pr_reserve_preempt);
+	tcase_add_test(tc, test_resv_forgotten_at_standby);
 	tcase_add_test(tc, test_config_and_action);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
