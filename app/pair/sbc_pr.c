@@ -13,7 +13,8 @@
  * The state lives at the port that holds it: the LU's owner.  PERSISTENT
  * RESERVE IN/OUT are media-access class for ALUA here (NOT READY at a
  * standby port) so that the partner's port never answers from a state of
- * its own (README "Persistent reservations"). */
+ * its own (README "Persistent reservations in an
+ * active-active pair"). */
 #include "config.h"
 
 #include <errno.h>
