@@ -285,10 +285,11 @@ static void persistent_reserve_out(struct ctl *c, struct host_task *t, const uin
 				   uint32_t len, struct mirror_tgt_action *act)
 {
 	struct mirror_tgt_cmd *cmd = t->cmd;
+	struct mirror_sbc_lu *l = &c->lu[cmd->lun];
 
 	c->host_cmds_other++;
 	if (!ctl_owns(c, cmd->lun) ||
-	    mirror_sbc_pr_out(&c->lu[cmd->lun], cmd->nexus, cmd->initiator, cmd->cdb, cmd->cdb_len, buf, len,
+	    mirror_sbc_pr_out(l, cmd->nexus, cmd->initiator, cmd->cdb, cmd->cdb_len, buf, len,
 			      &t->v) < 0) {
 		c->host_errors++;
 		mirror_tgt_action_check(act, MIRROR_SK_NOT_READY, 0x04, 0x0B);
