@@ -23,6 +23,7 @@ app_libapp_la_SOURCES = \
 	app/pair/state.h app/pair/state.c app/pair/launcher.h app/pair/launcher.c \
 	app/pair/sbc.h app/pair/sbc_int.h app/pair/sbc.c app/pair/sbc_block.c app/pair/sbc_field.c \
 	app/pair/sbc_inquiry.c app/pair/sbc_mode.c app/pair/sbc_port.c app/pair/sbc_ua.c app/pair/alua.c \
+	app/pair/sbc_resv.c app/pair/sbc_pr.c \
 	app/pair/raid5.h app/pair/raid5_int.h app/pair/raid5.c app/pair/raid5_super.c \
 	app/failover/failover.h app/failover/stamp.c app/failover/history.c app/failover/check.c \
 	app/failover/run.h app/failover/run.c app/failover/scsi.c app/failover/pair.c app/failover/report.c \

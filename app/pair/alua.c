@@ -98,6 +98,11 @@ int mirror_sbc_alua_set(struct mirror_sbc_lu *lu, enum mirror_alua_state local,
 	 * initiator port of every I_T nexus. */
 	if (changed)
 		sbc_ua_establish(lu, MIRROR_SBC_UA_ALUA_CHANGED);
+	/* The reservations live at the owner's port only (sbc_pr.c): a port
+	 * whose group no longer serves the logical unit forgets them, so
+	 * that a later takeover never revives a stale state. */
+	if (local == MIRROR_ALUA_STANDBY || local == MIRROR_ALUA_UNAVAILABLE)
+		sbc_resv_forget(lu);
 	return changed ? 1 : 0;
 }
 

@@ -20,6 +20,7 @@ struct host_task {
 	struct mirror_sbc_verdict v;
 	uint8_t *rbuf;
 	const uint8_t *data;      /* the write's data-out, the engine's until end() */
+	const uint8_t *or_src;    /* ORWRITE: the data-out to OR in (data: rbuf) */
 	uint64_t entry;           /* the cache entry waiting for its mirror */
 	uint64_t t0_ns;
 	bool waiting_room;
@@ -97,6 +98,25 @@ void host_ack_destaged(struct ctl *c)
 
 /* ---- the write path (Fig. 5) ---- */
 
+/* ORWRITE (SBC-3 5.8): the blocks as a READ would return them now (the
+ * array's, with the newest cached ones over them), ORed with the
+ * data-out, into t->data.  Called right before the entry goes into the
+ * cache, with nothing in between that lets another command run (one
+ * event loop), so no other write to these blocks can come between the
+ * read and the write: the operation is atomic for this logical unit.
+ * 0, or -1 when the array cannot be read. */
+static int or_merge(struct ctl *c, struct host_task *t)
+{
+	size_t bytes = (size_t)t->v.blocks * MIRROR_BLOCK_SIZE;
+
+	if (array_read_lun(c, t->cmd->lun, t->v.lba, (uint32_t)t->v.blocks, t->rbuf) < 0)
+		return -1;
+	pair_cache_overlay(&c->cache, t->cmd->lun, t->v.lba, (uint32_t)t->v.blocks, t->rbuf);
+	for (size_t i = 0; i < bytes; i++)
+		t->rbuf[i] |= t->or_src[i];
+	return 0;
+}
+
 /* Returns true when the write was taken (answered now or later), false
  * when the NVRAM has no room (the caller queues it). */
 static bool write_begin(struct ctl *c, struct host_task *t)
@@ -106,6 +126,12 @@ static bool write_begin(struct ctl *c, struct host_task *t)
 	if (!ctl_owns(c, t->cmd->lun)) {
 		/* ALUA said so already, unless ownership moved meanwhile */
 		complete_check(c, t, MIRROR_SK_NOT_READY, 0x04, 0x0B);
+		return true;
+	}
+	/* ORWRITE: merged again on every try, so a write queued for room
+	 * ORs into the blocks as they are when it enters the cache */
+	if (t->or_src && or_merge(c, t) < 0) {
+		complete_check(c, t, MIRROR_SK_MEDIUM_ERROR, 0x11, 0x00);
 		return true;
 	}
 	e = pair_cache_put(&c->cache, t->cmd->lun, t->v.lba, (uint32_t)t->v.blocks, t->data);
@@ -252,6 +278,28 @@ static void compare_blocks(struct ctl *c, struct host_task *t, const uint8_t *ou
 	mirror_tgt_action_good(a, NULL, 0);
 }
 
+/* PERSISTENT RESERVE OUT with its parameter list: the state is the
+ * owner's (sbc_pr.c), so a port that lost the LU since the command was
+ * judged refuses it as standby does. */
+static void persistent_reserve_out(struct ctl *c, struct host_task *t, const uint8_t *buf,
+				   uint32_t len, struct mirror_tgt_action *act)
+{
+	struct mirror_tgt_cmd *cmd = t->cmd;
+	struct mirror_sbc_lu *l = &c->lu[cmd->lun];
+
+	c->host_cmds_other++;
+	if (!ctl_owns(c, cmd->lun) ||
+	    mirror_sbc_pr_out(l, cmd->nexus, cmd->initiator, cmd->cdb, cmd->cdb_len, buf, len,
+			      &t->v) < 0) {
+		c->host_errors++;
+		mirror_tgt_action_check(act, MIRROR_SK_NOT_READY, 0x04, 0x0B);
+		return;
+	}
+	if (t->v.status != MIRROR_STATUS_GOOD)
+		c->host_errors++;
+	mirror_sbc_to_action(&t->v, act);
+}
+
 static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_action *act)
 {
 	struct ctl *c = lu;
@@ -285,6 +333,7 @@ static void host_begin(void *lu, struct mirror_tgt_cmd *cmd, struct mirror_tgt_a
 		act->length = t->v.data_len;
 		return;
 	case MIRROR_SBC_COMPARE:
+	case MIRROR_SBC_PR_OUT:
 		memset(act, 0, sizeof(*act));
 		act->kind = MIRROR_TGT_WANT_DATA;
 		act->offset = 0;
@@ -306,13 +355,25 @@ static void host_data(void *lu, struct mirror_tgt_cmd *cmd, const uint8_t *buf, 
 	struct ctl *c = lu;
 	struct host_task *t = cmd->lu_task;
 
-	(void)len;
 	if (t->v.kind == MIRROR_SBC_COMPARE) {
 		compare_blocks(c, t, buf, act);
 		return;
 	}
+	if (t->v.kind == MIRROR_SBC_PR_OUT) {
+		persistent_reserve_out(c, t, buf, len, act);
+		return;
+	}
 	t->data = buf;
-	if (t->v.repeat) {
+	if (t->v.or_data) {
+		/* ORWRITE: write_begin merges into a buffer of the task's own */
+		t->rbuf = malloc((size_t)t->v.blocks * MIRROR_BLOCK_SIZE);
+		if (!t->rbuf) {
+			mirror_tgt_action_check(act, MIRROR_SK_HARDWARE_ERROR, 0x55, 0x03);
+			return;
+		}
+		t->or_src = buf;
+		t->data = t->rbuf;
+	} else if (t->v.repeat) {
 		/* WRITE SAME: the one block, once per block of the range, in a
 		 * buffer of the task's own (freed at end()) */
 		size_t bytes = (size_t)t->v.blocks * MIRROR_BLOCK_SIZE;

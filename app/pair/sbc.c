@@ -2,8 +2,10 @@
  * one table of the commands it knows, and the order in which a command is
  * judged (app/pair/sbc.h).  CDB layouts: SPC-4 6.6 INQUIRY, 6.11/6.12
  * MODE SENSE, 6.33 REPORT LUNS, 6.36 REPORT TARGET PORT GROUPS, 6.39
- * REQUEST SENSE, 6.47 TEST UNIT READY; SBC-3 5.11/5.13 READ, 5.15/5.16
- * READ CAPACITY, 5.22/5.23 SYNCHRONIZE CACHE, 5.32/5.34 WRITE. */
+ * REQUEST SENSE, 6.47 TEST UNIT READY, 6.15/6.16 PERSISTENT RESERVE
+ * IN/OUT; SPC-2 7.19/7.21 RELEASE(6)/RESERVE(6); SBC-3 5.11/5.13 READ,
+ * 5.15/5.16 READ CAPACITY, 5.22/5.23 SYNCHRONIZE CACHE, 5.32/5.34 WRITE,
+ * 5.8 ORWRITE(16), 5.16 GET LBA STATUS. */
 #include "config.h"
 
 #include <errno.h>
@@ -147,6 +149,18 @@ static const struct sbc_field z_write16[] = {
 	{ 1, 2, 1, "reserved" },
 	{ 14, 7, 3, "reserved" },
 };
+/* ORWRITE(16) (SBC-3 5.8): FUA_NV (byte 1 bit 1) accepted as WRITE(16)
+ * does; byte 14 bits 4-0 GROUP NUMBER not looked at */
+static const struct sbc_field z_orwrite16[] = {
+	{ 1, 7, 3, "ORPROTECT (no protection information)" },
+	{ 1, 2, 1, "reserved" },
+	{ 1, 0, 1, "reserved" },
+	{ 14, 7, 3, "reserved" },
+};
+/* GET LBA STATUS (SBC-3 5.16) */
+static const struct sbc_field z_get_lba_status[] = {
+	{ 14, 7, 8, "reserved" },
+};
 static const struct sbc_field z_sync16[] = {
 	{ 1, 7, 5, "reserved" },
 	{ 14, 7, 3, "reserved" },
@@ -168,6 +182,30 @@ static const struct sbc_field z_rtpg[] = {
 	{ 4, 7, 8, "reserved" },
 	{ 5, 7, 8, "reserved" },
 	{ 10, 7, 8, "reserved" },
+};
+
+/* RESERVE(6)/RELEASE(6) (SPC-2 7.21, 7.19): byte 1 (3RDPTY, the third
+ * party device, EXTENT), the RESERVATION IDENTIFICATION and the extent
+ * list length: third-party and extent reservations are not supported */
+static const struct sbc_field z_resv6[] = {
+	{ 1, 7, 8, "byte 1 (third-party and extent reservations are not supported)" },
+	{ 2, 7, 8, "RESERVATION IDENTIFICATION (obsolete)" },
+	{ 3, 7, 8, "EXTENT LIST LENGTH (obsolete)" },
+	{ 4, 7, 8, "EXTENT LIST LENGTH (obsolete)" },
+};
+/* PERSISTENT RESERVE IN/OUT (SPC-4 6.15.1, 6.16.1) */
+static const struct sbc_field z_pr_in[] = {
+	{ 1, 7, 3, "reserved" },
+	{ 2, 7, 8, "reserved" },
+	{ 3, 7, 8, "reserved" },
+	{ 4, 7, 8, "reserved" },
+	{ 5, 7, 8, "reserved" },
+	{ 6, 7, 8, "reserved" },
+};
+static const struct sbc_field z_pr_out[] = {
+	{ 1, 7, 3, "reserved" },
+	{ 3, 7, 8, "reserved" },
+	{ 4, 7, 8, "reserved" },
 };
 
 static const struct sbc_field z_rsoc[] = {
@@ -196,6 +234,10 @@ static const struct sbc_command commands[] = {
 	  "WRITE(6)" },
 	{ 0x12, -1, 6, SBC_IN, SBC_ALUA_ANY, SBC_UA_IGNORE, true, Z(z_inquiry), sbc_inquiry,
 	  "INQUIRY" },
+	{ 0x16, -1, 6, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_resv6), sbc_reserve6,
+	  "RESERVE(6)" },
+	{ 0x17, -1, 6, SBC_NONE, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_resv6), sbc_release6,
+	  "RELEASE(6)" },
 	{ 0x1A, -1, 6, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_mode_sense6),
 	  sbc_mode_sense6, "MODE SENSE(6)" },
 	{ 0x25, -1, 10, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_read_capacity10),
@@ -216,10 +258,32 @@ static const struct sbc_command commands[] = {
 	  sbc_write_same10, "WRITE SAME(10)" },
 	{ 0x5A, -1, 10, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_mode_sense10),
 	  sbc_mode_sense10, "MODE SENSE(10)" },
+	{ 0x5E, 0x00, 10, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_in), sbc_pr_in,
+	  "PERSISTENT RESERVE IN (READ KEYS)" },
+	{ 0x5E, 0x01, 10, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_in), sbc_pr_in,
+	  "PERSISTENT RESERVE IN (READ RESERVATION)" },
+	{ 0x5E, 0x02, 10, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_in), sbc_pr_in,
+	  "PERSISTENT RESERVE IN (REPORT CAPABILITIES)" },
+	{ 0x5E, 0x03, 10, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_in), sbc_pr_in,
+	  "PERSISTENT RESERVE IN (READ FULL STATUS)" },
+	{ 0x5F, 0x00, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_out), sbc_pr_out,
+	  "PERSISTENT RESERVE OUT (REGISTER)" },
+	{ 0x5F, 0x01, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_out), sbc_pr_out,
+	  "PERSISTENT RESERVE OUT (RESERVE)" },
+	{ 0x5F, 0x02, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_out), sbc_pr_out,
+	  "PERSISTENT RESERVE OUT (RELEASE)" },
+	{ 0x5F, 0x03, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_out), sbc_pr_out,
+	  "PERSISTENT RESERVE OUT (CLEAR)" },
+	{ 0x5F, 0x04, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_out), sbc_pr_out,
+	  "PERSISTENT RESERVE OUT (PREEMPT)" },
+	{ 0x5F, 0x06, 10, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_pr_out), sbc_pr_out,
+	  "PERSISTENT RESERVE OUT (REGISTER AND IGNORE EXISTING KEY)" },
 	{ 0x88, -1, 16, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_read16), sbc_read16,
 	  "READ(16)" },
 	{ 0x8A, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write16), sbc_write16,
 	  "WRITE(16)" },
+	{ 0x8B, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_orwrite16),
+	  sbc_orwrite16, "ORWRITE(16)" },
 	{ 0x8E, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_write_verify16),
 	  sbc_write_verify16, "WRITE AND VERIFY(16)" },
 	{ 0x8F, -1, 16, SBC_OUT, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_verify16), sbc_verify16,
@@ -232,6 +296,8 @@ static const struct sbc_command commands[] = {
 	  sbc_write_same16, "WRITE SAME(16)" },
 	{ 0x9E, 0x10, 16, SBC_IN, SBC_ALUA_STANDBY, SBC_UA_REPORT, false, Z(z_read_capacity16),
 	  sbc_read_capacity16, "READ CAPACITY(16)" },
+	{ 0x9E, 0x12, 16, SBC_IN, SBC_ALUA_ACTIVE, SBC_UA_REPORT, false, Z(z_get_lba_status),
+	  sbc_get_lba_status, "GET LBA STATUS" },
 	{ 0xA0, -1, 12, SBC_IN, SBC_ALUA_ANY, SBC_UA_IGNORE, true, Z(z_report_luns),
 	  sbc_report_luns, "REPORT LUNS" },
 	{ 0xA3, 0x0A, 12, SBC_IN, SBC_ALUA_ANY, SBC_UA_REPORT, false, Z(z_rtpg), sbc_rtpg,
@@ -370,13 +436,13 @@ int sbc_rsoc(struct sbc_ctx *x)
 	return sbc_data(x, n, get_be32(cdb + 6));
 }
 
-static void verdict_reset(struct mirror_sbc_verdict *v)
+void sbc_verdict_reset(struct mirror_sbc_verdict *v)
 {
 	/* data[] is written by whoever fills it, up to what it reports */
 	v->kind = MIRROR_SBC_RESPOND;
 	v->lba = 0;
 	v->blocks = 0;
-	v->fua = v->all = v->immed = v->repeat = false;
+	v->fua = v->all = v->immed = v->repeat = v->or_data = false;
 	v->status = MIRROR_STATUS_GOOD;
 	memset(v->sense, 0, sizeof(v->sense));
 	v->sense_len = 0;
@@ -462,7 +528,7 @@ int mirror_sbc_decode(struct mirror_sbc_lu *lu, const struct mirror_sbc_port *po
 
 	if (!port || !out || !cdb)
 		return -EINVAL;
-	verdict_reset(out);
+	sbc_verdict_reset(out);
 	if (cdb_len == 0) {
 		sbc_check(&x, MIRROR_SK_ILLEGAL_REQUEST, 0x20, 0x00, "empty CDB");
 		return 0;
@@ -480,8 +546,11 @@ int mirror_sbc_decode(struct mirror_sbc_lu *lu, const struct mirror_sbc_port *po
 		sbc_nexus_touch(lu, nexus);
 	if (parse(&x, cdb_len) < 0 || x.cmd->run(&x) < 0)
 		return 0;
-	if (lu && (unit_attention(&x) < 0 || sbc_alua_access(&x) < 0))
+	if (lu && (unit_attention(&x) < 0 || sbc_alua_access(&x) < 0 ||
+		   sbc_resv_access(&x) < 0))
 		return 0;
+	if (lu)
+		sbc_resv_apply(&x);
 	cut_to_edtl(&x);
 	return 0;
 }

@@ -14,7 +14,10 @@
  *   COMPARE  VERIFY with BYTCHK: the controller takes data_len bytes of
  *            data-out and compares them with blocks [lba, lba + blocks)
  *            (repeat: the one block of data-out with each of them),
- *            answering GOOD or MISCOMPARE 1Dh/00h (SBC-3 5.33).
+ *            answering GOOD or MISCOMPARE 1Dh/00h (SBC-3 5.33);
+ *   PR_OUT   PERSISTENT RESERVE OUT: the controller takes data_len bytes
+ *            of data-out (the 24-byte parameter list) and hands them to
+ *            mirror_sbc_pr_out, which answers.
  *
  * Every logical unit is seen through both controllers' host ports: two
  * target port groups, one per controller, with implicit ALUA (SPC-4 5.15,
@@ -36,14 +39,17 @@
  *      (ILLEGAL REQUEST, with the field pointer where there is a field);
  *   4. a pending unit attention of the nexus (UNIT ATTENTION, once);
  *   5. the local target port group's access state (NOT READY);
- *   6. the command itself.
+ *   6. a reservation held through another I_T nexus (RESERVATION
+ *      CONFLICT: SPC-2 RESERVE(6), SPC-4 5.13 persistent reservations);
+ *   7. the command itself.
  *
  * Files: sbc.c (life cycle, the opcode table, the order above), sbc_field.c
  * (reserved fields, sense building), sbc_inquiry.c (INQUIRY, VPD),
  * sbc_mode.c (MODE SENSE), sbc_block.c (READ CAPACITY, READ, WRITE,
  * SYNCHRONIZE CACHE), sbc_port.c (the port's LUN list, REPORT LUNS),
  * sbc_ua.c (nexus table, unit attentions, REQUEST SENSE), alua.c (access
- * states, REPORT TARGET PORT GROUPS). */
+ * states, REPORT TARGET PORT GROUPS), sbc_resv.c (what a reservation
+ * refuses, RESERVE(6)/RELEASE(6)), sbc_pr.c (PERSISTENT RESERVE IN/OUT). */
 #ifndef MIRROR_APP_PAIR_SBC_H
 #define MIRROR_APP_PAIR_SBC_H
 
@@ -71,8 +77,18 @@ extern "C" {
  * (SAM-5 4.7.7), what the iSCSI engine decodes. */
 #define MIRROR_SBC_PORT_LUNS_MAX 256u
 #define MIRROR_SBC_LUN_MAX 16383u
-/* The largest data-in built here: REPORT LUNS of a full port. */
-#define MIRROR_SBC_DATA_MAX (8u + 8u * MIRROR_SBC_PORT_LUNS_MAX)
+/* Persistent reservations (SPC-4 5.13): registrations kept per logical
+ * unit (one more is INSUFFICIENT REGISTRATION RESOURCES), each with the
+ * iSCSI name of its initiator (RFC 7143 4.2.7.1: at most 223 bytes) for
+ * READ FULL STATUS. */
+#define MIRROR_SBC_PR_REGS_MAX 32u
+#define MIRROR_SBC_ISCSI_NAME_MAX 223u
+/* READ FULL STATUS of every registration: 8 bytes of header, per
+ * registration 24 and an iSCSI TransportID of at most 4 + 224. */
+#define MIRROR_SBC_PR_FULL_MAX (8u + MIRROR_SBC_PR_REGS_MAX * (24u + 4u + 224u))
+/* The largest data-in built here: READ FULL STATUS of a full table (over
+ * REPORT LUNS of a full port, 8 + 8 * MIRROR_SBC_PORT_LUNS_MAX). */
+#define MIRROR_SBC_DATA_MAX MIRROR_SBC_PR_FULL_MAX
 #define MIRROR_SBC_WHY_LEN 160u
 
 /* INQUIRY data (SPC-4 6.6.2). */
@@ -124,6 +140,38 @@ struct mirror_sbc_lu_config {
 /* Unit attentions pending for a nexus (a bit set). */
 #define MIRROR_SBC_UA_RESET 0x01u        /* 29h/00h */
 #define MIRROR_SBC_UA_ALUA_CHANGED 0x02u /* 2Ah/06h */
+#define MIRROR_SBC_UA_PR_PREEMPTED 0x04u  /* 2Ah/03h */
+#define MIRROR_SBC_UA_PR_RELEASED 0x08u   /* 2Ah/04h */
+#define MIRROR_SBC_UA_REG_PREEMPTED 0x10u /* 2Ah/05h */
+
+/* SAM-5 5.3.1: the status of a command refused by a reservation. */
+#define MIRROR_SBC_STATUS_RESERVATION_CONFLICT 0x18u
+
+/* Persistent reservation TYPE (SPC-4 6.16.2, table 184). */
+enum mirror_sbc_pr_type {
+	MIRROR_PR_NONE = 0x0, /* no persistent reservation */
+	MIRROR_PR_WE = 0x1,   /* Write Exclusive */
+	MIRROR_PR_EA = 0x3,   /* Exclusive Access */
+	MIRROR_PR_WERO = 0x5, /* Write Exclusive - Registrants Only */
+	MIRROR_PR_EARO = 0x6, /* Exclusive Access - Registrants Only */
+	MIRROR_PR_WEAR = 0x7, /* Write Exclusive - All Registrants */
+	MIRROR_PR_EAAR = 0x8  /* Exclusive Access - All Registrants */
+};
+
+struct mirror_sbc_pr_reg {
+	uint64_t nexus; /* 0: a free slot */
+	uint64_t key;   /* never 0 */
+	char initiator[MIRROR_SBC_ISCSI_NAME_MAX + 1]; /* its InitiatorName */
+};
+
+/* The persistent reservation state of one logical unit as one
+ * controller's host port holds it (the owner's: see README). */
+struct mirror_sbc_pr {
+	uint32_t generation; /* PRGENERATION (SPC-4 6.15.2) */
+	struct mirror_sbc_pr_reg reg[MIRROR_SBC_PR_REGS_MAX];
+	enum mirror_sbc_pr_type type;
+	uint64_t holder; /* the reserving nexus (all-registrants types: 0) */
+};
 
 struct mirror_sbc_nexus {
 	uint64_t id;         /* 0: a free slot */
@@ -141,6 +189,9 @@ struct mirror_sbc_lu {
 	uint64_t uses;            /* commands seen: the LRU clock, no time */
 	uint64_t nexus_forgotten; /* nexuses dropped to make room */
 	struct mirror_sbc_nexus nexus[MIRROR_SBC_NEXUS_MAX];
+	/* The I_T nexus holding the SPC-2 reservation (RESERVE(6)), 0: none */
+	uint64_t reserved_by;
+	struct mirror_sbc_pr pr;
 };
 
 /* The LUNs of a host port, for REPORT LUNS (in this order). */
@@ -154,7 +205,8 @@ enum mirror_sbc_kind {
 	MIRROR_SBC_READ,
 	MIRROR_SBC_WRITE,
 	MIRROR_SBC_SYNC,
-	MIRROR_SBC_COMPARE
+	MIRROR_SBC_COMPARE,
+	MIRROR_SBC_PR_OUT
 };
 
 struct mirror_sbc_verdict {
@@ -169,6 +221,9 @@ struct mirror_sbc_verdict {
 	/* COMPARE: one block of data-out against every block; WRITE: one
 	 * block of data-out written to every block (WRITE SAME) */
 	bool repeat;
+	/* WRITE: ORWRITE (SBC-3 5.8), the data-out ORed into the blocks as
+	 * they are when the write enters the cache */
+	bool or_data;
 	/* RESPOND: status and, for CHECK CONDITION, fixed-format sense */
 	uint8_t status;
 	uint8_t sense[MIRROR_FIXED_SENSE_LEN];
@@ -202,6 +257,15 @@ int mirror_sbc_decode(struct mirror_sbc_lu *lu, const struct mirror_sbc_port *po
 		      uint64_t nexus, const uint8_t *cdb, unsigned cdb_len,
 		      enum mirror_xfer_dir dir, uint32_t edtl, struct mirror_sbc_verdict *out);
 
+/* PERSISTENT RESERVE OUT (SPC-4 6.16) with its parameter list, for a
+ * PR_OUT verdict of the same cdb and nexus (initiator: the session's
+ * InitiatorName, kept with a registration; NULL: none): changes the logical unit's
+ * persistent reservation state and answers in out (a RESPOND verdict).
+ * Returns 0, or -EINVAL when lu, cdb or out is missing. */
+int mirror_sbc_pr_out(struct mirror_sbc_lu *lu, uint64_t nexus, const char *initiator,
+		      const uint8_t *cdb, unsigned cdb_len, const uint8_t *param, uint32_t len,
+		      struct mirror_sbc_verdict *out);
+
 /* The states of both target port groups as this controller's port shows
  * them.  A change of either establishes ASYMMETRIC ACCESS STATE CHANGED
  * for every nexus that has used the logical unit, and sets that group's
@@ -214,7 +278,10 @@ int mirror_sbc_alua_set(struct mirror_sbc_lu *lu, enum mirror_alua_state local,
  * that has used the logical unit, the resetting one included. */
 void mirror_sbc_reset(struct mirror_sbc_lu *lu, uint64_t nexus);
 
-/* The nexus ended (its session closed): forget it and what was pending. */
+/* The nexus ended (its session closed): forget it and what was pending,
+ * and end its SPC-2 reservation (its persistent reservation
+ * registrations stay, SPC-4 5.13.1).  A LOGICAL UNIT RESET ends the
+ * SPC-2 reservation too. */
 void mirror_sbc_nexus_end(struct mirror_sbc_lu *lu, uint64_t nexus);
 
 /* MIRROR_SBC_UA_* pending for nexus (0 for an unknown one). */

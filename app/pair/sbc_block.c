@@ -327,3 +327,43 @@ int sbc_sync16(struct sbc_ctx *x)
 {
 	return sync_cache(x, get_be64(x->cdb + 2), get_be32(x->cdb + 10));
 }
+
+/* ---- ORWRITE(16) (SBC-3 5.8) ---- */
+
+/* A WRITE verdict whose data-out the controller ORs into the blocks (the
+ * read, the OR and the entry into the cache in one step: host.c).  The
+ * checks are WRITE(16)'s: MAXIMUM TRANSFER LENGTH, the range (an LBA out
+ * of range even with TRANSFER LENGTH 0), DPO/FUA accepted (the Caching
+ * page's DPOFUA), ORPROTECT refused in the table. */
+int sbc_orwrite16(struct sbc_ctx *x)
+{
+	if (media(x, MIRROR_SBC_WRITE, get_be64(x->cdb + 2), get_be32(x->cdb + 10), 10) < 0)
+		return -1;
+	x->v->or_data = x->v->kind == MIRROR_SBC_WRITE;
+	return 0;
+}
+
+/* ---- GET LBA STATUS (SBC-3 5.16) ---- */
+
+/* Every block is mapped (no logical block provisioning: LBPME 0 in READ
+ * CAPACITY(16)), so the answer is one LBA status descriptor (SBC-3
+ * 5.16.2.2) from the STARTING LOGICAL BLOCK ADDRESS to the last block,
+ * PROVISIONING STATUS 0h (mapped).  Its NUMBER OF LOGICAL BLOCKS is 32
+ * bits: a longer extent is cut there, and the client asks again from
+ * where it ends.  A starting LBA beyond the last block is LOGICAL BLOCK
+ * ADDRESS OUT OF RANGE. */
+int sbc_get_lba_status(struct sbc_ctx *x)
+{
+	uint64_t lba = get_be64(x->cdb + 2), cap = x->lu->cfg.blocks;
+	uint8_t *d = x->v->data;
+
+	if (lba >= cap)
+		return sbc_check(x, MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00,
+				 "%s: STARTING LOGICAL BLOCK ADDRESS %" PRIu64 ": the last block is %" PRIu64,
+				 x->cmd->name, lba, cap - 1);
+	memset(d, 0, 24);
+	put_be32(d, 20); /* PARAMETER DATA LENGTH: the bytes after it */
+	put_be64(d + 8, lba);
+	put_be32(d + 16, sbc_min32(cap - lba, 0xFFFFFFFFu));
+	return sbc_data(x, 24, get_be32(x->cdb + 10));
+}

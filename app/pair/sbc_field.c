@@ -117,3 +117,41 @@ void sbc_put_ascii(uint8_t *dst, const char *src, unsigned width)
 	for (; i < width; i++)
 		dst[i] = ' ';
 }
+
+int sbc_conflict(struct sbc_ctx *x, const char *fmt, ...)
+{
+	struct mirror_sbc_verdict *v = x->v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_why(v, fmt, ap);
+	va_end(ap);
+	/* SAM-5 5.3.1: RESERVATION CONFLICT carries no sense data */
+	v->kind = MIRROR_SBC_RESPOND;
+	v->status = MIRROR_SBC_STATUS_RESERVATION_CONFLICT;
+	v->sense_len = 0;
+	v->data_len = 0;
+	v->data_overflow = 0;
+	return -1;
+}
+
+int sbc_invalid_param(struct sbc_ctx *x, uint8_t asc, unsigned byte, unsigned bit,
+		      const char *fmt, ...)
+{
+	struct mirror_sense s;
+	va_list ap;
+
+	/* the field pointer into the parameter list: C/D = 0 (SPC-4
+	 * 4.5.2.4.2) */
+	memset(&s, 0, sizeof(s));
+	s.key = MIRROR_SK_ILLEGAL_REQUEST;
+	s.asc = asc;
+	s.sksv = true;
+	s.bpv = true;
+	s.bit = (uint8_t)bit;
+	s.field = (uint16_t)byte;
+	va_start(ap, fmt);
+	set_why(x->v, fmt, ap);
+	va_end(ap);
+	return check_sense(x, &s);
+}

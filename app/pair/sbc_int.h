@@ -78,6 +78,13 @@ int sbc_check(struct sbc_ctx *x, uint8_t key, uint8_t asc, uint8_t ascq, const c
 __attribute__((format(printf, 6, 7)))
 int sbc_invalid(struct sbc_ctx *x, uint8_t asc, uint8_t ascq, unsigned byte, unsigned bit,
 		const char *fmt, ...);
+/* ILLEGAL REQUEST asc/00h with the field pointer at byte/bit of the
+ * parameter list (C/D = 0, BPV = 1).  Returns -1. */
+__attribute__((format(printf, 5, 6)))
+int sbc_invalid_param(struct sbc_ctx *x, uint8_t asc, unsigned byte, unsigned bit,
+		      const char *fmt, ...);
+/* The verdict of a command not judged yet: GOOD, nothing to move. */
+void sbc_verdict_reset(struct mirror_sbc_verdict *v);
 /* The first field of the list that is not zero, reported; 0 if none. */
 int sbc_check_zero(struct sbc_ctx *x, const struct sbc_field *f, unsigned n);
 /* GOOD with data[0, min(total, alloc)) as the data-in. */
@@ -130,10 +137,16 @@ int sbc_write10(struct sbc_ctx *x);
 int sbc_write16(struct sbc_ctx *x);
 int sbc_sync10(struct sbc_ctx *x);
 int sbc_sync16(struct sbc_ctx *x);
+int sbc_orwrite16(struct sbc_ctx *x);
+int sbc_get_lba_status(struct sbc_ctx *x);
 int sbc_report_luns(struct sbc_ctx *x);      /* sbc_port.c */
 int sbc_request_sense(struct sbc_ctx *x);    /* sbc_ua.c */
 int sbc_rtpg(struct sbc_ctx *x);             /* alua.c */
 int sbc_rsoc(struct sbc_ctx *x);             /* sbc.c */
+int sbc_reserve6(struct sbc_ctx *x);         /* sbc_resv.c */
+int sbc_release6(struct sbc_ctx *x);
+int sbc_pr_in(struct sbc_ctx *x);            /* sbc_pr.c */
+int sbc_pr_out(struct sbc_ctx *x);
 
 /* ---- sbc_ua.c: the nexus table ---- */
 
@@ -145,6 +158,34 @@ void sbc_ua_establish(struct mirror_sbc_lu *lu, unsigned ua);
 /* The highest-priority unit attention pending for nexus, cleared: true
  * and its ASC/ASCQ, or false when none. */
 bool sbc_ua_take(struct mirror_sbc_lu *lu, uint64_t nexus, uint8_t *asc, uint8_t *ascq);
+
+/* The nexus gets the unit attention(s) ua, if the LU knows it. */
+void sbc_ua_add(struct mirror_sbc_lu *lu, uint64_t nexus, unsigned ua);
+
+/* ---- sbc_resv.c: reservations ---- */
+
+/* Step 6 of the order: 0 if no reservation held through another I_T
+ * nexus refuses the command, else -1 with RESERVATION CONFLICT. */
+int sbc_resv_access(struct sbc_ctx *x);
+/* RESERVE(6)/RELEASE(6) take effect (after every check passed). */
+void sbc_resv_apply(struct sbc_ctx *x);
+/* The SPC-2 reservation ends: held by nexus (0: whoever holds it). */
+void sbc_resv_drop(struct mirror_sbc_lu *lu, uint64_t nexus);
+/* Every reservation of the logical unit ends, SPC-2 and persistent
+ * (registrations included): this port no longer serves it. */
+void sbc_resv_forget(struct mirror_sbc_lu *lu);
+/* RESERVATION CONFLICT, no sense; the reason in why.  Returns -1. */
+__attribute__((format(printf, 2, 3)))
+int sbc_conflict(struct sbc_ctx *x, const char *fmt, ...);
+
+/* ---- sbc_pr.c ---- */
+
+/* The registration of nexus, or NULL. */
+const struct mirror_sbc_pr_reg *sbc_pr_reg(const struct mirror_sbc_lu *lu, uint64_t nexus);
+/* The nexus holds the persistent reservation (SPC-4 5.13.10). */
+bool sbc_pr_holder(const struct mirror_sbc_lu *lu, uint64_t nexus);
+/* Any registration at all. */
+bool sbc_pr_registered_any(const struct mirror_sbc_lu *lu);
 
 /* ---- alua.c ---- */
 

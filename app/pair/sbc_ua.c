@@ -31,6 +31,10 @@ static const struct ua_kind {
 } ua_kinds[] = {
 	{ MIRROR_SBC_UA_RESET, 0x29, 0x00 },        /* POWER ON, RESET, OR BUS DEVICE RESET OCCURRED */
 	{ MIRROR_SBC_UA_ALUA_CHANGED, 0x2A, 0x06 }, /* ASYMMETRIC ACCESS STATE CHANGED */
+	/* persistent reservations (SPC-4 5.13.11, table 18) */
+	{ MIRROR_SBC_UA_PR_PREEMPTED, 0x2A, 0x03 },  /* RESERVATIONS PREEMPTED */
+	{ MIRROR_SBC_UA_PR_RELEASED, 0x2A, 0x04 },   /* RESERVATIONS RELEASED */
+	{ MIRROR_SBC_UA_REG_PREEMPTED, 0x2A, 0x05 }, /* REGISTRATIONS PREEMPTED */
 };
 
 /* The slot of nexus, or -1 (0 is never a nexus: it marks a free slot). */
@@ -85,6 +89,14 @@ void sbc_ua_establish(struct mirror_sbc_lu *lu, unsigned ua)
 			lu->nexus[i].pending |= ua;
 }
 
+void sbc_ua_add(struct mirror_sbc_lu *lu, uint64_t nexus, unsigned ua)
+{
+	struct mirror_sbc_nexus *e = find_nexus(lu, nexus);
+
+	if (e)
+		e->pending |= ua;
+}
+
 bool sbc_ua_take(struct mirror_sbc_lu *lu, uint64_t nexus, uint8_t *asc, uint8_t *ascq)
 {
 	struct mirror_sbc_nexus *e = find_nexus(lu, nexus);
@@ -108,12 +120,15 @@ void mirror_sbc_reset(struct mirror_sbc_lu *lu, uint64_t nexus)
 		return;
 	sbc_nexus_touch(lu, nexus);
 	sbc_ua_establish(lu, MIRROR_SBC_UA_RESET);
+	sbc_resv_drop(lu, 0);
 }
 
 void mirror_sbc_nexus_end(struct mirror_sbc_lu *lu, uint64_t nexus)
 {
 	struct mirror_sbc_nexus *e = lu ? find_nexus(lu, nexus) : NULL;
 
+	if (lu)
+		sbc_resv_drop(lu, nexus);
 	if (e)
 		memset(e, 0, sizeof(*e));
 }

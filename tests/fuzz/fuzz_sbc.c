@@ -6,12 +6,15 @@
  * Selector bits 1-0 the data direction (0 none, 1 and 3 in, 2 out),
  * bit 2 no logical unit at the LUN, bits 5-3 the local access state to set
  * before the command (0-4 as the alua_states table, 5-7 leave it), bit 6
- * a LOGICAL UNIT RESET before it, bit 7 the second I_T nexus.  The first
+ * a LOGICAL UNIT RESET before it, bit 7 the second I_T nexus.  A
+ * PERSISTENT RESERVE OUT verdict takes the next 24 input bytes (zeros
+ * past the end) as its parameter list.  The first
  * input byte picks the capacity (bit 0: over 2^32 blocks).  The CDB is an
  * exact-size heap copy, so that AddressSanitizer sees any read past it.
  *
- * Properties: no memory error or UB; every verdict is one of the four
- * kinds; GOOD carries no sense and an empty reason, CHECK CONDITION
+ * Properties: no memory error or UB; every verdict is one of the six
+ * kinds; GOOD carries no sense and an empty reason, RESERVATION CONFLICT
+ * no sense, no data and a reason, CHECK CONDITION
  * carries 18 bytes of fixed-format sense (70h) and a reason; data-in never
  * exceeds the EDTL nor the verdict's buffer; a media verdict lies inside
  * the medium and moves exactly its blocks; a RESPOND verdict becomes an
@@ -50,6 +53,9 @@ static void check_verdict(const struct mirror_sbc_lu *l, enum mirror_xfer_dir di
 		if (v.status == MIRROR_STATUS_GOOD) {
 			if (v.sense_len != 0 || v.why[0] != '\0')
 				abort();
+		} else if (v.status == MIRROR_SBC_STATUS_RESERVATION_CONFLICT) {
+			if (v.sense_len != 0 || v.data_len != 0 || v.why[0] == '\0')
+				abort();
 		} else if (v.status == MIRROR_STATUS_CHECK_CONDITION) {
 			if (v.sense_len != MIRROR_FIXED_SENSE_LEN || v.sense[0] != 0x70 ||
 			    v.data_len != 0 || v.why[0] == '\0')
@@ -63,6 +69,12 @@ static void check_verdict(const struct mirror_sbc_lu *l, enum mirror_xfer_dir di
 	case MIRROR_SBC_SYNC:
 	case MIRROR_SBC_COMPARE:
 		break;
+	case MIRROR_SBC_PR_OUT:
+		/* the 24-byte parameter list, from a data-out buffer */
+		if (!l || v.status != MIRROR_STATUS_GOOD || dir != MIRROR_DIR_OUT ||
+		    v.data_len != 24 || edtl < 24)
+			abort();
+		return;
 	default:
 		abort();
 	}
@@ -145,8 +157,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&v, 0x5A, sizeof(v));
 		if (mirror_sbc_decode(l, &port, nexus, cdb, (unsigned)len, dir, edtl, &v) != 0)
 			abort();
-		free(cdb);
 		check_verdict(l, dir, edtl);
+		if (v.kind == MIRROR_SBC_PR_OUT) {
+			uint8_t param[24] = { 0 };
+			size_t n = size - off < sizeof(param) ? size - off : sizeof(param);
+			memcpy(param, data + off, n);
+			off += n;
+			if (mirror_sbc_pr_out(l, nexus, "iqn.2024-01.org.mirrortest:fuzz", cdb,
+					      (unsigned)len, param, sizeof(param), &v) != 0 ||
+			    v.kind != MIRROR_SBC_RESPOND)
+				abort();
+			check_verdict(l, MIRROR_DIR_NONE, 0);
+		}
+		free(cdb);
 	}
 	return 0;
 }

@@ -730,6 +730,653 @@ START_TEST(test_rsoc)
 }
 END_TEST
 
+/* ---- ORWRITE(16) and GET LBA STATUS ---- */
+
+/* ORWRITE(16) (SBC-3 5.8, table 37): opcode 8Bh; byte 1 ORPROTECT (7-5),
+ * DPO (4), FUA (3), reserved (2), FUA_NV (1), reserved (0); LBA bytes
+ * 2-9; TRANSFER LENGTH bytes 10-13; byte 14 reserved (7-5), GROUP NUMBER
+ * (4-0).  A write of its blocks (data-out blocks * 512) marked as an OR. */
+START_TEST(test_orwrite)
+{
+	/* 3 blocks at 20h, FUA and DPO: a write verdict with the OR mark */
+	run(&lu, NEXUS, OUT, 1536, 16, 0x8B, 0x18, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 3, 0, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.lba, 0x20);
+	ck_assert_uint_eq(v.blocks, 3);
+	ck_assert_uint_eq(v.data_len, 1536);
+	ck_assert(v.fua);
+	ck_assert(v.or_data);
+	ck_assert(!v.repeat);
+	/* a plain WRITE(16) is no OR */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8A, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert(!v.or_data);
+	/* the last block: in range; one more: 21h/00h, no field pointer */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 1, 0, 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	ck_assert_uint_eq(v.lba, CAP - 1);
+	run(&lu, NEXUS, OUT, 1024, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 2, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	assert_no_field_pointer();
+	/* TRANSFER LENGTH 0: GOOD, nothing written; but an LBA past the
+	 * capacity is out of range even then (SBC-3 4.5) */
+	run(&lu, NEXUS, OUT, 0, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_good();
+	ck_assert_int_eq(v.kind, MIRROR_SBC_RESPOND);
+	ck_assert(!v.or_data);
+	run(&lu, NEXUS, OUT, 0, 16, 0x8B, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, OUT, 0, 16, 0x8B, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	/* ORPROTECT 001b..111b: no protection information, byte 1 bit 7 */
+	for (int p = 1; p < 8; p++) {
+		run(&lu, NEXUS, OUT, 512, 16, 0x8B, p << 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+		assert_invalid(0x24, 1, 7);
+	}
+	/* reserved byte 1 bit 2, byte 1 bit 0, byte 14 bit 7 */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_invalid(0x24, 1, 2);
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_invalid(0x24, 1, 0);
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x80, 0);
+	assert_invalid(0x24, 14, 7);
+	/* over the maximum transfer length (2048): TRANSFER LENGTH, byte 10 */
+	run(&lu, NEXUS, OUT, 0, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x01, 0, 0);
+	assert_invalid(0x24, 10, 7);
+	/* less data-out than the blocks */
+	run(&lu, NEXUS, OUT, 512, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0);
+	assert_invalid(0x24, 10, 7);
+	/* media access: refused in standby (B's view of the LU) */
+	run(&lu_b, NEXUS, OUT, 512, 16, 0x8B, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	/* listed by REPORT SUPPORTED OPERATION CODES (SPC-4 6.35.3): CDB
+	 * SIZE 16; usage byte 1 DPO FUA FUA_NV (1Ah), byte 14 the group
+	 * (1Fh), CONTROL 00h */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x01, 0x8B, 0, 0, 0, 0, 0, 255, 0, 0);
+	{
+		static const uint8_t want[20] = { 0x00, 0x03, 0x00, 0x10, 0x8B, 0x1A, 0xFF, 0xFF,
+						  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+						  0xFF, 0xFF, 0x1F, 0x00 };
+		assert_data(want, sizeof(want));
+	}
+}
+END_TEST
+
+/* GET LBA STATUS (SBC-3 5.16): SERVICE ACTION IN(16) 9Eh / 12h, STARTING
+ * LOGICAL BLOCK ADDRESS bytes 2-9, ALLOCATION LENGTH bytes 10-13.  The
+ * parameter data (5.16.2): PARAMETER DATA LENGTH (4 bytes, the bytes
+ * that follow it), 4 reserved, then 16-byte LBA status descriptors:
+ * LBA (8), NUMBER OF LOGICAL BLOCKS (4), PROVISIONING STATUS (byte 12
+ * bits 3-0, 0h mapped), 3 reserved.  A LU without logical block
+ * provisioning has every block mapped: one descriptor to the end. */
+START_TEST(test_get_lba_status)
+{
+	/* from 100h: CAP - 100h = FF00h blocks mapped */
+	static const uint8_t from100[24] = { 0, 0, 0, 20, 0, 0, 0, 0,
+					     0, 0, 0, 0, 0, 0, 0x01, 0x00,
+					     0, 0, 0xFF, 0x00, 0, 0, 0, 0 };
+	/* the last block: one block */
+	static const uint8_t last[24] = { 0, 0, 0, 20, 0, 0, 0, 0,
+					  0, 0, 0, 0, 0, 0, 0xFF, 0xFF,
+					  0, 0, 0, 1, 0, 0, 0, 0 };
+
+	run(&lu, NEXUS, IN, 24, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0, 0, 0, 24, 0, 0);
+	assert_data(from100, 24);
+	run(&lu, NEXUS, IN, 1000, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0x03, 0xE8,
+	    0, 0);
+	assert_data(last, 24);
+	/* ALLOCATION LENGTH 8: the header only, its length unchanged */
+	run(&lu, NEXUS, IN, 8, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0, 0, 0, 8, 0, 0);
+	assert_data(from100, 8);
+	/* 0: nothing, no error (SPC-4 4.2.5.6) */
+	run(&lu, NEXUS, IN, 0, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data_len, 0);
+	/* the LBA at the capacity and far beyond: 21h/00h */
+	run(&lu, NEXUS, IN, 24, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00, 0, 0, 0, 24, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	run(&lu, NEXUS, IN, 24, 16, 0x9E, 0x12, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0,
+	    0, 0, 24, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x21, 0x00);
+	/* reserved byte 14 */
+	run(&lu, NEXUS, IN, 24, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0x01, 0);
+	assert_invalid(0x24, 14, 7);
+	/* media access class: refused in standby */
+	run(&lu_b, NEXUS, IN, 24, 16, 0x9E, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	/* listed by REPORT SUPPORTED OPERATION CODES, by service action */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x02, 0x9E, 0, 0x12, 0, 0, 0, 255, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data[1] & 0x07, 0x03);
+	ck_assert_uint_eq(v.data[4], 0x9E);
+	ck_assert_uint_eq(v.data[5] & 0x1F, 0x12);
+}
+END_TEST
+
+/* ---- reservations ---- */
+
+#define NEXUS3 0x3333u
+#define CONFLICT 0x18 /* RESERVATION CONFLICT (SAM-5 5.3.1) */
+
+/* RESERVATION CONFLICT: no sense data, no data-in. */
+static void assert_conflict(void)
+{
+	ck_assert_msg(v.status == CONFLICT, "status 0x%02X, want RESERVATION CONFLICT (%s)",
+		      v.status, v.why);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_RESPOND);
+	ck_assert_uint_eq(v.sense_len, 0);
+	ck_assert_uint_eq(v.data_len, 0);
+	ck_assert_str_ne(v.why, "");
+}
+
+static void read10(struct mirror_sbc_lu *l, uint64_t nexus)
+{
+	run(l, nexus, IN, 512, 10, 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+}
+
+static void write10(struct mirror_sbc_lu *l, uint64_t nexus)
+{
+	run(l, nexus, OUT, 512, 10, 0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0);
+}
+
+/* RESERVE(6) 16h / RELEASE(6) 17h, all other bytes 0 (SPC-2 7.21/7.19) */
+static void resv6(uint8_t op, uint64_t nexus)
+{
+	run(&lu, nexus, NONE, 0, 6, op, 0, 0, 0, 0, 0);
+}
+
+/* SPC-2 5.5.1: reserved through NEXUS, the others get RESERVATION
+ * CONFLICT except INQUIRY, REQUEST SENSE, REPORT LUNS and RELEASE;
+ * released by RELEASE through NEXUS, a LOGICAL UNIT RESET, the end of
+ * the nexus. */
+START_TEST(test_reserve6)
+{
+	read10(&lu, NEXUS2); /* NEXUS2 known to the LU */
+	resv6(0x16, NEXUS);
+	assert_good();
+	read10(&lu, NEXUS2);
+	assert_conflict();
+	write10(&lu, NEXUS2);
+	assert_conflict();
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0); /* TEST UNIT READY */
+	assert_conflict();
+	resv6(0x16, NEXUS2);
+	assert_conflict();
+	run(&lu, NEXUS2, IN, 36, 6, 0x12, 0, 0, 0, 36, 0); /* INQUIRY */
+	assert_good();
+	run(&lu, NEXUS2, IN, 18, 6, 0x03, 0, 0, 0, 18, 0); /* REQUEST SENSE */
+	assert_good();
+	run(&lu, NEXUS2, IN, 64, 12, 0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 64, 0, 0); /* REPORT LUNS */
+	assert_good();
+	/* RELEASE through a nexus that holds nothing: GOOD, nothing released */
+	resv6(0x17, NEXUS2);
+	assert_good();
+	read10(&lu, NEXUS2);
+	assert_conflict();
+	/* the holder: media access, RESERVE again GOOD */
+	read10(&lu, NEXUS);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	resv6(0x16, NEXUS);
+	assert_good();
+	/* persistent reservations do not mix with it (SPC-3 5.6.3) */
+	run(&lu, NEXUS, IN, 8, 10, 0x5E, 0x00, 0, 0, 0, 0, 0, 0, 8, 0);
+	assert_conflict();
+	resv6(0x17, NEXUS);
+	assert_good();
+	read10(&lu, NEXUS2);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+
+	/* a LOGICAL UNIT RESET releases it */
+	resv6(0x16, NEXUS);
+	mirror_sbc_reset(&lu, NEXUS);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x29, 0x00);
+	resv6(0x16, NEXUS2);
+	assert_good();
+	/* and so does the loss of its I_T nexus */
+	mirror_sbc_nexus_end(&lu, NEXUS2);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x29, 0x00); /* the reset's, NEXUS's own */
+	write10(&lu, NEXUS);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	/* a unit attention comes before the conflict (sbc.h order) */
+	resv6(0x16, NEXUS);
+	assert_good();
+	read10(&lu, NEXUS2);
+	assert_conflict();
+	run(&lu, NEXUS2, NONE, 0, 10, 0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0); /* SYNCHRONIZE CACHE */
+	assert_conflict();
+	mirror_sbc_reset(&lu, NEXUS2);
+	read10(&lu, NEXUS2);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x29, 0x00);
+	read10(&lu, NEXUS2);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x29, 0x00);
+
+	/* third-party and extent reservations: byte 1 (3RDPTY bit 4) */
+	run(&lu, NEXUS, NONE, 0, 6, 0x16, 0x10, 0, 0, 0, 0);
+	assert_invalid(0x24, 1, 7);
+	/* the state is the owner's: standby refuses it */
+	run(&lu_b, NEXUS, NONE, 0, 6, 0x16, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	/* listed by REPORT SUPPORTED OPERATION CODES */
+	run(&lu, NEXUS, IN, 255, 12, 0xA3, 0x0C, 0x01, 0x16, 0, 0, 0, 0, 0, 255, 0, 0);
+	assert_good();
+	ck_assert_uint_eq(v.data[1] & 0x07, 0x03);
+}
+END_TEST
+
+/* PERSISTENT RESERVE OUT (SPC-4 6.16): the CDB (SERVICE ACTION byte 1,
+ * SCOPE/TYPE byte 2, PARAMETER LIST LENGTH 24 in bytes 5-8) judged, then
+ * the parameter list (6.16.3: RESERVATION KEY bytes 0-7, SERVICE ACTION
+ * RESERVATION KEY 8-15, byte 20 SPEC_I_PT bit 3, ALL_TG_PT bit 2, APTPL
+ * bit 0) applied. */
+static void prout(struct mirror_sbc_lu *l, uint64_t nexus, const char *initiator, uint8_t sa,
+		  uint8_t scope_type, uint64_t key, uint64_t sakey, uint8_t b20)
+{
+	uint8_t cdb[10] = { 0x5F, sa, scope_type, 0, 0, 0, 0, 0, 24, 0 };
+	uint8_t param[24] = { 0 };
+
+	for (int i = 0; i < 8; i++) {
+		param[i] = (uint8_t)(key >> (56 - 8 * i));
+		param[8 + i] = (uint8_t)(sakey >> (56 - 8 * i));
+	}
+	param[20] = b20;
+	ck_assert_int_eq(mirror_sbc_decode(l, &port, nexus, cdb, 10, OUT, 24, &v), 0);
+	if (v.kind != MIRROR_SBC_PR_OUT)
+		return; /* refused before the data-out */
+	ck_assert_uint_eq(v.data_len, 24);
+	ck_assert_int_eq(mirror_sbc_pr_out(l, nexus, initiator, cdb, 10, param, 24, &v), 0);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_RESPOND);
+}
+
+#define REGISTER 0x00
+#define RESERVE 0x01
+#define RELEASE 0x02
+#define CLEAR 0x03
+#define PREEMPT 0x04
+#define REG_IGNORE 0x06
+#define WE 0x1
+#define EA 0x3
+#define WERO 0x5
+#define EARO 0x6
+#define WEAR 0x7
+#define EAAR 0x8
+
+/* PERSISTENT RESERVE IN service action sa, ALLOCATION LENGTH alloc. */
+static void prin(uint64_t nexus, uint8_t sa, uint16_t alloc)
+{
+	run(&lu, nexus, IN, alloc, 10, 0x5E, sa, 0, 0, 0, 0, 0, alloc >> 8, alloc & 0xFF, 0);
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* READ KEYS (6.15.2): PRGENERATION, ADDITIONAL LENGTH 8 per key, the
+ * keys; REGISTER and REGISTER AND IGNORE EXISTING KEY (5.13.7). */
+START_TEST(test_pr_register)
+{
+	static const uint8_t empty[8] = { 0 };
+	static const uint8_t one[16] = { 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0xAA };
+	static const uint8_t two[24] = { 0, 0, 0, 2, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0xAA,
+					 0, 0, 0, 0, 0, 0, 0, 0xBB };
+	/* REPORT CAPABILITIES (6.15.4): LENGTH 8; CRH SIP_C ATP_C PTPL_C 0;
+	 * TMV 1, ALLOW COMMANDS 000b; WR_EX_AR EX_AC_RO WR_EX_RO EX_AC WR_EX;
+	 * EX_AC_AR */
+	static const uint8_t caps[8] = { 0x00, 0x08, 0x00, 0x80, 0xEA, 0x01, 0x00, 0x00 };
+
+	prin(NEXUS, 0x00, 255);
+	assert_data(empty, 8);
+	prin(NEXUS, 0x02, 255);
+	assert_data(caps, 8);
+	/* unregistered, SERVICE ACTION RESERVATION KEY 0: GOOD, no change */
+	prout(&lu, NEXUS, "iqn.a", REGISTER, 0, 0, 0, 0);
+	assert_good();
+	prout(&lu, NEXUS, "iqn.a", REGISTER, 0, 0, 0xAA, 0);
+	assert_good();
+	prin(NEXUS, 0x00, 255);
+	assert_data(one, 16);
+	/* REGISTER with a RESERVATION KEY not the nexus's: conflict, and
+	 * from an unregistered nexus with one not 0 */
+	prout(&lu, NEXUS, "iqn.a", REGISTER, 0, 0, 0xCC, 0);
+	assert_conflict();
+	prout(&lu, NEXUS2, "iqn.b", REGISTER, 0, 0xAA, 0xBB, 0);
+	assert_conflict();
+	prout(&lu, NEXUS2, "iqn.b", REG_IGNORE, 0, 0x1234, 0xBB, 0);
+	assert_good();
+	prin(NEXUS, 0x00, 255);
+	assert_data(two, 24);
+	/* ALLOCATION LENGTH 8: the header, ADDITIONAL LENGTH still 16 */
+	prin(NEXUS, 0x00, 8);
+	assert_data(two, 8);
+	/* READ FULL STATUS (6.15.5): 24-byte descriptors, RELATIVE TARGET
+	 * PORT IDENTIFIER 1, an iSCSI TransportID (SPC-4 7.6.4.6: 05h,
+	 * ADDITIONAL LENGTH 20: "iqn.a" null-padded to the minimum) */
+	prin(NEXUS, 0x03, 1024);
+	assert_good();
+	ck_assert_uint_eq(be32_at(v.data), 2);
+	ck_assert_uint_eq(be32_at(v.data + 4), 2 * (24 + 24));
+	ck_assert_uint_eq(v.data_len, 8 + 2 * 48);
+	ck_assert_uint_eq(v.data[8 + 7], 0xAA);
+	ck_assert_uint_eq(v.data[8 + 12], 0x00); /* not the holder */
+	ck_assert_uint_eq(v.data[8 + 19], 1);
+	ck_assert_uint_eq(be32_at(v.data + 8 + 20), 24);
+	ck_assert_uint_eq(v.data[8 + 24], 0x05);
+	ck_assert_uint_eq(v.data[8 + 27], 20);
+	ck_assert_mem_eq(v.data + 8 + 28, "iqn.a\0", 6);
+	ck_assert_mem_eq(v.data + 56 + 28, "iqn.b\0", 6);
+	/* a new key; then unregistering (SERVICE ACTION RESERVATION KEY 0) */
+	prout(&lu, NEXUS, "iqn.a", REGISTER, 0, 0xAA, 0xCC, 0);
+	assert_good();
+	prout(&lu, NEXUS2, "iqn.b", REGISTER, 0, 0xBB, 0, 0);
+	assert_good();
+	prin(NEXUS, 0x00, 255);
+	{
+		static const uint8_t cc[16] = { 0, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0xCC };
+		assert_data(cc, 16);
+	}
+	/* APTPL, ALL_TG_PT, SPEC_I_PT: INVALID FIELD IN PARAMETER LIST 26h,
+	 * the field pointer into the parameter list (C/D 0) byte 20 */
+	prout(&lu, NEXUS3, "iqn.c", REG_IGNORE, 0, 0, 0xDD, 0x01);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x26, 0x00);
+	ck_assert_uint_eq(v.sense[15], 0x80 | 0x08 | 0);
+	ck_assert_uint_eq(v.sense[17], 20);
+	prout(&lu, NEXUS3, "iqn.c", REG_IGNORE, 0, 0, 0xDD, 0x04);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x26, 0x00);
+	ck_assert_uint_eq(v.sense[15], 0x80 | 0x08 | 2);
+	prout(&lu, NEXUS3, "iqn.c", REG_IGNORE, 0, 0, 0xDD, 0x08);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x26, 0x00);
+	ck_assert_uint_eq(v.sense[15], 0x80 | 0x08 | 3);
+	prin(NEXUS, 0x00, 255);
+	ck_assert_uint_eq(be32_at(v.data), 4); /* none of them changed it */
+	/* PARAMETER LIST LENGTH not 24: PARAMETER LIST LENGTH ERROR */
+	run(&lu, NEXUS, OUT, 23, 10, 0x5F, 0x06, 0, 0, 0, 0, 0, 0, 23, 0);
+	assert_invalid(0x1A, 5, 7);
+	/* PREEMPT AND ABORT (05h), REGISTER AND MOVE (07h): not supported */
+	run(&lu, NEXUS, OUT, 24, 10, 0x5F, 0x05, 0x01, 0, 0, 0, 0, 0, 24, 0);
+	assert_invalid(0x24, 1, 4);
+	run(&lu, NEXUS, IN, 24, 10, 0x5E, 0x04, 0, 0, 0, 0, 0, 0, 24, 0);
+	assert_invalid(0x24, 1, 4);
+	/* RESERVE(6) while a registration exists (SPC-3 5.6.3) */
+	resv6(0x16, NEXUS2);
+	assert_conflict();
+	/* the owner's state only: standby refuses PR IN and OUT */
+	run(&lu_b, NEXUS, IN, 8, 10, 0x5E, 0x00, 0, 0, 0, 0, 0, 0, 8, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+	prout(&lu_b, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0x11, 0);
+	assert_sense(MIRROR_SK_NOT_READY, 0x04, 0x0B);
+}
+END_TEST
+
+/* SPC-4 5.13.1 table 65 / SBC-3 table 13: reads and writes through a
+ * registered and an unregistered nexus other than the holder, per type. */
+START_TEST(test_pr_access)
+{
+	static const struct {
+		uint8_t type;
+		bool reg_read, reg_write, unreg_read, unreg_write;
+	} types[] = {
+		{ WE, true, false, true, false },  { EA, false, false, false, false },
+		{ WERO, true, true, true, false }, { EARO, true, true, false, false },
+		{ WEAR, true, true, true, false }, { EAAR, true, true, false, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(types); i++) {
+		uint8_t t = types[i].type;
+		bool ar = t == WEAR || t == EAAR;
+
+		read10(&lu, NEXUS3); /* known, never registered */
+		prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+		prout(&lu, NEXUS2, "iqn.b", REG_IGNORE, 0, 0, 0xB2, 0);
+		prout(&lu, NEXUS, "iqn.a", RESERVE, t, 0xA1, 0, 0);
+		assert_good();
+		/* READ RESERVATION (6.15.3): ADDITIONAL LENGTH 10h, the holder's
+		 * key (0 for All Registrants), SCOPE 0 / TYPE in byte 21 */
+		prin(NEXUS2, 0x01, 255);
+		assert_good();
+		ck_assert_uint_eq(v.data_len, 24);
+		ck_assert_uint_eq(be32_at(v.data + 4), 16);
+		ck_assert_uint_eq(v.data[15], ar ? 0 : 0xA1);
+		ck_assert_uint_eq(v.data[21], t);
+		read10(&lu, NEXUS);
+		ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+		write10(&lu, NEXUS);
+		ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+		read10(&lu, NEXUS2);
+		ck_assert_msg((v.kind == MIRROR_SBC_READ) == types[i].reg_read, "type %u reg read", t);
+		write10(&lu, NEXUS2);
+		ck_assert_msg((v.kind == MIRROR_SBC_WRITE) == types[i].reg_write, "type %u reg write",
+			      t);
+		if (!types[i].reg_write)
+			assert_conflict();
+		read10(&lu, NEXUS3);
+		ck_assert_msg((v.kind == MIRROR_SBC_READ) == types[i].unreg_read, "type %u read", t);
+		write10(&lu, NEXUS3);
+		ck_assert_msg((v.kind == MIRROR_SBC_WRITE) == types[i].unreg_write, "type %u write",
+			      t);
+		/* SYNCHRONIZE CACHE is a write; TEST UNIT READY, INQUIRY and
+		 * READ CAPACITY are always allowed */
+		run(&lu, NEXUS3, NONE, 0, 10, 0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+		assert_conflict();
+		run(&lu, NEXUS3, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+		assert_good();
+		run(&lu, NEXUS3, IN, 36, 6, 0x12, 0, 0, 0, 36, 0);
+		assert_good();
+		run(&lu, NEXUS3, IN, 8, 10, 0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+		assert_good();
+		/* CLEAR (5.13.11.3): everything goes, the generation moves on,
+		 * the other registrant is told RESERVATIONS PREEMPTED */
+		prin(NEXUS, 0x00, 8);
+		{
+			uint32_t gen = be32_at(v.data);
+			prout(&lu, NEXUS, "iqn.a", CLEAR, 0, 0xA1, 0, 0);
+			assert_good();
+			prin(NEXUS, 0x00, 8);
+			ck_assert_uint_eq(be32_at(v.data), gen + 1);
+			ck_assert_uint_eq(be32_at(v.data + 4), 0);
+		}
+		ck_assert_uint_eq(mirror_sbc_ua_pending(&lu, NEXUS2), MIRROR_SBC_UA_PR_PREEMPTED);
+		ck_assert_uint_eq(mirror_sbc_ua_pending(&lu, NEXUS), 0);
+		run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+		assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x03);
+		write10(&lu, NEXUS3);
+		ck_assert_int_eq(v.kind, MIRROR_SBC_WRITE);
+	}
+}
+END_TEST
+
+/* RESERVE (5.13.9), RELEASE (5.13.11.2), unregistering the holder,
+ * PREEMPT (5.13.11.4). */
+START_TEST(test_pr_reserve_preempt)
+{
+	uint32_t gen;
+
+	/* RESERVE needs a registration with that key */
+	prout(&lu, NEXUS, "iqn.a", RESERVE, WE, 0xA1, 0, 0);
+	assert_conflict();
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	prout(&lu, NEXUS2, "iqn.b", REG_IGNORE, 0, 0, 0xB2, 0);
+	prout(&lu, NEXUS, "iqn.a", RESERVE, WE, 0xA2, 0, 0);
+	assert_conflict();
+	/* SCOPE not LU_SCOPE, TYPE 2h (obsolete): INVALID FIELD IN CDB */
+	prout(&lu, NEXUS, "iqn.a", RESERVE, 0x10 | WE, 0xA1, 0, 0);
+	assert_invalid(0x24, 2, 7);
+	prout(&lu, NEXUS, "iqn.a", RESERVE, 0x02, 0xA1, 0, 0);
+	assert_invalid(0x24, 2, 3);
+	prin(NEXUS, 0x00, 8);
+	gen = be32_at(v.data);
+	prout(&lu, NEXUS, "iqn.a", RESERVE, WE, 0xA1, 0, 0);
+	assert_good();
+	/* the holder again: same type GOOD, another type conflict; another
+	 * registrant: conflict */
+	prout(&lu, NEXUS, "iqn.a", RESERVE, WE, 0xA1, 0, 0);
+	assert_good();
+	prout(&lu, NEXUS, "iqn.a", RESERVE, EA, 0xA1, 0, 0);
+	assert_conflict();
+	prout(&lu, NEXUS2, "iqn.b", RESERVE, WE, 0xB2, 0, 0);
+	assert_conflict();
+	/* RELEASE by a registrant that does not hold it: GOOD, nothing */
+	prout(&lu, NEXUS2, "iqn.b", RELEASE, WE, 0xB2, 0, 0);
+	assert_good();
+	prin(NEXUS, 0x01, 255);
+	ck_assert_uint_eq(v.data_len, 24);
+	/* the holder with another TYPE: INVALID RELEASE OF PERSISTENT
+	 * RESERVATION 26h/04h */
+	prout(&lu, NEXUS, "iqn.a", RELEASE, EA, 0xA1, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x26, 0x04);
+	prout(&lu, NEXUS, "iqn.a", RELEASE, WE, 0xA1, 0, 0);
+	assert_good();
+	/* READ RESERVATION without one: ADDITIONAL LENGTH 0; RESERVE and
+	 * RELEASE leave the generation alone */
+	prin(NEXUS, 0x01, 255);
+	ck_assert_uint_eq(v.data_len, 8);
+	ck_assert_uint_eq(be32_at(v.data), gen);
+	ck_assert_uint_eq(be32_at(v.data + 4), 0);
+
+	/* the holder of a Registrants Only reservation unregisters: it is
+	 * released, the other registrant told RESERVATIONS RELEASED */
+	prout(&lu, NEXUS, "iqn.a", RESERVE, WERO, 0xA1, 0, 0);
+	prout(&lu, NEXUS, "iqn.a", REGISTER, 0, 0xA1, 0, 0);
+	assert_good();
+	ck_assert(mirror_sbc_ua_pending(&lu, NEXUS2) & MIRROR_SBC_UA_PR_RELEASED);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x04);
+	prin(NEXUS2, 0x01, 255);
+	ck_assert_uint_eq(v.data_len, 8);
+	/* All Registrants: it stays while anyone is registered */
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	prout(&lu, NEXUS, "iqn.a", RESERVE, EAAR, 0xA1, 0, 0);
+	assert_good();
+	prout(&lu, NEXUS, "iqn.a", REGISTER, 0, 0xA1, 0, 0);
+	prin(NEXUS2, 0x01, 255);
+	ck_assert_uint_eq(v.data_len, 24);
+	ck_assert_uint_eq(v.data[15], 0);
+	ck_assert_uint_eq(v.data[21], EAAR);
+	read10(&lu, NEXUS);
+	assert_conflict(); /* no longer registered */
+	prout(&lu, NEXUS2, "iqn.b", REGISTER, 0, 0xB2, 0, 0);
+	prin(NEXUS2, 0x01, 255);
+	ck_assert_uint_eq(v.data_len, 8);
+
+	/* PREEMPT without a reservation: the registrations of the key go,
+	 * REGISTRATIONS PREEMPTED for them, generation + 1 */
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	prout(&lu, NEXUS2, "iqn.b", REG_IGNORE, 0, 0, 0xB2, 0);
+	prin(NEXUS, 0x00, 8);
+	gen = be32_at(v.data);
+	prout(&lu, NEXUS2, "iqn.b", PREEMPT, EA, 0xB2, 0xA1, 0);
+	assert_good();
+	prin(NEXUS2, 0x00, 255);
+	{
+		const uint8_t want[16] = { gen >> 24, gen >> 16, gen >> 8, (gen + 1) & 0xFF,
+					   0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0xB2 };
+		ck_assert_uint_eq(be32_at(v.data), gen + 1);
+		assert_data(want, 16);
+	}
+	ck_assert(mirror_sbc_ua_pending(&lu, NEXUS) & MIRROR_SBC_UA_REG_PREEMPTED);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x05);
+	/* a key nobody has: conflict; key 0 without a reservation: 26h */
+	prout(&lu, NEXUS2, "iqn.b", PREEMPT, EA, 0xB2, 0x77, 0);
+	assert_conflict();
+	prout(&lu, NEXUS2, "iqn.b", PREEMPT, EA, 0xB2, 0, 0);
+	assert_sense(MIRROR_SK_ILLEGAL_REQUEST, 0x26, 0x00);
+	/* PREEMPT of the holder's key: its registration and reservation
+	 * go, the preempting nexus holds one of the CDB's type */
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	prout(&lu, NEXUS, "iqn.a", RESERVE, WE, 0xA1, 0, 0);
+	prout(&lu, NEXUS2, "iqn.b", PREEMPT, EA, 0xB2, 0xA1, 0);
+	assert_good();
+	prin(NEXUS2, 0x01, 255);
+	ck_assert_uint_eq(v.data_len, 24);
+	ck_assert_uint_eq(v.data[15], 0xB2);
+	ck_assert_uint_eq(v.data[21], EA);
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x05);
+	read10(&lu, NEXUS);
+	assert_conflict();
+	/* All Registrants, PREEMPT with key 0: every other registration
+	 * goes and the preempting nexus reserves the CDB's type */
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	prout(&lu, NEXUS3, "iqn.c", REG_IGNORE, 0, 0, 0xC3, 0);
+	prout(&lu, NEXUS2, "iqn.b", RELEASE, EA, 0xB2, 0, 0);
+	prout(&lu, NEXUS2, "iqn.b", RESERVE, WEAR, 0xB2, 0, 0);
+	assert_good();
+	prout(&lu, NEXUS, "iqn.a", PREEMPT, WE, 0xA1, 0, 0);
+	assert_good();
+	prin(NEXUS, 0x00, 255);
+	{
+		static const uint8_t only_a[8] = { 0, 0, 0, 0, 0, 0, 0, 0xA1 };
+		ck_assert_uint_eq(be32_at(v.data + 4), 8);
+		ck_assert_mem_eq(v.data + 8, only_a, 8);
+	}
+	prin(NEXUS, 0x01, 255);
+	ck_assert_uint_eq(v.data_len, 24);
+	ck_assert_uint_eq(v.data[15], 0xA1);
+	ck_assert_uint_eq(v.data[21], WE);
+	ck_assert(mirror_sbc_ua_pending(&lu, NEXUS2) & MIRROR_SBC_UA_REG_PREEMPTED);
+	ck_assert(mirror_sbc_ua_pending(&lu, NEXUS3) & MIRROR_SBC_UA_REG_PREEMPTED);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x05);
+	/* RESERVE(6) with the registrations around: conflict; PR while an
+	 * SPC-2 reservation is held: conflict */
+	prout(&lu, NEXUS, "iqn.a", CLEAR, 0, 0xA1, 0, 0);
+	assert_good();
+	resv6(0x16, NEXUS);
+	assert_good();
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	assert_conflict();
+}
+END_TEST
+
+/* The reservations live at the owner's port: when its group goes
+ * standby the port forgets them (a later takeover must not revive them). */
+START_TEST(test_resv_forgotten_at_standby)
+{
+	read10(&lu, NEXUS2); /* known to the LU: it gets the unit attentions */
+	prout(&lu, NEXUS, "iqn.a", REG_IGNORE, 0, 0, 0xA1, 0);
+	prout(&lu, NEXUS, "iqn.a", RESERVE, EA, 0xA1, 0, 0);
+	assert_good();
+	/* transitioning keeps them */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_TRANSITIONING, MIRROR_ALUA_STANDBY), 1);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_OPTIMIZED, MIRROR_ALUA_STANDBY),
+			 1);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	read10(&lu, NEXUS2);
+	assert_conflict();
+	/* standby drops them; back to active: no key, no reservation */
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_STANDBY, MIRROR_ALUA_ACTIVE_OPTIMIZED),
+			 1);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_OPTIMIZED, MIRROR_ALUA_STANDBY),
+			 1);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	read10(&lu, NEXUS2);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+	prin(NEXUS2, 0x00, 255);
+	assert_good();
+	ck_assert_uint_eq(be32_at(v.data + 4), 0);
+	/* an SPC-2 reservation too */
+	run(&lu, NEXUS, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	resv6(0x16, NEXUS);
+	assert_good();
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_UNAVAILABLE, MIRROR_ALUA_ACTIVE_OPTIMIZED),
+			 1);
+	ck_assert_int_eq(mirror_sbc_alua_set(&lu, MIRROR_ALUA_ACTIVE_OPTIMIZED, MIRROR_ALUA_STANDBY),
+			 1);
+	run(&lu, NEXUS2, NONE, 0, 6, 0x00, 0, 0, 0, 0, 0);
+	assert_sense(MIRROR_SK_UNIT_ATTENTION, 0x2A, 0x06);
+	read10(&lu, NEXUS2);
+	ck_assert_int_eq(v.kind, MIRROR_SBC_READ);
+}
+END_TEST
+
 /* ---- configuration and the engine's action ---- */
 
 START_TEST(test_config_and_action)
@@ -781,6 +1428,13 @@ int main(void)
 	tcase_add_test(tc, test_unit_attention);
 	tcase_add_test(tc, test_more_media);
 	tcase_add_test(tc, test_rsoc);
+	tcase_add_test(tc, test_orwrite);
+	tcase_add_test(tc, test_get_lba_status);
+	tcase_add_test(tc, test_reserve6);
+	tcase_add_test(tc, test_pr_register);
+	tcase_add_test(tc, test_pr_access);
+	tcase_add_test(tc, test_pr_reserve_preempt);
+	tcase_add_test(tc, test_resv_forgotten_at_standby);
 	tcase_add_test(tc, test_config_and_action);
 	suite_add_tcase(s, tc);
 	return test_run_suite(s);
