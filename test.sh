@@ -47,7 +47,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 	make -C "$asan" -j"$jobs" check >/dev/null 2>&1 || cat "$asan/test-suite.log"
 count_suite "$asan/test-suite.log"
 
-step "libFuzzer, ${FUZZ_SECONDS:-12} s per target" "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-12}" "$top/_build/fuzz"
+step "libFuzzer, ${FUZZ_SECONDS:-10} s per target" "$top/scripts/fuzz.sh" "${FUZZ_SECONDS:-10}" "$top/_build/fuzz"
 step "install and pkg-config" "$top/tests/check-install.sh" "$build"
 # the Debian packages (tests/deb.test, TAP): a full package build, minutes,
 # so a step here and not in make check; exit 77 is a skip
