@@ -156,10 +156,23 @@ static uint32_t dsl_bound(const struct dirstate *d)
 static bool bhs_plausible(const struct dirstate *d, enum mirror_dissect_dir dir,
 			  const uint8_t *b)
 {
+	/* The opcodes each side may send (RFC 7143 11.1.1), by bit: tried
+	 * first, as the hunt tries every byte position and most fail here. */
+	static const uint64_t sent_by[2] = {
+		[MIRROR_DISSECT_I2T] = 1ull << OP_NOP_OUT | 1ull << OP_SCSI_CMD | 1ull << OP_TMF_REQ |
+				       1ull << OP_LOGIN_REQ | 1ull << OP_TEXT_REQ |
+				       1ull << OP_DATA_OUT | 1ull << OP_LOGOUT_REQ | 1ull << OP_SNACK,
+		[MIRROR_DISSECT_T2I] = 1ull << OP_NOP_IN | 1ull << OP_SCSI_RSP | 1ull << OP_TMF_RSP |
+				       1ull << OP_LOGIN_RSP | 1ull << OP_TEXT_RSP | 1ull << OP_DATA_IN |
+				       1ull << OP_LOGOUT_RSP | 1ull << OP_R2T | 1ull << OP_ASYNC_MSG |
+				       1ull << OP_REJECT,
+	};
 	struct cursor c;
 
 	cur_init(&c, b, PDU_BHS_LEN);
 	uint8_t b0 = cur_u8_at(&c, 0), op = b0 & PDU_B0_OPCODE_MASK;
+	if (!(sent_by[dir] >> op & 1))
+		return false;
 	uint8_t f1 = cur_u8_at(&c, PDU_FLAGS);
 	uint8_t b2 = cur_u8_at(&c, PDU_OPCODE_SPECIFIC), b3 = cur_u8_at(&c, PDU_OPCODE_SPECIFIC + 1);
 	uint32_t ahs = cur_u8_at(&c, PDU_TOTAL_AHS_LEN), dsl = cur_be24_at(&c, PDU_DATA_SEGMENT_LEN);
