@@ -33,7 +33,7 @@
 #include "capture/pcap_file.h"
 
 #define WIN_MAP_BYTES (4u << 20)   /* the mapped window: RSS stays near this */
-#define WIN_READ_BYTES (64u << 10) /* the read buffer's first size (grows to a record) */
+#define WIN_READ_BYTES (16u << 10) /* the read buffer's first size: grows to a record */
 
 /* pcap-savefile(5): magic, version 2.4, thiszone, sigfigs, snaplen,
  * linktype (its low 26 bits: the rest are FCS flags); records of ts_sec,
