@@ -8,13 +8,14 @@
 # DISSECT_BENCH_BYTES (default 1 GiB).  It goes to /dev/shm when that has
 # room (so every read is from memory), else to BUILD_DIR; it is deleted at
 # the end.  Then, one after the other, each timed with /usr/bin/time -v
-# (wall time from the clock, peak RSS from time):
+# (wall time from the clock, peak RSS from time; the first two
+# DISSECT_BENCH_REPEAT times in turn, default 3, the fastest kept):
 #   bench/pcap_loop FILE                       the libpcap read loop alone
 #   mirror-dissect -r FILE --port P --json     the whole decode, one core
 #   tshark -r FILE -d tcp.port==P,iscsi -q -z scsi,srt,0   (if installed)
 # and prints MB/s (10^6 bytes of file per second), peak RSS, the ratios, and
-# the issue's targets (>= 1.4 GB/s, >= 10x tshark, RSS <= 32 MiB), each
-# plainly met or not met.  It only reports: the exit status is 0 whatever
+# the issue's targets (>= 0.9x the libpcap loop, >= 1.4 GB/s, >= 10x
+# tshark, RSS <= 32 MiB), each plainly met or not met.  It only reports: the exit status is 0 whatever
 # the numbers (1 only when something could not run).  Every process it
 # starts is stopped by its PID.
 set -u
@@ -34,6 +35,13 @@ echo "building mirror-emu, mirror-dissect, mirror-load and bench/pcap_loop in $b
 make -C "$build" -s cmd/mirror-emu cmd/mirror-dissect cmd/mirror-load bench/pcap_loop >/dev/null ||
 	die "build failed"
 build=$(cd "$build" && pwd)
+# the binary itself, not libtool's wrapper script: starting bash for the
+# wrapper costs about 40 ms, a fifth of the loop's time on 1 GiB
+dissect=$build/cmd/mirror-dissect
+if [ -x "$build/cmd/.libs/mirror-dissect" ] && ! head -c 2 "$build/cmd/.libs/mirror-dissect" | grep -q '#!'; then
+	dissect=$build/cmd/.libs/mirror-dissect
+	export LD_LIBRARY_PATH="$build/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 
 # /dev/shm when it has the file plus a quarter to spare, else the build dir
 dir=$build
@@ -127,15 +135,28 @@ row() {
 
 echo
 printf '%-16s %10s %14s %18s\n' tool time throughput memory
-timed pcap_loop "$build/bench/pcap_loop" "$cap" || die "bench/pcap_loop failed: $(cat "$tmp/pcap_loop.err")"
-SECS[pcap]=$secs RSS[pcap]=$rss_kb
-row "libpcap loop" "$secs" "$rss_kb"
-
-timed dissect "$build/cmd/mirror-dissect" -r "$cap" --port "$port" --json
-rc=$?
-[ "$rc" -eq 0 ] || die "mirror-dissect exited $rc: $(head -n 3 "$tmp/dissect.err")"
-SECS[dissect]=$secs RSS[dissect]=$rss_kb
-row "mirror-dissect" "$secs" "$rss_kb"
+# the loop and the decoder in turn, DISSECT_BENCH_REPEAT times (default 3):
+# the fastest time of each and the largest peak RSS, so that a moment of
+# load from elsewhere on a shared machine does not decide the ratio
+SECS[pcap]='' SECS[dissect]='' RSS[pcap]=0 RSS[dissect]=0
+keep() { # NAME: the run just timed into SECS/RSS
+	if [ -z "${SECS[$1]}" ] || [ "$(echo "$secs < ${SECS[$1]}" | bc -l)" = 1 ]; then
+		SECS[$1]=$secs
+	fi
+	[ "${rss_kb:-0}" -gt "${RSS[$1]}" ] && RSS[$1]=$rss_kb
+	return 0
+}
+for _ in $(seq "${DISSECT_BENCH_REPEAT:-3}"); do
+	timed pcap_loop "$build/bench/pcap_loop" "$cap" ||
+		die "bench/pcap_loop failed: $(cat "$tmp/pcap_loop.err")"
+	keep pcap
+	timed dissect "$dissect" -r "$cap" --port "$port" --json
+	rc=$?
+	[ "$rc" -eq 0 ] || die "mirror-dissect exited $rc: $(head -n 3 "$tmp/dissect.err")"
+	keep dissect
+done
+row "libpcap loop" "${SECS[pcap]}" "${RSS[pcap]}"
+row "mirror-dissect" "${SECS[dissect]}" "${RSS[dissect]}"
 ops=$(sed -n 's/^  "ops": *\([0-9]*\).*/\1/p' "$tmp/dissect.out" | head -n 1)
 
 have_tshark=0
@@ -165,8 +186,9 @@ p_mbps=$(mbps "${SECS[pcap]}")
 d_rss_mib=$(echo "${RSS[dissect]} / 1024" | bc -l)
 verdict() { if [ "$1" = 1 ]; then echo met; else echo "NOT met"; fi; }
 echo
-printf 'mirror-dissect / libpcap loop: %.2f (%.0f of %.0f MB/s)\n' \
-	"$(echo "$d_mbps / $p_mbps" | bc -l)" "$d_mbps" "$p_mbps"
+loop_ratio=$(echo "$d_mbps / $p_mbps" | bc -l)
+printf 'target >= 0.9x the libpcap loop:  %.2fx       %s  (%.0f of %.0f MB/s)\n' "$loop_ratio" \
+	"$(verdict "$(echo "$loop_ratio >= 0.9" | bc -l)")" "$d_mbps" "$p_mbps"
 printf 'target >= 1.4 GB/s on one core:   %.2f GB/s   %s\n' "$(echo "$d_mbps / 1000" | bc -l)" \
 	"$(verdict "$(echo "$d_mbps >= 1400" | bc -l)")"
 if [ "$have_tshark" = 1 ]; then

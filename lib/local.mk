@@ -26,7 +26,8 @@ lib_libmirror_la_SOURCES = \
 	lib/transport/commands.c lib/transport/url.c lib/transport/explain.c \
 	lib/transport/send_report.c lib/transport/send_write.c lib/transport/verify.c \
 	\
-	lib/capture/pcap.c lib/capture/tcp.c lib/capture/dissect_iscsi.c lib/capture/dissect_run.c \
+	lib/capture/pcap.c lib/capture/pcap_file.c lib/capture/pcap_file.h lib/capture/tcp.c \
+	lib/capture/dissect_iscsi.c lib/capture/dissect_run.c \
 	lib/capture/thread.c lib/capture/thread.h
 lib_libmirror_la_LIBADD = $(JSONC_LIBS) $(SGUTILS_LIBS) $(ISCSI_LIBS) $(PCAP_LIBS) \
 	$(ISAL_LIBS) $(NETTLE_LIBS)

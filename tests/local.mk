@@ -26,6 +26,7 @@ UNIT_TESTS += tests/unit/check_transport_iscsi
 UNIT_TESTS += tests/unit/check_emu_options
 UNIT_TESTS += tests/unit/check_cut
 UNIT_TESTS += tests/unit/check_truncated
+UNIT_TESTS += tests/unit/check_capture_file
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -89,6 +90,8 @@ tests_unit_check_cut_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_cut_LDADD = $(UNIT_LDADD)
 tests_unit_check_truncated_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_truncated_LDADD = $(UNIT_LDADD)
+tests_unit_check_capture_file_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_check_capture_file_LDADD = $(UNIT_LDADD)
 tests_unit_check_chap_file_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_check_chap_file_LDADD = $(UNIT_LDADD)
 tests_unit_check_raid5_CFLAGS = $(UNIT_CFLAGS)

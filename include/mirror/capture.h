@@ -1,10 +1,12 @@
-/* libmirror capture input: packets from a pcap/pcapng file (via libpcap)
- * decoded down to TCP segments, and per-direction TCP stream reassembly.
+/* libmirror capture input: packets from a pcap/pcapng file (a seekable one
+ * through libmirror's own reader over a memory map or read buffer; pipes,
+ * live capture and formats it leaves alone through libpcap) decoded down
+ * to TCP segments, and per-direction TCP stream reassembly.
  *
  * This layer knows nothing above TCP.  The fast path copies no packet
- * bytes: a segment's payload points into libpcap's buffer and is valid
- * only until the next mirror_capture_next() call; in-order stream data is
- * delivered straight from that buffer (only out-of-order data is copied).
+ * bytes: a segment's payload points into the reader's buffer or map and is
+ * valid only until the next mirror_capture_next() call; in-order stream
+ * data is delivered straight from there (only out-of-order data is copied).
  *
  * Errors are negative codes (include/mirror/error.h) with a message that
  * names the packet number (counted from 1) where there is one.
@@ -99,7 +101,7 @@ struct mirror_capture;
 
 /* Opens path ("-" is standard input) as pcap or pcapng.  0 and *out, or a
  * negative code (-ENOENT etc. from opening the file; -EINVAL for a file
- * libpcap does not recognise; -EPROTONOSUPPORT for a link type this layer
+ * that is not a capture or whose header is cut; -EPROTONOSUPPORT for a link type this layer
  * cannot decode) with a message in err. */
 int mirror_capture_open(struct mirror_capture **out, const char *path, char *err, size_t err_len);
 

@@ -56,7 +56,12 @@ static inline void put_be64(uint8_t *p, uint64_t v)
 }
 
 /* iSCSI digests are the one little-endian field on the wire (RFC 7143
- * 12.1). */
+ * 12.1); capture files written on little-endian hosts are the other use. */
+static inline uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
 static inline uint32_t get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

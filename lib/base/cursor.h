@@ -100,6 +100,7 @@ CUR_GETTER(be16, uint16_t, 2, get_be16)
 CUR_GETTER(be24, uint32_t, 3, get_be24)
 CUR_GETTER(be32, uint32_t, 4, get_be32)
 CUR_GETTER(be64, uint64_t, 8, get_be64)
+CUR_GETTER(le16, uint16_t, 2, get_le16)
 CUR_GETTER(le32, uint32_t, 4, get_le32)
 
 #undef CUR_GETTER

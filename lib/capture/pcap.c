@@ -1,4 +1,6 @@
-/* Capture input: pcap/pcapng through libpcap, decoded down to TCP.
+/* Capture input: pcap/pcapng files through the project's reader
+ * (capture/pcap_file.c), live capture, pipes and other formats through
+ * libpcap; decoded down to TCP.
  *
  * Every read of packet bytes goes through the cursor of base/cursor.h over
  * the captured bytes (the idea of tcpdump's GET_ macros): a read past the
@@ -22,6 +24,7 @@
 #include <mirror/capture.h>
 
 #include "base/cursor.h"
+#include "capture/pcap_file.h"
 
 /* Link types that not every libpcap's dlt.h names. */
 #ifndef DLT_LINUX_SLL2
@@ -364,7 +367,8 @@ enum mirror_cap_kind mirror_cap_decode(int dlt, const uint8_t *pkt, uint32_t cap
 /* ---- the file ---- */
 
 struct mirror_capture {
-	pcap_t *pcap;
+	pcap_t *pcap;         /* NULL when file is */
+	struct capfile *file; /* the project's reader, for a seekable file */
 	int dlt;
 	bool live;
 	int live_fd;          /* pcap_get_selectable_fd, for the timeout */
@@ -420,6 +424,7 @@ int mirror_capture_open_fp(struct mirror_capture **out, FILE *f, const char *nam
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct mirror_capture *c;
 	const char *path = name ? name : "capture";
+	int rc;
 
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
@@ -427,6 +432,17 @@ int mirror_capture_open_fp(struct mirror_capture **out, FILE *f, const char *nam
 		fclose(f);
 		snprintf(err, err_len, "%s: out of memory", path);
 		return -ENOMEM;
+	}
+	rc = capfile_open(&c->file, f, path, err, err_len);
+	if (rc == 0) {
+		c->dlt = capfile_dlt(c->file);
+		*out = c;
+		return 0;
+	}
+	if (rc < 0) {
+		fclose(f);
+		free(c);
+		return rc;
 	}
 	/* Nanosecond timestamps whatever the file's precision. */
 	c->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
@@ -537,7 +553,8 @@ fail:
 void mirror_capture_break(struct mirror_capture *c)
 {
 	c->stop = 1;
-	pcap_breakloop(c->pcap);
+	if (c->pcap)
+		pcap_breakloop(c->pcap);
 }
 
 uint64_t mirror_capture_drops(struct mirror_capture *c)
@@ -554,15 +571,46 @@ bool mirror_capture_is_live(const struct mirror_capture *c)
 	return c->live;
 }
 
+/* The next record of a file read by capfile: 1 and *h, *data; 0 at the
+ * end; -EIO with the message naming the record. */
+static int capture_next_file(struct mirror_capture *c, struct pcap_pkthdr *h,
+			     const u_char **data, uint64_t *ts_ns)
+{
+	struct capfile_rec rec;
+	char why[200];
+	int rc = capfile_next(c->file, &rec, why, sizeof(why));
+
+	if (rc < 0) {
+		snprintf(c->err, sizeof(c->err), "packet %llu: %s",
+			 (unsigned long long)c->st.packets + 1, why);
+		return rc;
+	}
+	if (rc == 0)
+		return 0;
+	h->caplen = rec.caplen;
+	h->len = rec.len;
+	*data = rec.data;
+	*ts_ns = rec.ts_ns;
+	return 1;
+}
+
 int mirror_capture_next(struct mirror_capture *c, struct mirror_cap_segment *seg)
 {
-	struct pcap_pkthdr *h;
+	struct pcap_pkthdr *h, fh;
 	const u_char *data;
+	uint64_t ts_ns = 0;
 	int rc;
 
 	for (;;) {
 		if (c->stop)
 			return 0;
+		if (c->file) {
+			h = &fh;
+			rc = capture_next_file(c, &fh, &data, &ts_ns);
+			if (rc <= 0)
+				return rc;
+			goto got;
+		}
 		rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == PCAP_ERROR_BREAK)
 			return 0; /* end of file, or mirror_capture_break */
@@ -586,9 +634,11 @@ int mirror_capture_next(struct mirror_capture *c, struct mirror_cap_segment *seg
 				 (unsigned long long)c->st.packets + 1, pcap_geterr(c->pcap));
 			return -EIO;
 		}
+		ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+got:
 		c->st.packets++;
 		c->st.bytes += h->caplen;
-		seg->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+		seg->ts_ns = ts_ns;
 		seg->pkt_no = c->st.packets;
 		switch (mirror_cap_decode(c->dlt, data, h->caplen, h->len, seg)) {
 		case MIRROR_CAP_TCP:
@@ -621,6 +671,8 @@ const char *mirror_capture_error(const struct mirror_capture *c)
 
 int64_t mirror_capture_offset(const struct mirror_capture *c)
 {
+	if (c->file)
+		return capfile_offset(c->file);
 	FILE *f = pcap_file(c->pcap);
 	off_t pos = f ? ftello(f) : -1;
 
@@ -646,6 +698,9 @@ void mirror_capture_close(struct mirror_capture *c)
 {
 	if (!c)
 		return;
-	pcap_close(c->pcap);
+	if (c->file)
+		capfile_close(c->file);
+	else
+		pcap_close(c->pcap);
 	free(c);
 }

@@ -24,6 +24,7 @@
  * never be buffered. */
 #define MIN_OOO_BYTES (128u * 1024)
 #define DEFAULT_CONNS 4096u
+#define INITIAL_BUCKETS 16u
 
 struct ooo_seg {
 	struct ooo_seg *next;
@@ -59,6 +60,7 @@ struct mirror_tcp {
 	size_t max_ooo, max_conns;
 	struct tcp_stream **buckets;
 	uint32_t nbuckets; /* a power of two */
+	uint32_t max_buckets; /* what grow_buckets stops at */
 	struct tcp_stream *lru_head, *lru_tail;
 	uint64_t next_id;
 	struct mirror_tcp_stats st;
@@ -395,6 +397,31 @@ static struct tcp_stream *lookup(struct mirror_tcp *t, const struct mirror_cap_t
 	return NULL;
 }
 
+/* Doubles the hash table once it holds more streams than half its
+ * buckets, up to twice the connection limit.  It starts small: zeroing
+ * the whole table for every capture (64 KiB at the default limit) was most
+ * of the time of a small capture (perf, the capture fuzzer).  Streams are
+ * found by the table only; their order (ends, eviction) is the LRU list's,
+ * so growing changes no result. */
+static void grow_buckets(struct mirror_tcp *t)
+{
+	uint32_t nb = t->nbuckets * 2;
+	struct tcp_stream **b;
+
+	if (t->st.streams_open < t->nbuckets / 2 || t->nbuckets >= t->max_buckets)
+		return;
+	b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* longer chains, no harm */
+	for (struct tcp_stream *s = t->lru_head; s; s = s->lru_next) {
+		s->hnext = b[s->hash & (nb - 1)];
+		b[s->hash & (nb - 1)] = s;
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = nb;
+}
+
 /* dir 0 is the tuple as given. */
 static struct tcp_stream *open_stream(struct mirror_tcp *t, const struct mirror_cap_tuple *tu,
 				      uint32_t h)
@@ -403,6 +430,7 @@ static struct tcp_stream *open_stream(struct mirror_tcp *t, const struct mirror_
 
 	if (t->st.streams_open >= t->max_conns && t->lru_tail)
 		close_stream(t, t->lru_tail, MIRROR_TCP_CLOSE_EVICT);
+	grow_buckets(t);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -426,18 +454,19 @@ int mirror_tcp_new(struct mirror_tcp **out, const struct mirror_tcp_opts *opts, 
 	struct mirror_tcp *t;
 	size_t conns = opts && opts->max_conns ? opts->max_conns : DEFAULT_CONNS;
 	size_t ooo = opts && opts->max_ooo_bytes ? opts->max_ooo_bytes : DEFAULT_OOO_BYTES;
-	uint32_t nb = 16;
+	uint32_t nb = INITIAL_BUCKETS, max_nb = INITIAL_BUCKETS;
 
 	*out = NULL;
 	if (!cb || conns > (1u << 24))
 		return -EINVAL;
 	if (ooo < MIN_OOO_BYTES)
 		ooo = MIN_OOO_BYTES;
-	while (nb < conns * 2)
-		nb *= 2;
+	while (max_nb < conns * 2)
+		max_nb *= 2;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->max_buckets = max_nb;
 	t->buckets = calloc(nb, sizeof(*t->buckets));
 	if (!t->buckets) {
 		free(t);

@@ -1165,6 +1165,62 @@ START_TEST(t_two_connections)
 }
 END_TEST
 
+/* 1000 connections, each opened then fed in turn twice: the table that
+ * finds them grows from 16 buckets on the way (grow_buckets) and every
+ * segment still finds its stream: no stream opened twice, every byte
+ * delivered in order to the stream it belongs to. */
+struct many {
+	const uint8_t *want;
+	uint32_t got[1001];
+	unsigned opens;
+};
+
+static void many_cb(void *user, const struct mirror_tcp_event *ev)
+{
+	struct many *m = user;
+
+	ck_assert_uint_le(ev->stream_id, 1000);
+	if (ev->kind == MIRROR_TCP_EV_OPEN)
+		m->opens++;
+	if (ev->kind != MIRROR_TCP_EV_DATA)
+		return;
+	ck_assert_uint_eq(ev->tuple->src.port, 20000 + ev->stream_id - 1);
+	ck_assert_uint_le(m->got[ev->stream_id] + ev->len, 200);
+	ck_assert_mem_eq(ev->data, m->want + m->got[ev->stream_id], ev->len);
+	m->got[ev->stream_id] += ev->len;
+}
+
+START_TEST(t_many_connections)
+{
+	static struct many m;
+	struct mirror_tcp *t;
+	uint8_t *a = pattern(200, 5);
+	const struct mirror_tcp_stats *st;
+
+	memset(&m, 0, sizeof(m));
+	m.want = a;
+	g_pkt = 0;
+	ck_assert_int_eq(mirror_tcp_new(&t, NULL, many_cb, &m), 0);
+	st = mirror_tcp_stats(t);
+	for (uint16_t i = 0; i < 1000; i++)
+		feed(t, (uint16_t)(20000 + i), 0, 1000u * i, MIRROR_TCP_SYN, NULL, 0, 0);
+	for (int round = 0; round < 2; round++)
+		for (uint16_t i = 0; i < 1000; i++)
+			feed(t, (uint16_t)(20000 + i), 0, 1000u * i + 1 + 100u * (uint32_t)round, 0,
+			     a + 100 * round, 100, 0);
+	ck_assert_uint_eq(m.opens, 1000);
+	ck_assert_uint_eq(st->streams_opened, 1000);
+	ck_assert_uint_eq(st->streams_open, 1000);
+	ck_assert_uint_eq(st->delivered_bytes, 1000 * 200);
+	for (unsigned i = 1; i <= 1000; i++)
+		ck_assert_uint_eq(m.got[i], 200);
+	mirror_tcp_flush(t);
+	ck_assert_uint_eq(st->streams_closed, 1000);
+	mirror_tcp_free(t);
+	free(a);
+}
+END_TEST
+
 START_TEST(t_write_split)
 {
 	struct coll *c = coll_new();
@@ -1503,6 +1559,7 @@ static Suite *capture_suite(void)
 	tcase_add_test(tc, t_snaplen_truncated);
 	tcase_add_test(tc, t_midstream_and_wrap);
 	tcase_add_test(tc, t_two_connections);
+	tcase_add_test(tc, t_many_connections);
 	tcase_add_test(tc, t_write_split);
 	tcase_add_test(tc, t_port_reuse);
 	tcase_add_test(tc, t_rst_and_eviction);

@@ -1136,6 +1136,150 @@ START_TEST(test_corrupted_streams)
 }
 END_TEST
 
+/* ---- data the decoder does not store (elide_from) ---- */
+
+/* Large write whose metadata and data come in one Data-Out PDU: only its
+ * first 1024 data bytes are read (the metadata), the rest is counted. */
+static void large_write_one(struct script *s, uint32_t itt)
+{
+	uint8_t cdb[16] = { 0x3C };
+	static uint8_t buf[1024 + 8192];
+
+	metadata(buf);
+	memcpy(buf + 1024, g_data, 8192);
+	cmd(s, itt, 0xA0, sizeof(buf), cdb, 10, NULL, 0);
+	r2t(s, itt, 1, 0, sizeof(buf));
+	data_out(s, itt, 1, 0, true, buf, sizeof(buf));
+	rsp(s, itt, 0, NULL, 0);
+}
+
+/* Feeds s in chunks of 100 bytes, but for its first PDUs when primed:
+ * those go whole, the Data-Out of the first write together with the next
+ * command (the digest probe decides only with bytes after a data segment,
+ * and the decoder spares no copy before it has).  Unprimed, the probe
+ * never decides and every byte is stored.  PDU gi loses lost bytes at
+ * byte at. */
+static void feed_elided(struct mirror_dissect_conn *c, const struct script *s, bool primed,
+			unsigned gi, size_t at, size_t lost)
+{
+	static uint8_t two[2 * sizeof(s->p[0]->b)];
+
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct pdu_buf *p = s->p[i];
+		const uint8_t *b = p->b;
+		size_t len = p->len, step = primed && i < 5 ? len : 100;
+
+		if (i == 2) { /* the Data-Out of op 1, then the command of op 2 */
+			memcpy(two, p->b, p->len);
+			memcpy(two + p->len, s->p[4]->b, s->p[4]->len);
+			b = two;
+			len = step = p->len + s->p[4]->len;
+			if (!primed)
+				step = 100;
+		} else if (i == 4) {
+			continue; /* went with PDU 2 */
+		}
+		for (size_t off = 0; off < len;) {
+			size_t k = len - off < step ? len - off : step;
+
+			if (lost && i == gi && off <= at && at < off + k)
+				k = at - off;
+			if (k)
+				ck_assert_int_eq(mirror_dissect_feed(c, p->dir, b + off, k, i, 1000u * i, 0),
+						 0);
+			off += k;
+			if (i == gi && off == at && lost) {
+				mirror_dissect_gap(c, p->dir, lost);
+				off += lost;
+			}
+		}
+	}
+}
+
+/* The same operations whether the data past the metadata is stored or
+ * only counted, with no gap and with gaps in the stored part, across its
+ * end, and in the part not stored; the stream stays in step. */
+START_TEST(test_elided_data_same_ops)
+{
+	static const size_t gaps[][2] = { { 0, 0 }, { 48 + 500, 100 }, { 48 + 1000, 100 },
+					  { 48 + 3000, 2000 }, { 48 + 9216 - 10, 10 } };
+	static struct got a, b;
+
+	memset(g_data, 0x3C, sizeof(g_data));
+	for (size_t k = 0; k < sizeof(gaps) / sizeof(gaps[0]); k++) {
+		struct script s = { 0 };
+		struct mirror_dissect_stats sa, sb;
+
+		small_write(&s, 1);
+		large_write_one(&s, 2); /* PDUs 4-7, the Data-Out 6 */
+		small_write(&s, 3);
+		struct mirror_dissect_conn *ca = conn(NULL, &a), *cb = conn(NULL, &b);
+		feed_elided(ca, &s, true, 6, gaps[k][0], gaps[k][1]);
+		feed_elided(cb, &s, false, 6, gaps[k][0], gaps[k][1]);
+		mirror_dissect_get_stats(ca, &sa);
+		mirror_dissect_get_stats(cb, &sb);
+		ck_assert(sa.digests_probed);
+		ck_assert_uint_gt(sa.pdus[I2T], 0);
+		ck_assert_uint_eq(a.n, 3);
+		ck_assert_uint_eq(b.n, 3);
+		for (unsigned i = 0; i < 3; i++)
+			ck_assert_msg(memcmp(&a.op[i], &b.op[i], sizeof(a.op[i])) == 0,
+				      "gap %zu: op %u differs", k, i);
+		ck_assert_uint_eq(sa.resyncs[I2T], 0);
+		ck_assert_uint_eq(sb.resyncs[I2T], 0);
+		ck_assert_uint_eq(sa.lost_bytes[I2T], sb.lost_bytes[I2T]);
+		ck_assert_uint_eq(sa.bytes[I2T], sb.bytes[I2T]);
+		check_small(&a.op[0], 1, false);
+		ck_assert_uint_eq(a.op[2].itt, 3);
+		ck_assert(a.op[2].complete);
+		ck_assert_uint_eq(a.op[1].dataout_bytes, 9216);
+		ck_assert_uint_eq(a.op[1].cost.metadata, 1024);
+		if (k == 0) {
+			ck_assert(a.op[1].complete);
+			ck_assert(a.op[1].fields_valid);
+			ck_assert_uint_eq(a.op[1].lba, 200);
+			ck_assert_uint_eq(a.op[1].sequence, 7);
+		} else {
+			ck_assert(a.op[1].incomplete & MIRROR_DISSECT_INC_GAP);
+		}
+		mirror_dissect_conn_free(ca);
+		mirror_dissect_conn_free(cb);
+		script_free(&s);
+	}
+}
+END_TEST
+
+/* A loss while hunting with no task open, then a task, then another
+ * loss: the task carries the gap (tasks_lost's "all marked" shortcut is
+ * reset by every new task). */
+START_TEST(test_loss_after_new_task)
+{
+	static const uint8_t junk[200] = { [0 ... 199] = 0xFF };
+	for (int garbage = 0; garbage < 2; garbage++) {
+		struct script s = { 0 };
+		struct got g;
+		struct mirror_dissect_conn *c = conn(NULL, &g);
+
+		small_write(&s, 1);
+		if (garbage)
+			ck_assert_int_eq(mirror_dissect_feed(c, I2T, junk, sizeof(junk), 1, 1, 0), 0);
+		for (unsigned i = 0; i < s.n; i++) {
+			if (i == 2) /* before the Data-Out: a forced resync */
+				mirror_dissect_gap(c, I2T, 0);
+			ck_assert_int_eq(mirror_dissect_feed(c, s.p[i]->dir, s.p[i]->b, s.p[i]->len,
+							     i + 2, 1000u * i, 0),
+					 0);
+		}
+		mirror_dissect_finish(c);
+		ck_assert_uint_eq(g.n, 1);
+		ck_assert_msg(g.op[0].incomplete & MIRROR_DISSECT_INC_GAP, "garbage %d: no gap",
+			      garbage);
+		mirror_dissect_conn_free(c);
+		script_free(&s);
+	}
+}
+END_TEST
+
 static Suite *dissect_suite(void)
 {
 	Suite *s = suite_create("dissect");
@@ -1165,6 +1309,8 @@ static Suite *dissect_suite(void)
 	tcase_add_test(t, test_corrupted_streams);
 	tcase_add_test(t, test_garbage);
 	tcase_add_test(t, test_garbage_then_write);
+	tcase_add_test(t, test_elided_data_same_ops);
+	tcase_add_test(t, test_loss_after_new_task);
 	/* 200 corrupted streams fed in random pieces take seconds under
 	 * AddressSanitizer on a loaded 2-core machine: Check's 4 s default
 	 * cut it there once (the seed is fixed: not a hang) */
