@@ -349,6 +349,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	int rc, ret = MIRROR_EXIT_OK;
 
+	mirror_cli_catch_truncated_capture(PROG);
 	memset(&o, 0, sizeof(o));
 	rc = parse_args(argc, argv, &o);
 	if (rc >= 0)

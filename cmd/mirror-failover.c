@@ -172,6 +172,7 @@ int main(int argc, char **argv)
 	int opt, rc;
 
 	mirror_cli_hide_secrets(argc, argv); /* before anything reads argv */
+	mirror_cli_catch_truncated_capture(PROG);
 
 	/* a target that drops a session must not end the checker */
 	signal(SIGPIPE, SIG_IGN);

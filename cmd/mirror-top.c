@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 	struct mirror_top_display d;
 	int ret;
 
+	mirror_cli_catch_truncated_capture(PROG);
 	memset(&o, 0, sizeof(o));
 	o.speed = 1.0;
 	o.delay_ms = 1000;

@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -13,6 +15,33 @@
 #include <mirror/url.h>
 
 #include "app/cli/cli.h"
+
+static char sigbus_msg[256];
+static size_t sigbus_len;
+
+/* Async-signal-safe: one write(2) of a message made beforehand, _exit. */
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	if (write(STDERR_FILENO, sigbus_msg, sigbus_len) < 0) {
+		/* nothing more can be said */
+	}
+	_exit(MIRROR_EXIT_FILE_ERROR);
+}
+
+void mirror_cli_catch_truncated_capture(const char *prog)
+{
+	struct sigaction sa;
+	int n = snprintf(sigbus_msg, sizeof(sigbus_msg),
+			 "%s: a capture file was truncated while it was read (SIGBUS on its "
+			 "memory map); what came after was not decoded\n", prog);
+
+	sigbus_len = n < 0 ? 0 : (size_t)n < sizeof(sigbus_msg) ? (size_t)n : sizeof(sigbus_msg) - 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
 
 bool mirror_cli_profile_option(int c, const char *arg, struct mirror_profile_options *po)
 {

@@ -143,6 +143,14 @@ void mirror_cli_json_string(FILE *out, const char *s);
  * --chap-file keep a secret out of the list from the start. */
 void mirror_cli_hide_secrets(int argc, char **argv);
 
+/* A capture file is read through a memory map (lib/capture/pcap_file.c):
+ * if another program truncates it meanwhile, the next read of a page past
+ * its new end is SIGBUS.  This turns that into "PROG: a capture file was
+ * truncated while it was read ..." on stderr and exit status 15 (file
+ * error) instead of a crash.  Call first thing in main of a command that
+ * reads capture files. */
+void mirror_cli_catch_truncated_capture(const char *prog);
+
 #ifdef __cplusplus
 }
 #endif
