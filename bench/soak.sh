@@ -126,22 +126,35 @@ all_alive() {
 	local p
 	for p in "${targets[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done
 }
-# target_counts: "OPS ERRORS" from the targets' stats sockets ($stats_socks)
+# target_counts: counts_ops and counts_errs from the targets' stats
+# sockets ($stats_socks).  A query that gets no answer (a socket busy under
+# 64 sessions may miss its deadline) keeps that socket's last answer and is
+# counted in $unanswered, reported with the phase.
 stats_socks=()
+declare -A last_ops=() last_errs=()
+unanswered=0 queries=0
 target_counts() {
-	local s ops=0 errs=0 line
+	local s line
+	counts_ops=0 counts_errs=0
 	for s in "${stats_socks[@]}"; do
-		line=$("$stats_get" "$s" 2>/dev/null | "$JQ" -r "$counts_filter" 2>/dev/null) || continue
-		ops=$((ops + ${line% *})); errs=$((errs + ${line#* }))
+		queries=$((queries + 1))
+		line=$("$stats_get" "$s" 2>/dev/null | "$JQ" -r "$counts_filter" 2>/dev/null)
+		if [[ $line =~ ^[0-9]+\ [0-9]+$ ]]; then
+			last_ops[$s]=${line% *} last_errs[$s]=${line#* }
+		else
+			unanswered=$((unanswered + 1))
+		fi
+		counts_ops=$((counts_ops + ${last_ops[$s]:-0}))
+		counts_errs=$((counts_errs + ${last_errs[$s]:-0}))
 	done
-	echo "$ops $errs"
 }
 
 # soak PHASE CLIENT_PID...: samples until the clients are gone, prints the
 # trend and leaves the samples in $tmp/PHASE.samples (t anon fds cpu% ops errs rss)
 soak() {
-	local phase=$1 start c0 c1 line ops0=0 ops rate t0 t1 rss anon fds pct
+	local phase=$1 start c0 c1 ops0=0 ops rate t0 t1 rss anon fds pct
 	shift
+	last_ops=() last_errs=() unanswered=0 queries=0
 	: >"$tmp/$phase.samples"
 	printf '%6s %10s %10s %6s %7s %10s %8s\n' t_s rss_MiB anon_MiB fds cpu_% ops/s errors
 	c0=$(sum_of bench_cpu_ticks)
@@ -151,17 +164,17 @@ soak() {
 		sleep "$interval"
 		# CPU, ops and the time between two samples, each read once
 		c1=$(sum_of bench_cpu_ticks)
-		line=$(target_counts)
+		target_counts
 		t1=$(bench_now_ms)
-		ops=${line% *}
+		ops=$counts_ops
 		rate=$(((ops - ops0) * 1000 / (t1 > t0 ? t1 - t0 : 1)))
 		pct=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", 100 * d / hz / (ms > 0 ? ms / 1000 : 1) }')
 		ops0=$ops c0=$c1 t0=$t1
 		rss=$(sum_of rss_kb) anon=$(sum_of anon_kb) fds=$(sum_of fd_count)
-		echo "$(((t1 - start) / 1000)) $anon $fds $pct $ops ${line#* } $rss" >>"$tmp/$phase.samples"
+		echo "$(((t1 - start) / 1000)) $anon $fds $pct $ops $counts_errs $rss" >>"$tmp/$phase.samples"
 		printf '%6d %10.1f %10.1f %6d %7s %10d %8d\n' $(((t1 - start) / 1000)) \
 			"$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$(awk -v k="$anon" 'BEGIN { print k / 1024 }')" \
-			"$fds" "$pct" "$rate" "${line#* }"
+			"$fds" "$pct" "$rate" "$counts_errs"
 		local p alive=0
 		for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
 		# a sample after the clients left is not one under load
@@ -174,6 +187,7 @@ soak() {
 judge() {
 	local phase=$1 fd0=$2 cerr=$3 f=$tmp/$1.samples n warm terr fds pct i why met mean lo hi
 	n=$(wc -l <"$f")
+	echo "stats queries: $queries, unanswered $unanswered (the last answer stood in)"
 	terr=$(awk 'END { print $6 + 0 }' "$f")
 	why="client errors $cerr, target errors $terr"
 	if ! all_alive; then
