@@ -49,6 +49,8 @@
 # name; the EXIT trap does it):
 #   cleanup_add PID...          SIGKILL and reap these at exit
 #   cleanup_forget PID...       no longer (the script stopped it itself)
+#   alive PID...                true when every PID runs (kill -0 A B is
+#                               true when any one does)
 #   at_exit CMD...              run CMD at exit, before the PIDs are
 #                               killed (last added runs first), e.g. a
 #                               function that stops tgtd by its PID
@@ -245,6 +247,11 @@ cleanup_forget() {
 }
 
 at_exit() { _lib_at_exit+=("$*"); }
+
+alive() {
+	local p
+	for p in "$@"; do kill -0 "$p" 2>/dev/null || return 1; done
+}
 
 _lib_cleanup() {
 	local i p
