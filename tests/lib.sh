@@ -50,7 +50,9 @@
 #   cleanup_add PID...          SIGKILL and reap these at exit
 #   cleanup_forget PID...       no longer (the script stopped it itself)
 #   alive PID...                true when every PID runs (kill -0 A B is
-#                               true when any one does)
+#                               true when any one does); false for a PID
+#                               that is not a number over 1 (kill -0 0
+#                               is true: this process group)
 #   at_exit CMD...              run CMD at exit, before the PIDs are
 #                               killed (last added runs first), e.g. a
 #                               function that stops tgtd by its PID
@@ -250,7 +252,9 @@ at_exit() { _lib_at_exit+=("$*"); }
 
 alive() {
 	local p
-	for p in "$@"; do kill -0 "$p" 2>/dev/null || return 1; done
+	for p in "$@"; do
+		[[ $p =~ ^[0-9]+$ ]] && [ "$p" -gt 1 ] && kill -0 "$p" 2>/dev/null || return 1
+	done
 }
 
 _lib_cleanup() {
