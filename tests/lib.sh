@@ -334,6 +334,7 @@ stop_emu() {
 # ---- mirror-pair ----
 
 declare -A _lib_pair_pid=()
+# shellcheck disable=SC2034 # for the scripts
 PAIR_PID='' PAIR_DIR='' PAIR_STATE=''
 
 start_pair() {
@@ -350,6 +351,7 @@ start_pair() {
 		stop_pair "$name" >/dev/null
 		return 1
 	fi
+	# shellcheck disable=SC2034 # for the scripts
 	PAIR_PID=$pid PAIR_DIR=$dir PAIR_STATE=$dir/state.json
 }
 
