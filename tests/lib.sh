@@ -49,6 +49,10 @@
 # name; the EXIT trap does it):
 #   cleanup_add PID...          SIGKILL and reap these at exit
 #   cleanup_forget PID...       no longer (the script stopped it itself)
+#   alive PID...                true when every PID runs (kill -0 A B is
+#                               true when any one does); false for a PID
+#                               that is not a number over 1 (kill -0 0
+#                               is true: this process group)
 #   at_exit CMD...              run CMD at exit, before the PIDs are
 #                               killed (last added runs first), e.g. a
 #                               function that stops tgtd by its PID
@@ -75,6 +79,25 @@
 #                               SIGSTOPs it sets TGTD_STOPPED=yes (stop_tgtd
 #                               sends SIGCONT first)
 #
+# The emulated pair (mirror-pair(1): a supervisor and its two mirror-ctl
+# controllers; a pair left running is stopped at exit, its controllers
+# SIGKILLed by the PIDs its state file names if they outlive it):
+#   start_pair NAME ARGS...     mirror-pair --dir $tmp/NAME -q ARGS, its
+#                               output in $tmp/NAME.out; waits for the
+#                               state file (60 s); sets PAIR_PID (the
+#                               supervisor), PAIR_DIR and PAIR_STATE.
+#                               Returns 1 (its output as "#" lines) if it
+#                               did not come up; the caller reports
+#   stop_pair NAME [cmd]        SIGTERM to the supervisor by its PID (with
+#                               cmd: its control socket's "stop" verb),
+#                               waits 20 s, then SIGKILL; returns its exit
+#                               status (0: it stopped its controllers)
+#   pair_state NAME JQ          jq -r JQ of its state file
+#   pair_stats NAME CTL JQ      jq -r JQ of controller CTL's stats
+#   wait_pair_stats NAME CTL JQ until JQ is true (20 s); 1 if never
+#   top_field FILE CTL KEY      KEY's value on the "ctl CTL:" line of a
+#                               mirror-top --pair -b snapshot in FILE
+#
 # Waiting (generous limits; nothing is timed, a wait only bounds a hang):
 #   wait_for_file FILE [SECONDS]  until FILE is non-empty (default 20 s)
 #   wait_until SECONDS CMD...     until CMD succeeds, polling every 0.1 s
@@ -83,7 +106,8 @@
 #                                 take :0 and report their port)
 #   port_free PORT                true when 127.0.0.1:PORT refuses
 #
-# Variables that belong to this file start with tap_, _lib_ or TGTD_.
+# Variables that belong to this file start with tap_, _lib_, PAIR_ or
+# TGTD_.
 #
 # A new script, in short:
 #
@@ -226,6 +250,13 @@ cleanup_forget() {
 
 at_exit() { _lib_at_exit+=("$*"); }
 
+alive() {
+	local p
+	for p in "$@"; do
+		[[ $p =~ ^[0-9]+$ ]] && [ "$p" -gt 1 ] && kill -0 "$p" 2>/dev/null || return 1
+	done
+}
+
 _lib_cleanup() {
 	local i p
 	for ((i = ${#_lib_at_exit[@]} - 1; i >= 0; i--)); do
@@ -299,6 +330,80 @@ stop_emu() {
 	cleanup_forget "$pid"
 	check_eq "mirror-emu $name exits 0 on SIGTERM" "$rc" 0 "$(cat "$tmp/emu-$name/log")"
 }
+
+# ---- mirror-pair ----
+
+declare -A _lib_pair_pid=()
+# shellcheck disable=SC2034 # for the scripts
+PAIR_PID='' PAIR_DIR='' PAIR_STATE=''
+
+start_pair() {
+	local name=$1 dir pid
+	shift
+	dir=$tmp/$name
+	"$bin/mirror-pair" --dir "$dir" -q "$@" >"$tmp/$name.out" 2>&1 &
+	pid=$!
+	cleanup_add "$pid"
+	_lib_pair_pid[$name]=$pid
+	if ! _lib_pair_wait "$dir/state.json" "$pid"; then
+		diag "mirror-pair $name did not come up:"
+		diag "$(tail -n 20 "$tmp/$name.out" "$dir"/ctl-*.log 2>/dev/null)"
+		stop_pair "$name" >/dev/null
+		return 1
+	fi
+	# shellcheck disable=SC2034 # for the scripts
+	PAIR_PID=$pid PAIR_DIR=$dir PAIR_STATE=$dir/state.json
+}
+
+# STATE PID: the state file written (60 s at most); a supervisor that
+# exited will not write it, so the wait ends there
+_lib_pair_wait() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[ -s "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -s "$1" ]
+}
+
+# The controllers' PIDs in the state file (0 for one not running: never
+# kill 0, the whole process group).
+_lib_pair_ctls() {
+	"$JQ" -r '.controllers[].pid // empty' "$tmp/$1/state.json" 2>/dev/null | awk '$1 > 1'
+}
+
+stop_pair() {
+	local name=$1 how=${2:-term} pid rc p ctls
+	pid=${_lib_pair_pid[$name]:-}
+	[ -n "$pid" ] || return 0
+	ctls=$(_lib_pair_ctls "$name")
+	if [ "$how" = cmd ]; then
+		"$bin/mirror-pair" --dir "$tmp/$name" stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null
+	else
+		kill -TERM "$pid" 2>/dev/null
+	fi
+	wait_until 20 eval "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rc=$?
+	for p in $ctls $(_lib_pair_ctls "$name"); do kill -KILL "$p" 2>/dev/null; done
+	cleanup_forget "$pid"
+	unset '_lib_pair_pid[$name]'
+	return "$rc"
+}
+
+_lib_stop_pairs() {
+	local name
+	for name in "${!_lib_pair_pid[@]}"; do stop_pair "$name"; done
+}
+at_exit _lib_stop_pairs
+
+pair_state() { "$JQ" -r "$2" "$tmp/$1/state.json"; }
+pair_stats() { "$bin/mirror-pair" --dir "$tmp/$1" stats "$2" | "$JQ" -r "$3"; }
+wait_pair_stats() { wait_until 20 _lib_pair_true "$@"; }
+_lib_pair_true() { [ "$(pair_stats "$@" 2>/dev/null)" = true ]; }
+
+top_field() { sed -n "s/^ctl $2:.* $3=\\([^ ]*\\).*/\\1/p" "$1"; }
 
 # ---- tgtd ----
 
