@@ -58,25 +58,36 @@ int sbc_check(struct sbc_ctx *x, uint8_t key, uint8_t asc, uint8_t ascq, const c
 	return check_sense(x, &s);
 }
 
-int sbc_invalid(struct sbc_ctx *x, uint8_t asc, uint8_t ascq, unsigned byte, unsigned bit,
-		const char *fmt, ...)
+/* ILLEGAL REQUEST with a field pointer (SPC-4 4.5.2.4.2): cd says whether
+ * it points into the CDB (C/D = 1) or the parameter list (C/D = 0). */
+static int invalid_field(struct sbc_ctx *x, uint8_t asc, uint8_t ascq, bool cd, unsigned byte,
+			 unsigned bit, const char *fmt, va_list ap)
 {
 	struct mirror_sense s;
-	va_list ap;
 
 	memset(&s, 0, sizeof(s));
 	s.key = MIRROR_SK_ILLEGAL_REQUEST;
 	s.asc = asc;
 	s.ascq = ascq;
 	s.sksv = true;
-	s.cd = true;
+	s.cd = cd;
 	s.bpv = true;
 	s.bit = (uint8_t)bit;
 	s.field = (uint16_t)byte;
-	va_start(ap, fmt);
 	set_why(x->v, fmt, ap);
-	va_end(ap);
 	return check_sense(x, &s);
+}
+
+int sbc_invalid(struct sbc_ctx *x, uint8_t asc, uint8_t ascq, unsigned byte, unsigned bit,
+		const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = invalid_field(x, asc, ascq, true, byte, bit, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int sbc_check_zero(struct sbc_ctx *x, const struct sbc_field *f, unsigned n)
@@ -138,20 +149,11 @@ int sbc_conflict(struct sbc_ctx *x, const char *fmt, ...)
 int sbc_invalid_param(struct sbc_ctx *x, uint8_t asc, unsigned byte, unsigned bit,
 		      const char *fmt, ...)
 {
-	struct mirror_sense s;
 	va_list ap;
+	int rc;
 
-	/* the field pointer into the parameter list: C/D = 0 (SPC-4
-	 * 4.5.2.4.2) */
-	memset(&s, 0, sizeof(s));
-	s.key = MIRROR_SK_ILLEGAL_REQUEST;
-	s.asc = asc;
-	s.sksv = true;
-	s.bpv = true;
-	s.bit = (uint8_t)bit;
-	s.field = (uint16_t)byte;
 	va_start(ap, fmt);
-	set_why(x->v, fmt, ap);
+	rc = invalid_field(x, asc, 0, false, byte, bit, fmt, ap);
 	va_end(ap);
-	return check_sense(x, &s);
+	return rc;
 }
