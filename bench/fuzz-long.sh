@@ -17,6 +17,9 @@
 #   FUZZ_TARGETS        environment: "fuzz_a fuzz_b" runs only those
 #   BUILD_DIR           environment: default _build/fuzz (shared with
 #                       scripts/fuzz.sh: its objects are reused)
+#   FUZZ_TIMEOUT        environment: seconds one input may take before it
+#                       is a finding (default 10); raise it for a run that
+#                       will be paused (SIGSTOP), whose pause would count
 #
 # Each target starts from tests/fuzz/corpus/TARGET/ plus scripts/fuzz.sh's
 # generated seeds, in a working corpus under BUILD_DIR/long/.  A crash,
@@ -34,6 +37,8 @@ set -uo pipefail
 srcdir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 builddir=${BUILD_DIR:-$srcdir/_build/fuzz}
 execs=10000000
+timeout=${FUZZ_TIMEOUT:-10}
+[[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "fuzz-long.sh: FUZZ_TIMEOUT must be a positive number of seconds, not '$timeout'" >&2; exit 2; }
 seconds=
 update=
 
@@ -109,7 +114,7 @@ for t in "${targets[@]}"; do
 	before=$(find "$findings" -type f ! -name 'minimized-*' | wc -l)
 	start=$(date +%s.%N)
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1 \
-		"$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		"$bin" "${limit[@]}" -timeout="$timeout" -report_slow_units="$timeout" -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$findings/" "$work" >"$log" 2>&1
 	rc=$?
 	end=$(date +%s.%N)

@@ -175,6 +175,7 @@ bench_load_run() {
 	local TIMEFORMAT='%3U %3S'
 	case $op in
 	write10) how=--write10 ;;
+	small-*) how="--path small" ;; # small-nc: the same writes, another target
 	*) how="--path $op" ;;
 	esac
 	n=$(($(cat "$prefix.rows" 2>/dev/null | wc -l) + 1))
@@ -218,7 +219,7 @@ bench_spread() {
 # bench_row_header, bench_row WHO OP SIZE QD PREFIX: one table row of the
 # medians, with the spread of ops/s and of the target's CPU per op
 bench_row_header() {
-	printf '%-10s %-7s %4s %3s %9s %-15s %7s %7s %8s %-13s %7s %4s %3s
+	printf '%-10s %-8s %4s %3s %9s %-15s %7s %7s %8s %-13s %7s %4s %3s
 ' target op size QD 		ops/s "[min-max]" "p50 us" "p99 us" "tgt us" "[min-max]" "cli us" runs err
 }
 bench_row() {
@@ -227,7 +228,7 @@ bench_row() {
 	local ops tcpu
 	ops=$(bench_spread "$prefix" ops | awk -F- '{ printf "%.0f-%.0f", $1, $2 }')
 	tcpu=$(bench_spread "$prefix" tcpu)
-	printf '%-10s %-7s %4s %3s %9.0f %-15s %7s %7s %8.2f %-13s %7.2f %4s %3s
+	printf '%-10s %-8s %4s %3s %9.0f %-15s %7s %7s %8.2f %-13s %7.2f %4s %3s
 ' "$1" "$2" "$3" 		"$4" "$(bench_med "$prefix" ops)" "[$ops]" "$(bench_med "$prefix" p50)" 		"$(bench_med "$prefix" p99)" "$(bench_med "$prefix" tcpu)" "[$tcpu]" 		"$(bench_med "$prefix" ccpu)" "$(wc -l <"$prefix.rows")" 		"$(awk '{ e += $6 } END { print e + 0 }' "$prefix.rows")"
 }
 

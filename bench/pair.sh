@@ -31,7 +31,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/_build/default}
 secs=${BENCH_SECONDS:-4}
 kills=${TAKEOVERS:-20}
-IQN=iqn.2024-01.org.mirrortest:bench-pair-tgtd
+IQN=iqn.2026-11.org.mirrortest:bench-pair-tgtd
 QDS="1 16"
 
 bench_build "$build" cmd/mirror-load cmd/mirror-pair cmd/mirror-ctl bench/stats_get

@@ -34,6 +34,7 @@ void mirror_emu_opts_init(struct mirror_emu_opts *o)
 	o->neg = MIRROR_NEG_PATENT;
 	o->seed = 1;
 	o->max_conns = 256;
+	o->coalesce_us = MIRROR_EMU_COALESCE_DEFAULT_US;
 	o->login_timeout_s = MIRROR_TGT_LOGIN_TIMEOUT_MS / 1000u;
 }
 
@@ -110,7 +111,8 @@ enum {
 	OPT_NO_EXTENSIONS,
 	OPT_TABLE,
 	OPT_PREFAULT,
-	OPT_LOGIN_TIMEOUT
+	OPT_LOGIN_TIMEOUT,
+	OPT_COALESCE_US
 };
 
 static const struct option longopts[] = {
@@ -136,6 +138,7 @@ static const struct option longopts[] = {
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },
+	{ "coalesce-us", required_argument, NULL, OPT_COALESCE_US },
 	{ "query", required_argument, NULL, 'Q' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "list-profiles", no_argument, NULL, 'L' },
@@ -292,6 +295,12 @@ static int one_opt(struct mirror_emu_opts *o, int c, const char *arg, char *why,
 		if (mirror_cli_count("--login-timeout", arg, 0, 3600, &v, why, why_len) < 0)
 			return -EINVAL;
 		o->login_timeout_s = (unsigned)v;
+		return 0;
+	case OPT_COALESCE_US:
+		if (mirror_cli_count("--coalesce-us", arg, 0, MIRROR_EMU_COALESCE_MAX_US, &v, why,
+				     why_len) < 0)
+			return -EINVAL;
+		o->coalesce_us = (unsigned)v;
 		return 0;
 	case OPT_SECRET_ON_CMDLINE:
 		return refuse(why, why_len, "%s", "secrets are not taken on the command line (every "

@@ -42,6 +42,7 @@ struct mirror_emu_opts {
 	uint64_t seed;
 	unsigned max_conns;
 	unsigned login_timeout_s; /* a login not done by then is cut; 0: never */
+	unsigned coalesce_us;     /* server.h: interrupt moderation; 0: off */
 	int verbosity;           /* -v minus -q */
 	const char *query;       /* --query: a client of another mirror-emu */
 	unsigned extensions_off; /* MIRROR_RX_EXT_* not implemented */

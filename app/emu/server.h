@@ -39,6 +39,9 @@ int mirror_emu_parse_addr(const char *text, struct sockaddr_storage *ss, socklen
 
 /* ---- the server ---- */
 
+#define MIRROR_EMU_COALESCE_MAX_US 1000000u
+#define MIRROR_EMU_COALESCE_DEFAULT_US 200u
+
 struct mirror_emu_config {
 	const char *listen;       /* NULL: MIRROR_EMU_DEFAULT_LISTEN */
 	const char *stats_path;   /* unix socket for the counters, NULL: none */
@@ -48,6 +51,11 @@ struct mirror_emu_config {
 	unsigned linger_ms;       /* most time a closing connection may take
 				   * to take its last bytes; 0: 5000 */
 	struct mirror_tgt *tgt;   /* may be NULL until mirror_emu_server_attach */
+	/* Interrupt moderation, as a NIC's rx-usecs: a connection that owes
+	 * Data-Out for two R2Ts or more wakes the loop once about half of it
+	 * has arrived, or after this many microseconds, whichever is first,
+	 * instead of at every PDU.  0: off (every PDU may wake the loop). */
+	unsigned coalesce_us;     /* at most MIRROR_EMU_COALESCE_MAX_US */
 	/* The engine behind the connections; NULL: the iSCSI target engine
 	 * (mirror_engine_iscsi).  A test gives a stub. */
 	const struct mirror_engine_ops *engine;
@@ -67,6 +75,8 @@ struct mirror_emu_server_stats {
 	uint64_t read_pauses;     /* times a connection hit max_pending */
 	uint64_t lingered_out;    /* closing connections cut at linger_ms */
 	uint64_t stats_served;    /* stats socket answers */
+	uint64_t wakeups;         /* epoll_wait returns with events */
+	uint64_t coalesce_expired; /* coalescing waits cut by coalesce_us */
 	uint64_t bytes_in, bytes_out;
 	unsigned conns_now;
 };

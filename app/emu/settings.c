@@ -37,6 +37,7 @@ void mirror_emu_server_config(const struct mirror_emu_opts *o, struct mirror_emu
 	ec->listen = o->listen;
 	ec->stats_path = o->stats_socket;
 	ec->max_conns = o->max_conns;
+	ec->coalesce_us = o->coalesce_us;
 }
 
 void mirror_emu_inject_config(const struct mirror_emu_opts *o, struct mirror_inject *inj)

@@ -154,6 +154,27 @@ bool mirror_tgt_conn_wants_close(const struct mirror_tgt_conn *c)
 	return c->state == ST_CLOSING || c->fatal;
 }
 
+size_t mirror_tgt_conn_owed_data(const struct mirror_tgt_conn *c, unsigned *tasks)
+{
+	size_t bytes = 0;
+	unsigned n = 0;
+
+	/* a sweep of the task table rather than a counter kept beside it:
+	 * once per wake-up, and nothing to keep in step */
+	if (!c->fatal) {
+		uint32_t hdr = PDU_BHS_LEN + (c->hd ? PDU_DIGEST_LEN : 0) + (c->dd ? PDU_DIGEST_LEN : 0);
+		for (unsigned i = 0; i < TASKS_MAX; i++) {
+			const struct tgt_task *k = &c->task[i];
+			if (!k->used || !k->r2t_out || k->r2t_end <= k->have)
+				continue;
+			n++;
+			bytes += (size_t)(k->r2t_end - k->have) + hdr;
+		}
+	}
+	*tasks = n;
+	return bytes;
+}
+
 void mirror_tgt_conn_set_user(struct mirror_tgt_conn *c, void *user)
 {
 	c->user = user;
@@ -189,6 +210,7 @@ const struct mirror_engine_ops mirror_engine_iscsi = {
 	.conn_consumed = mirror_tgt_conn_consumed,
 	.conn_tick = mirror_tgt_conn_tick,
 	.conn_wants_close = mirror_tgt_conn_wants_close,
+	.conn_owed_data = mirror_tgt_conn_owed_data,
 	.conn_set_user = mirror_tgt_conn_set_user,
 	.conn_free = mirror_tgt_conn_free,
 	.stats_json = mirror_tgt_stats_json,

@@ -233,6 +233,11 @@ void mirror_tgt_conn_consumed(struct mirror_tgt_conn *c, size_t n);
  * deadline, or -1 for none. */
 int mirror_tgt_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms);
 bool mirror_tgt_conn_wants_close(const struct mirror_tgt_conn *c);
+/* The Data-Out the initiator owes for R2Ts outstanding: it sends them
+ * without waiting for anything from us (10.7), so the socket loop may wait
+ * for them to gather.  Returns the bytes (at least: one header per R2T is
+ * counted) and, in *tasks, the R2Ts. */
+size_t mirror_tgt_conn_owed_data(const struct mirror_tgt_conn *c, unsigned *tasks);
 /* The socket loop's own pointer for a connection (for wake()). */
 void mirror_tgt_conn_set_user(struct mirror_tgt_conn *c, void *user);
 void *mirror_tgt_conn_user(const struct mirror_tgt_conn *c);
@@ -249,6 +254,7 @@ struct mirror_engine_ops {
 	void (*conn_consumed)(struct mirror_tgt_conn *c, size_t n);
 	int (*conn_tick)(struct mirror_tgt_conn *c, uint64_t now_ms);
 	bool (*conn_wants_close)(const struct mirror_tgt_conn *c);
+	size_t (*conn_owed_data)(const struct mirror_tgt_conn *c, unsigned *tasks); /* or NULL */
 	void (*conn_set_user)(struct mirror_tgt_conn *c, void *user);
 	void (*conn_free)(struct mirror_tgt_conn *c);
 	struct json_object *(*stats_json)(const struct mirror_tgt *t);

@@ -73,6 +73,7 @@ START_TEST(every_option_taken)
 	static const char *const args5[] = { "--port-file", "p", "-Q", "q.sock", "--json", "-v",
 					     "-v", "-q", "--target-alias", "emu one", NULL };
 	static const char *const args6[] = { "--extensions", "table,release", "-n", "64M", NULL };
+	static const char *const args7[] = { "--coalesce-us", "0", NULL };
 	struct mirror_emu_opts o;
 	char why[256];
 
@@ -97,6 +98,7 @@ START_TEST(every_option_taken)
 	ck_assert_str_eq(o.inject_spec[0], "drop-status,p=0.5");
 	ck_assert_int_eq(o.inject_rule[0].action, MIRROR_INJ_DROP_STATUS);
 	ck_assert_uint_eq(o.max_conns, 9);
+	ck_assert_uint_eq(o.coalesce_us, MIRROR_EMU_COALESCE_DEFAULT_US);
 
 	ck_assert_int_eq(parse(&o, args4, why, sizeof(why)), MIRROR_EMU_RUN);
 	ck_assert_str_eq(o.nvram_file, "nv.img");
@@ -114,6 +116,9 @@ START_TEST(every_option_taken)
 	ck_assert_int_eq(parse(&o, args6, why, sizeof(why)), MIRROR_EMU_RUN);
 	ck_assert_uint_eq(o.extensions_off, MIRROR_RX_EXT_READBACK);
 	ck_assert_uint_eq(o.profile.nvram_size, 64u << 20);
+
+	ck_assert_int_eq(parse(&o, args7, why, sizeof(why)), MIRROR_EMU_RUN);
+	ck_assert_uint_eq(o.coalesce_us, 0);
 }
 END_TEST
 
@@ -199,6 +204,9 @@ static const struct {
 	{ { "--max-connections", "1K" }, "--max-connections: '1K' is not a count (decimal or 0x hex)" },
 	{ { "--login-timeout", "3601" }, "--login-timeout: '3601' is outside 0..3600" },
 	{ { "--login-timeout", "5s" }, "--login-timeout: '5s' is not a count (decimal or 0x hex)" },
+	{ { "--coalesce-us", "1000001" }, "--coalesce-us: '1000001' is outside 0..1000000" },
+	{ { "--coalesce-us", "-1" }, "--coalesce-us: '-1' is not a count (decimal or 0x hex)" },
+	{ { "--coalesce-us", "200us" }, "--coalesce-us: '200us' is not a count (decimal or 0x hex)" },
 	{ { "--chap-secret", "s3cret" },
 	  "secrets are not taken on the command line (every user can read it in the process list): "
 	  "put them in --chap-file FILE" },

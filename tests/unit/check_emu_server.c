@@ -5,6 +5,8 @@
  * The stub echoes what it gets, and reads a few bytes as commands:
  *   'Q'  wants_close after the echo       'X'  input fails (< 0)
  *   'D'  "delayed\n" DELAY_MS later        'B'  1 MiB of output
+ *   'O'  it now owes OWED_BYTES of Data-Out (OWED_TASKS R2Ts); every
+ *        other byte pays one of them back
  * The server runs in a thread; the test is its clients. */
 #include "config.h"
 
@@ -33,6 +35,9 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define DELAY_MS 80
 #define MIB (1024u * 1024u)
+#define OWED_TASKS 8u
+#define OWED_BYTES 8000u /* the loop's mark: a power of two <= 4000, 2048 */
+#define COALESCE_MARK 2048u
 
 /* ---- the stub engine ---- */
 
@@ -46,6 +51,7 @@ struct mirror_tgt_conn {
 	size_t len, off, cap;
 	bool close;
 	uint64_t delay_at;
+	size_t owed;
 };
 
 static uint64_t mono_ms(void)
@@ -102,8 +108,14 @@ static int stub_conn_input(struct mirror_tgt_conn *c, const uint8_t *buf, size_t
 		case 'X':
 			out_put(c, &buf[i], 1);
 			return -1;
+		case 'O':
+			out_put(c, &buf[i], 1);
+			c->owed = OWED_BYTES;
+			break;
 		default:
 			out_put(c, &buf[i], 1);
+			if (c->owed)
+				c->owed--;
 		}
 	}
 	return 0;
@@ -140,6 +152,12 @@ static bool stub_conn_wants_close(const struct mirror_tgt_conn *c)
 	return c->close;
 }
 
+static size_t stub_conn_owed_data(const struct mirror_tgt_conn *c, unsigned *tasks)
+{
+	*tasks = (unsigned)((c->owed + OWED_BYTES / OWED_TASKS - 1) / (OWED_BYTES / OWED_TASKS));
+	return c->owed;
+}
+
 static void stub_conn_free(struct mirror_tgt_conn *c)
 {
 	c->t->frees++;
@@ -165,6 +183,7 @@ static const struct mirror_engine_ops stub_engine = {
 	.conn_consumed = stub_conn_consumed,
 	.conn_tick = stub_conn_tick,
 	.conn_wants_close = stub_conn_wants_close,
+	.conn_owed_data = stub_conn_owed_data,
 	.conn_free = stub_conn_free,
 	.stats_json = stub_stats_json,
 };
@@ -711,6 +730,108 @@ START_TEST(test_ipv6)
 }
 END_TEST
 
+/* ---- coalescing ---- */
+
+static void start_coalescing(struct harness *h, unsigned us)
+{
+	struct mirror_emu_config cfg;
+
+	mirror_emu_config_init(&cfg);
+	cfg.coalesce_us = us;
+	start(h, &cfg);
+}
+
+static void send_bytes(int fd, char c, size_t n)
+{
+	char buf[4096];
+
+	ck_assert_uint_le(n, sizeof(buf));
+	memset(buf, c, n);
+	ck_assert_int_eq(send(fd, buf, n, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+/* While Data-Out is owed, what arrives below the mark waits (no wake-up,
+ * no answer) and the byte that reaches the mark brings all of it in one
+ * wake-up; with coalescing off the same bytes are answered at once. */
+START_TEST(test_coalesce_gathers)
+{
+	bool on = _i == 1;
+	struct harness h;
+	char buf[4096];
+
+	start_coalescing(&h, on ? MIRROR_EMU_COALESCE_MAX_US : 0);
+	int fd = tcp_connect(h.port, 0);
+	expect_echo(fd, "O");
+	usleep(20000); /* the loop arms the connection before it waits again */
+	int64_t w0 = server_counter(&h, "wakeups");
+	int64_t w1 = server_counter(&h, "wakeups"); /* what one stats query costs */
+	send_bytes(fd, 'a', 500);
+	size_t early = recv_some(fd, buf, 500, 300, NULL);
+	if (!on) {
+		ck_assert_uint_eq(early, 500);
+		ck_assert_int_eq(server_counter(&h, "coalesce_expired"), 0);
+		close(fd);
+		stop(&h);
+		return;
+	}
+	ck_assert_msg(early == 0, "%zu bytes answered below the mark", early);
+	send_bytes(fd, 'a', COALESCE_MARK - 500);
+	ck_assert_uint_eq(recv_some(fd, buf, COALESCE_MARK, 3000, NULL), COALESCE_MARK);
+	int64_t w2 = server_counter(&h, "wakeups");
+	ck_assert_msg(w2 - w1 - (w1 - w0) == 1, "%lld wake-ups for the data",
+		      (long long)(w2 - w1 - (w1 - w0)));
+	ck_assert_int_eq(server_counter(&h, "coalesce_expired"), 0);
+	close(fd);
+	stop(&h);
+}
+END_TEST
+
+/* The bound: data short of the mark is answered when coalesce_us have
+ * passed since the loop began to wait, that
+ * connection is not coalesced again until it gives input (one wait for a
+ * stalled initiator, not a timer every interval), and then it is. */
+START_TEST(test_coalesce_bound)
+{
+	struct harness h;
+	char buf[256];
+
+	start_coalescing(&h, 30000);
+	int fd = tcp_connect(h.port, 0);
+	expect_echo(fd, "O");
+	usleep(20000);
+	send_bytes(fd, 'a', 100);
+	/* the bound runs from when the loop began to wait (it cannot know
+	 * when the bytes came without waking): here 10 ms after they came */
+	ck_assert_uint_eq(recv_some(fd, buf, 100, 3000, NULL), 100);
+	ck_assert_int_eq(wait_counter(&h, "coalesce_expired", 1), 1);
+	usleep(200000);
+	ck_assert_int_eq(server_counter(&h, "coalesce_expired"), 1);
+	/* input: coalesced again */
+	expect_echo(fd, "x");
+	usleep(20000);
+	send_bytes(fd, 'a', 100);
+	ck_assert_uint_eq(recv_some(fd, buf, 100, 3000, NULL), 100);
+	ck_assert_int_eq(wait_counter(&h, "coalesce_expired", 2), 2);
+	close(fd);
+	stop(&h);
+}
+END_TEST
+
+START_TEST(test_coalesce_limit)
+{
+	struct mirror_emu_config cfg;
+	struct mirror_emu_server *srv = NULL;
+	char why[256] = "";
+
+	mirror_emu_config_init(&cfg);
+	cfg.listen = "127.0.0.1:0";
+	cfg.coalesce_us = MIRROR_EMU_COALESCE_MAX_US + 1;
+	ck_assert_int_eq(mirror_emu_server_new(&cfg, &srv, why, sizeof(why)), -EINVAL);
+	ck_assert_ptr_null(srv);
+	ck_assert_msg(strstr(why, "coalescing interval") != NULL, "%s", why);
+}
+END_TEST
+
 START_TEST(test_stop_before_run)
 {
 	struct harness h;
@@ -798,6 +919,9 @@ static Suite *emu_server_suite(void)
 	tcase_add_test(tc, test_stats_path);
 	tcase_add_test(tc, test_ipv6);
 	tcase_add_test(tc, test_stop_before_run);
+	tcase_add_loop_test(tc, test_coalesce_gathers, 0, 2);
+	tcase_add_test(tc, test_coalesce_bound);
+	tcase_add_test(tc, test_coalesce_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

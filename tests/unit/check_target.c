@@ -762,6 +762,64 @@ START_TEST(data_out_wrong_offset_not_final)
 }
 END_TEST
 
+/* What the socket loop coalesces on: the Data-Out owed for outstanding
+ * R2Ts, counted up by each R2T and down by its data, its CHECK CONDITION
+ * or its abort, never left behind by a task that ended. */
+static void expect_owed(struct rig *r, unsigned tasks, size_t bytes)
+{
+	unsigned n = 99;
+	size_t b = mirror_tgt_conn_owed_data(r->c, &n);
+
+	ck_assert_uint_eq(n, tasks);
+	ck_assert_uint_eq(b, bytes);
+}
+
+START_TEST(owed_data_follows_r2ts)
+{
+	struct rig r;
+	uint8_t cdb[16], data[8192] = { 0 }, tmf[48] = { 0 };
+	const uint8_t *b;
+	rig_small_write(&r, MIRROR_NEG_PATENT, (struct mirror_sg_element){ 0x1000, 8192 }, cdb);
+
+	expect_owed(&r, 0, 0);
+	scsi_cmd(&r, 70, cdb, 12, true, 8192, NULL, 0);
+	b = expect_pdu(&r, 0x31, NULL, NULL);
+	uint32_t ttt70 = rd32(b + 20);
+	expect_owed(&r, 1, 48 + 8192);
+	scsi_cmd(&r, 71, cdb, 12, true, 8192, NULL, 0);
+	b = expect_pdu(&r, 0x31, NULL, NULL);
+	uint32_t ttt71 = rd32(b + 20);
+	scsi_cmd(&r, 72, cdb, 12, true, 8192, NULL, 0);
+	expect_pdu(&r, 0x31, NULL, NULL);
+	expect_owed(&r, 3, 3 * (48 + 8192));
+	/* part of 70's data: still owed, less of it */
+	data_out(&r, 70, ttt70, 0, data, 2048, false);
+	expect_owed(&r, 3, 3 * (48 + 8192) - 2048);
+	/* the rest: answered, no longer owed */
+	data_out(&r, 70, ttt70, 2048, data + 2048, 6144, true);
+	ck_assert_uint_eq(expect_pdu(&r, 0x21, NULL, NULL)[3], 0);
+	expect_owed(&r, 2, 2 * (48 + 8192));
+	/* 71 at a wrong offset: its CHECK CONDITION ends what it owed */
+	data_out(&r, 71, ttt71, 512, data, 4096, true);
+	expect_check(&r, MIRROR_SK_ABORTED_COMMAND, 0x0C, 0x0D);
+	expect_owed(&r, 1, 48 + 8192);
+	/* 72 aborted (ABORT TASK) */
+	tmf[0] = 0x42;
+	tmf[1] = 0x80 | 1;
+	be32(tmf + 16, 73);
+	be32(tmf + 20, 72);
+	be32(tmf + 24, r.cmdsn);
+	send_pdu(&r, tmf, NULL, 0);
+	ck_assert_uint_eq(expect_pdu(&r, 0x22, NULL, NULL)[2], 0);
+	expect_owed(&r, 0, 0);
+	/* and a new R2T counts again from there */
+	scsi_cmd(&r, 74, cdb, 12, true, 8192, NULL, 0);
+	expect_pdu(&r, 0x31, NULL, NULL);
+	expect_owed(&r, 1, 48 + 8192);
+	rig_free(&r);
+}
+END_TEST
+
 START_TEST(abort_task_leaves_ranges_invalid)
 {
 	struct rig r;
@@ -1259,6 +1317,7 @@ int main(void)
 	tcase_add_test(t, data_out_errors);
 	tcase_add_test(t, data_out_wrong_offset_not_final);
 	tcase_add_test(t, abort_task_leaves_ranges_invalid);
+	tcase_add_test(t, owed_data_follows_r2ts);
 	tcase_add_test(t, malformed_pdus);
 	tcase_add_test(t, header_digest_checked);
 	tcase_add_test(t, cmdsn_window);
