@@ -77,7 +77,7 @@ static const char usage_text[] =
 	"      --login-timeout S       cut a connection whose login is not done after S\n"
 	"                              seconds (default 15; 0: never)\n"
 	"      --coalesce-us US        interrupt moderation: a connection that owes\n"
-	"                              Data-Out for 4 R2Ts or more wakes the loop once\n"
+	"                              Data-Out for 6 R2Ts or more wakes the loop once\n"
 	"                              about half of it has come, or after US\n"
 	"                              microseconds (default 200; 0: off)\n"
 	"  -Q, --query PATH            ask a running mirror-emu's stats socket and print\n"

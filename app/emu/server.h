@@ -52,7 +52,7 @@ struct mirror_emu_config {
 				   * to take its last bytes; 0: 5000 */
 	struct mirror_tgt *tgt;   /* may be NULL until mirror_emu_server_attach */
 	/* Interrupt moderation, as a NIC's rx-usecs: a connection that owes
-	 * Data-Out for two R2Ts or more wakes the loop once about half of it
+	 * Data-Out for six R2Ts or more wakes the loop once about half of it
 	 * has arrived, or after this many microseconds, whichever is first,
 	 * instead of at every PDU.  0: off (every PDU may wake the loop). */
 	unsigned coalesce_us;     /* at most MIRROR_EMU_COALESCE_MAX_US */
