@@ -1307,8 +1307,11 @@ static int wait_events(struct mirror_emu_server *s, struct epoll_event *evs, int
 	if (!s->cfg.coalesce_us || !coalesce_arm(s))
 		return epoll_wait(s->ep, evs, EVENTS_PER_WAIT, timeout_ms);
 	uint64_t ns = (uint64_t)s->cfg.coalesce_us * 1000u;
-	if (timeout_ms >= 0 && (uint64_t)timeout_ms * 1000000u < ns)
+	bool ours = true; /* the coalescing bound, not a deadline, ends the wait */
+	if (timeout_ms >= 0 && (uint64_t)timeout_ms * 1000000u < ns) {
 		ns = (uint64_t)timeout_ms * 1000000u;
+		ours = false;
+	}
 #ifdef HAVE_EPOLL_PWAIT2
 	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
 	int n = epoll_pwait2(s->ep, evs, EVENTS_PER_WAIT, &ts, NULL);
@@ -1317,7 +1320,8 @@ static int wait_events(struct mirror_emu_server *s, struct epoll_event *evs, int
 #else
 	int n = epoll_wait(s->ep, evs, EVENTS_PER_WAIT, (int)((ns + 999999u) / 1000000u));
 #endif
-	if (n == 0)
+	/* a deadline first: the marks stay for the next wait */
+	if (n == 0 && ours)
 		coalesce_expired(s);
 	return n;
 }

@@ -817,6 +817,32 @@ START_TEST(test_coalesce_bound)
 }
 END_TEST
 
+/* A deadline of the engine's that ends a wait before the bound is not
+ * the bound: the delayed answer goes out and the owed data still waits
+ * for its mark (or the bound) afterwards. */
+START_TEST(test_coalesce_deadline)
+{
+	struct harness h;
+	char buf[256];
+
+	start_coalescing(&h, 500000);
+	int fd = tcp_connect(h.port, 0);
+	send_str(fd, "OD");
+	ck_assert_uint_eq(recv_some(fd, buf, 1, 3000, NULL), 1);
+	usleep(20000);
+	send_bytes(fd, 'a', 100);
+	ck_assert_uint_eq(recv_some(fd, buf, 8, 3000, NULL), 8);
+	ck_assert_mem_eq(buf, "delayed\n", 8);
+	ck_assert_int_eq(server_counter(&h, "coalesce_expired"), 0);
+	size_t early = recv_some(fd, buf, 100, 150, NULL);
+	ck_assert_msg(early == 0, "%zu bytes answered when the deadline came", early);
+	ck_assert_uint_eq(recv_some(fd, buf, 100, 3000, NULL), 100);
+	ck_assert_int_eq(server_counter(&h, "coalesce_expired"), 1);
+	close(fd);
+	stop(&h);
+}
+END_TEST
+
 START_TEST(test_coalesce_limit)
 {
 	struct mirror_emu_config cfg;
@@ -921,6 +947,7 @@ static Suite *emu_server_suite(void)
 	tcase_add_test(tc, test_stop_before_run);
 	tcase_add_loop_test(tc, test_coalesce_gathers, 0, 2);
 	tcase_add_test(tc, test_coalesce_bound);
+	tcase_add_test(tc, test_coalesce_deadline);
 	tcase_add_test(tc, test_coalesce_limit);
 	suite_add_tcase(s, tc);
 	return s;
