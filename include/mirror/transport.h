@@ -115,6 +115,15 @@ unsigned mirror_transport_outstanding(const struct mirror_transport *t);
  * blocking and delivers the completions. */
 int mirror_transport_fd(const struct mirror_transport *t);
 short mirror_transport_events(const struct mirror_transport *t);
+/* For an event loop that already knows the descriptor's readiness (epoll):
+ * one round of I/O with those poll(2) events and no poll(2) of its own,
+ * the command deadlines checked, completions delivered; returns as
+ * mirror_transport_poll(t, 0).  revents POLLOUT after submitting writes
+ * the new commands out at once (what the socket takes; the rest waits
+ * for mirror_transport_events' POLLOUT).  Called from one of t's own
+ * completion callbacks it does nothing and returns 0.  Backends without
+ * a descriptor: mirror_transport_poll(t, 0). */
+int mirror_transport_service(struct mirror_transport *t, short revents);
 
 /* That event loop, done once for every caller: one poll(2) over many
  * transports.  A poller holds the scratch of the wait for up to cap

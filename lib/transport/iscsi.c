@@ -337,6 +337,38 @@ static void fail_session(struct iscsi_transport *it, int code, uint64_t now)
 
 /* ---- the event loop ---- */
 
+/* iscsi_service with readiness already known (revents: poll(2) events).
+ * What the input made the session owe (the Data-Out an R2T asks for, a
+ * NOP-Out answer) is written in the same round when the socket takes it,
+ * not after another wait for POLLOUT: one wake-up less per R2T.  Only on
+ * a logged-in session: before, POLLOUT means the connect completed.  0, or
+ * a negative code when the connection failed (message in base.error). */
+static int serve(struct iscsi_transport *it, short revents)
+{
+	int fd = iscsi_get_fd(it->ctx);
+	int rc;
+
+	if (fd >= 0 && (revents & (POLLERR | POLLHUP))) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
+			it->sock_errno = soerr;
+		else
+			it->sock_hup = true;
+	}
+	rc = iscsi_service(it->ctx, revents);
+	if (rc >= 0 && !(revents & (POLLOUT | POLLERR | POLLHUP)) && iscsi_is_logged_in(it->ctx) &&
+	    (iscsi_which_events(it->ctx) & POLLOUT))
+		rc = iscsi_service(it->ctx, POLLOUT); /* a full socket: EAGAIN, kept queued */
+	if (rc < 0) {
+		set_conn_error(it);
+		if (it->phase == PH_CONNECTING || it->phase == PH_LOGGING_IN)
+			it->phase = PH_FAILED;
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
 /* One round of poll(2) on libiscsi's socket and iscsi_service.  0, or a
  * negative code when the connection failed (message in base.error). */
 static int pump(struct iscsi_transport *it, int wait_ms)
@@ -349,34 +381,25 @@ static int pump(struct iscsi_transport *it, int wait_ms)
 	if (events == 0 || pfd.fd < 0) {
 		poll(NULL, 0, wait_ms < IDLE_WAIT_MS && wait_ms >= 0 ? wait_ms : IDLE_WAIT_MS);
 		rc = iscsi_service(it->ctx, 0);
-	} else {
-		pfd.events = (short)events;
-		pfd.revents = 0;
-		rc = poll(&pfd, 1, wait_ms);
 		if (rc < 0) {
-			if (errno == EINTR)
-				return 0;
-			rc = -errno;
-			mirror_transport_set_error(&it->base, "poll: %s", strerror(-rc));
-			return rc;
+			set_conn_error(it);
+			if (it->phase == PH_CONNECTING || it->phase == PH_LOGGING_IN)
+				it->phase = PH_FAILED;
+			return -ECONNRESET;
 		}
-		if (rc > 0 && (pfd.revents & (POLLERR | POLLHUP))) {
-			int soerr = 0;
-			socklen_t sl = sizeof(soerr);
-			if (getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
-				it->sock_errno = soerr;
-			else
-				it->sock_hup = true;
-		}
-		rc = iscsi_service(it->ctx, rc > 0 ? pfd.revents : 0);
+		return 0;
 	}
+	pfd.events = (short)events;
+	pfd.revents = 0;
+	rc = poll(&pfd, 1, wait_ms);
 	if (rc < 0) {
-		set_conn_error(it);
-		if (it->phase == PH_CONNECTING || it->phase == PH_LOGGING_IN)
-			it->phase = PH_FAILED;
-		return -ECONNRESET;
+		if (errno == EINTR)
+			return 0;
+		rc = -errno;
+		mirror_transport_set_error(&it->base, "poll: %s", strerror(-rc));
+		return rc;
 	}
-	return 0;
+	return serve(it, rc > 0 ? pfd.revents : 0);
 }
 
 static int ms_until(uint64_t deadline_ns, uint64_t now)
@@ -385,6 +408,46 @@ static int ms_until(uint64_t deadline_ns, uint64_t now)
 		return 0;
 	uint64_t ms = (deadline_ns - now + 999999u) / 1000000u;
 	return ms > 60000 ? 60000 : (int)ms;
+}
+
+/* Fails the session when a command is past its deadline (true then);
+ * *first gets the earliest deadline of those still running. */
+static bool past_deadline(struct iscsi_transport *it, uint64_t now, uint64_t *first)
+{
+	struct slot *late = NULL;
+
+	*first = UINT64_MAX;
+	for (unsigned i = 0; i < it->nslots; i++) {
+		struct slot *s = &it->slots[i];
+		if (s->state != SLOT_ACTIVE)
+			continue;
+		if (s->deadline_ns < *first)
+			*first = s->deadline_ns;
+		if (now >= s->deadline_ns && !late)
+			late = s;
+	}
+	if (!late)
+		return false;
+	mirror_transport_set_error(&it->base, "command 0x%02X timed out after %u ms; session to %s closed",
+				   late->cmd->cdb[0], it->base.opts.command_timeout_ms, it->portal);
+	fail_session(it, -ECONNABORTED, now);
+	return true;
+}
+
+/* After a round: a dropped connection may show only in the login state
+ * (no auto-reconnect); no later command can be sent.  True when it did
+ * and the session was failed. */
+static bool session_lost(struct iscsi_transport *it)
+{
+	char msg[MAX_STRING_SIZE + 1];
+
+	if (!it->ctx || iscsi_is_logged_in(it->ctx))
+		return false;
+	if (it->active)
+		mirror_transport_set_error(&it->base, "connection to %s lost: %s", it->portal,
+					   why_failed(it, msg, sizeof(msg)));
+	fail_session(it, -ECONNRESET, 0);
+	return true;
 }
 
 static int iscsi_poll(struct mirror_transport *t, int timeout_ms)
@@ -402,24 +465,9 @@ static int iscsi_poll(struct mirror_transport *t, int timeout_ms)
 		if (it->ndone || !it->active || !it->ctx)
 			break;
 		uint64_t now = mirror_monotonic_ns();
-		uint64_t first = UINT64_MAX;
-		struct slot *late = NULL;
-		for (unsigned i = 0; i < it->nslots; i++) {
-			struct slot *s = &it->slots[i];
-			if (s->state != SLOT_ACTIVE)
-				continue;
-			if (s->deadline_ns < first)
-				first = s->deadline_ns;
-			if (now >= s->deadline_ns && !late)
-				late = s;
-		}
-		if (late) {
-			mirror_transport_set_error(t, "command 0x%02X timed out after %u ms; "
-						   "session to %s closed", late->cmd->cdb[0],
-						   it->base.opts.command_timeout_ms, it->portal);
-			fail_session(it, -ECONNABORTED, now);
+		uint64_t first;
+		if (past_deadline(it, now, &first))
 			break;
-		}
 		if (now >= end && served)
 			break;
 		uint64_t until = first < end ? first : end;
@@ -434,16 +482,28 @@ static int iscsi_poll(struct mirror_transport *t, int timeout_ms)
 			fail_session(it, rc, 0);
 			break;
 		}
-		/* A dropped connection may show only in the login state
-		 * (no auto-reconnect); no later command can be sent. */
-		if (it->ctx && !iscsi_is_logged_in(it->ctx)) {
-			char msg[MAX_STRING_SIZE + 1];
-			if (it->active)
-				mirror_transport_set_error(t, "connection to %s lost: %s", it->portal,
-							   why_failed(it, msg, sizeof(msg)));
-			fail_session(it, -ECONNRESET, 0);
+		if (session_lost(it))
 			break;
-		}
+	}
+	return deliver(it);
+}
+
+/* One round with the readiness the caller's own event loop reported: no
+ * poll(2) of ours (transport.h, mirror_transport_service). */
+static int iscsi_serve_ready(struct mirror_transport *t, short revents)
+{
+	struct iscsi_transport *it = to_it(t);
+	uint64_t first;
+
+	/* Served with no command running too: the readiness may be a NOP-In
+	 * to answer or the peer's FIN, which a loop that waits on the
+	 * descriptor would otherwise report again and again. */
+	if (it->ctx && !past_deadline(it, mirror_monotonic_ns(), &first)) {
+		int rc = serve(it, revents);
+		if (rc < 0)
+			fail_session(it, rc, 0);
+		else
+			session_lost(it);
 	}
 	return deliver(it);
 }
@@ -738,6 +798,7 @@ static const struct mirror_transport_ops iscsi_ops = {
 	.kind = "iscsi",
 	.submit = iscsi_submit,
 	.poll = iscsi_poll,
+	.serve = iscsi_serve_ready,
 	.outstanding = iscsi_outstanding,
 	.fd = iscsi_fd,
 	.events = iscsi_events,

@@ -23,6 +23,9 @@ struct mirror_transport_ops {
 	 * leaves a command outstanding after a failure of its own: it fails
 	 * the command instead, so that callers waiting on it always return. */
 	int (*poll)(struct mirror_transport *t, int timeout_ms);
+	/* One round without waiting, with the poll(2) events the caller's
+	 * own loop reported; delivers completions.  NULL: poll(t, 0). */
+	int (*serve)(struct mirror_transport *t, short revents);
 	/* Commands queued and not yet delivered. */
 	unsigned (*outstanding)(const struct mirror_transport *t);
 	/* The descriptor and poll(2) events to wait for (transport.h); -1 and

@@ -237,6 +237,28 @@ int mirror_transport_poll(struct mirror_transport *t, int timeout_ms)
 	return poll_once(t, timeout_ms);
 }
 
+int mirror_transport_service(struct mirror_transport *t, short revents)
+{
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	if (t->closed)
+		return -ECANCELED;
+	/* From one of t's own completion callbacks: the round that runs it
+	 * is not re-entered; the caller's loop comes back to t. */
+	if (t->depth)
+		return 0;
+	if (!t->ops->serve)
+		return poll_once(t, 0);
+	t->depth++;
+	rc = t->ops->serve(t, revents);
+	if (t->closed && rc >= 0)
+		rc = -ECANCELED;
+	leave(t);
+	return rc;
+}
+
 int mirror_transport_drain(struct mirror_transport *t)
 {
 	int total = 0;

@@ -843,8 +843,14 @@ static void fake_close(struct mirror_transport *t)
 }
 
 static const struct mirror_transport_ops fake_ops = {
-	"fake", fake_submit, fake_poll, fake_outstanding, fake_fd, fake_events, fake_close,
-	fake_close, /* free: the fake is the test's own */
+	.kind = "fake",
+	.submit = fake_submit,
+	.poll = fake_poll,
+	.outstanding = fake_outstanding,
+	.fd = fake_fd,
+	.events = fake_events,
+	.close = fake_close,
+	.free = fake_close, /* the fake is the test's own */
 };
 
 static void fake_init(struct fake *f, bool has_fd)
