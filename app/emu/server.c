@@ -249,6 +249,8 @@ struct mirror_emu_server {
 	unsigned nlsn;
 	struct watch watch[WATCHES_MAX];
 	int (*tick)(void *arg, uint64_t now_ms);
+	int (*before_wait)(void *arg);
+	void *before_wait_arg;
 	void *tick_arg;
 	uint64_t tick_due;
 	unsigned tick_after_event_ms; /* 0: the tick's own delay only */
@@ -691,6 +693,12 @@ void mirror_emu_server_on_tick(struct mirror_emu_server *s, int (*cb)(void *arg,
 void mirror_emu_server_tick_after_event(struct mirror_emu_server *s, unsigned ms)
 {
 	s->tick_after_event_ms = ms;
+}
+
+void mirror_emu_server_before_wait(struct mirror_emu_server *s, int (*cb)(void *arg), void *arg)
+{
+	s->before_wait = cb;
+	s->before_wait_arg = arg;
 }
 
 uint64_t mirror_emu_now_ms(void)
@@ -1361,6 +1369,8 @@ int mirror_emu_server_run(struct mirror_emu_server *s)
 		    s->tick_due > now + s->tick_after_event_ms)
 			s->tick_due = now + s->tick_after_event_ms;
 		timeout = service_all(s, now_ms());
+		if (s->before_wait && !s->stop && s->before_wait(s->before_wait_arg) > 0)
+			timeout = service_all(s, now_ms());
 	}
 	mirror_log(MIRROR_LOG_INFO, "stopping: closing %u connections", s->nconns);
 	shutdown_all(s);

@@ -122,6 +122,13 @@ void mirror_emu_server_on_tick(struct mirror_emu_server *s, int (*cb)(void *arg,
  * sleeps long while nothing happens and keeps a short period while
  * events come (the pair's controller when idle, bench/soak.sh). */
 void mirror_emu_server_tick_after_event(struct mirror_emu_server *s, unsigned ms);
+/* cb(arg) runs every round just before the loop waits, after the
+ * connections' output went out: a place to write what the round's events
+ * queued elsewhere in one go (the pair's mirror link: every mirror
+ * operation the round submitted, in one burst, not one write each).  A
+ * positive return says it completed work whose answers are due: the
+ * connections are served again before the wait. */
+void mirror_emu_server_before_wait(struct mirror_emu_server *s, int (*cb)(void *arg), void *arg);
 /* The loop's monotonic clock, in ms. */
 uint64_t mirror_emu_now_ms(void);
 /* The bound address as a portal, "127.0.0.1:3260" or "[::1]:3260". */

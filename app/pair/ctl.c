@@ -160,6 +160,11 @@ static int quiet_until(struct ctl *c, uint64_t now)
 	return next - now > c->cfg.heartbeat_ms ? (int)c->cfg.heartbeat_ms : (int)(next - now);
 }
 
+static int before_wait(void *arg)
+{
+	return link_before_wait(arg);
+}
+
 static int tick(void *arg, uint64_t now)
 {
 	struct ctl *c = arg;
@@ -343,6 +348,7 @@ int ctl_open(struct ctl *c, const struct ctl_config *cfg, char *why, size_t why_
 	failover_startup(c);
 	mirror_emu_server_on_tick(c->srv, tick, c);
 	mirror_emu_server_tick_after_event(c->srv, TICK_MS);
+	mirror_emu_server_before_wait(c->srv, before_wait, c);
 	return 0;
 }
 

@@ -137,6 +137,7 @@ struct ctl_link {
 	enum link_state state;
 	struct mirror_transport *t;
 	int watched_fd;
+	bool flush_due; /* submitted this round, not yet written (link_before_wait) */
 	bool partner_initialized; /* Fig. 7 block 712: our table confirmed */
 	uint64_t initialized_ms;  /* when it was */
 	bool table_sent;
@@ -266,6 +267,9 @@ void host_ack_destaged(struct ctl *c);
 /* link.c */
 void link_init(struct ctl *c);
 void link_tick(struct ctl *c, uint64_t now);
+/* The event loop is about to wait: writes what the round submitted to the
+ * partner; 1 when that completed mirror operations (answers are due). */
+int link_before_wait(struct ctl *c);
 /* The link is up with nothing queued, in flight or waiting to be released;
  * then it needs the clock only for its heartbeat (TEST UNIT READY) at
  * *next_ms. */

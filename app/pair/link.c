@@ -302,17 +302,40 @@ static void pump_queue(struct ctl *c)
 		l->outstanding++;
 		submitted = true;
 	}
-	/* Written out now, not after the loop's next wait for EPOLLOUT (two
-	 * epoll_ctl and a wake-up per mirror operation otherwise); what the
-	 * socket does not take waits for EPOLLOUT below. */
-	if (submitted && l->t) {
+	/* Written out when the loop is about to wait (link_before_wait): all
+	 * that the round submitted in one burst, without a wait for EPOLLOUT
+	 * (two epoll_ctl and a wake-up per mirror operation) nor a write per
+	 * submission (a segment, and a wake-up of the partner, each). */
+	if (submitted)
+		l->flush_due = true;
+	if (!l->flush_due)
+		watch_transport(c);
+}
+
+int link_before_wait(struct ctl *c)
+{
+	struct ctl_link *l = &c->link;
+	int did = 0;
+
+	for (unsigned round = 0; l->flush_due && round < 4; round++) {
+		l->flush_due = false;
+		if (l->state != LINK_UP || !l->t || c->stopping)
+			return did;
 		int rc = mirror_transport_service(l->t, POLLOUT);
-		if (rc < 0 && l->state == LINK_UP) {
-			link_drop(c, mirror_transport_error(l->t));
-			return;
+		if (rc < 0) {
+			if (l->state == LINK_UP)
+				link_drop(c, mirror_transport_error(l->t));
+			return 1;
+		}
+		if (rc > 0) {
+			did = 1;
+			pump_queue(c); /* completions made room in the queue */
 		}
 	}
+	/* what the socket did not take waits for EPOLLOUT */
+	l->flush_due = false;
 	watch_transport(c);
+	return did;
 }
 
 /* ---- completions ---- */

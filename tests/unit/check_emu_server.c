@@ -199,6 +199,9 @@ struct harness {
 	unsigned port;
 };
 
+/* A before-wait hook for the next start() (test_before_wait). */
+static int (*h_before_wait)(void *arg);
+
 static void *run_thread(void *arg)
 {
 	struct harness *h = arg;
@@ -230,6 +233,8 @@ static void start(struct harness *h, struct mirror_emu_config *cfg)
 	ck_assert_msg(rc == 0, "server_new: %d %s", rc, why);
 	h->port = mirror_emu_server_port(h->srv);
 	ck_assert_uint_ne(h->port, 0);
+	if (h_before_wait)
+		mirror_emu_server_before_wait(h->srv, h_before_wait, h);
 	ck_assert_int_eq(pthread_create(&h->th, NULL, run_thread, h), 0);
 }
 
@@ -709,6 +714,50 @@ START_TEST(test_stats_path)
 }
 END_TEST
 
+/* The before-wait hook: in the loop's thread, once every round after
+ * the connections' output went out (what it writes goes with the round's
+ * answers), and it stops with the loop. */
+static struct {
+	pthread_t th;      /* where the first call ran */
+	bool other_thread; /* a later call ran elsewhere */
+	unsigned calls;
+} bw;
+
+static int count_before_wait(void *arg)
+{
+	struct harness *h = arg;
+
+	(void)h;
+	if (bw.calls == 0)
+		bw.th = pthread_self();
+	else if (!pthread_equal(pthread_self(), bw.th))
+		bw.other_thread = true;
+	bw.calls++;
+	return 0;
+}
+
+START_TEST(test_before_wait)
+{
+	struct harness h;
+
+	memset(&bw, 0, sizeof(bw));
+	h_before_wait = count_before_wait;
+	start_default(&h);
+	h_before_wait = NULL;
+	int fd = tcp_connect(h.port, 0);
+	expect_echo(fd, "a");
+	expect_echo(fd, "b");
+	int64_t wakeups = server_counter(&h, "wakeups");
+	close(fd);
+	pthread_t loop = h.th;
+	stop(&h);
+	ck_assert_uint_gt(bw.calls, 0);
+	ck_assert(pthread_equal(bw.th, loop) && !bw.other_thread);
+	/* one call before every wait: at least one per wake-up */
+	ck_assert_uint_ge(bw.calls, (unsigned)wakeups);
+}
+END_TEST
+
 START_TEST(test_ipv6)
 {
 	struct mirror_emu_config cfg;
@@ -992,6 +1041,7 @@ static Suite *emu_server_suite(void)
 	tcase_add_test(tc, test_address_in_use);
 	tcase_add_test(tc, test_stats_path);
 	tcase_add_test(tc, test_ipv6);
+	tcase_add_test(tc, test_before_wait);
 	tcase_add_test(tc, test_stop_before_run);
 	tcase_add_loop_test(tc, test_coalesce_gathers, 0, 2);
 	tcase_add_test(tc, test_coalesce_bound);
