@@ -101,6 +101,10 @@ struct mirror_tgt_conn {
 	/* numbering */
 	uint32_t stat_sn, exp_cmd_sn;
 	struct tgt_task task[TASKS_MAX];
+	/* tasks whose response is held back (delay-status injection): the
+	 * tick sweeps the table only when there are some, and it runs after
+	 * every input */
+	unsigned nheld;
 	uint8_t *lu_space; /* TASKS_MAX x ops.lu_task_size */
 };
 

@@ -176,6 +176,7 @@ void tgt_respond(struct mirror_tgt_conn *c, struct tgt_task *k, const struct mir
 	 * own, and the loop ticks right after the input that produced this
 	 * response.  The LU is done with the command now. */
 	k->held = held;
+	c->nheld++;
 	k->held_len = len;
 	k->due_ms = 0;
 	if (k->lu_begun) {

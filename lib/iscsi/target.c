@@ -130,7 +130,7 @@ int mirror_tgt_conn_tick(struct mirror_tgt_conn *c, uint64_t now_ms)
 		next = (int64_t)(c->login_deadline_ms - now_ms);
 	}
 
-	for (unsigned i = 0; i < TASKS_MAX; i++) {
+	for (unsigned i = 0; c->nheld && i < TASKS_MAX; i++) {
 		struct tgt_task *k = &c->task[i];
 		if (!k->used || !k->held)
 			continue;

@@ -67,6 +67,8 @@ void tgt_task_release(struct mirror_tgt_conn *c, struct tgt_task *k, bool abort)
 {
 	lu_finish(c, k, abort);
 	free(k->dout);
+	if (k->held)
+		c->nheld--;
 	free(k->held);
 	memset(k, 0, sizeof(*k));
 }

@@ -680,6 +680,48 @@ START_TEST(modern_immediate_data)
 }
 END_TEST
 
+/* Delay-status injection: the response waits for the tick that finds it
+ * due (the clock starts at the first tick after the command), and the
+ * tick asks to be called again when the next held response is due (none
+ * held: -1). */
+START_TEST(delay_status_held_until_due)
+{
+	struct rig r;
+	uint8_t cdb[16], data[4096];
+	struct mirror_inject_rule rule = {
+		.action = MIRROR_INJ_DELAY_STATUS, .opcode = 0xA0, .probability = 1.0, .delay_ms = 50
+	};
+	struct mirror_small_cdb sc;
+	struct mirror_sg_element sg = { 0x4000, 4096 };
+
+	rig_init(&r, MIRROR_NEG_MODERN);
+	mirror_inject_init(&r.inj, 1);
+	ck_assert_int_eq(mirror_inject_add(&r.inj, &rule), 0);
+	r.cfg.inject = &r.inj;
+	rig_start(&r);
+	login_ok(&r);
+	push_table(&r);
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 500), -1); /* nothing held */
+	memset(cdb, 0, sizeof(cdb));
+	ck_assert_int_eq(mirror_small_cdb_from_sg(&r.p, 0, 7, 0, &sg, 1, &sc), 0);
+	mirror_small_cdb_encode(&r.p, &sc, cdb, 16);
+	fill(data, sizeof(data), 9);
+	scsi_cmd(&r, 40, cdb, 12, true, 4096, data, 4096);
+	expect_silence(&r, "a delayed status went out before any tick");
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 1000), 50);
+	expect_silence(&r, "a delayed status went out at once");
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 1049), 1);
+	expect_silence(&r, "a delayed status went out 1 ms early");
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 1050), -1);
+	const uint8_t *b = expect_pdu(&r, 0x21, NULL, NULL);
+	ck_assert_uint_eq(b[3], 0);
+	ck_assert_uint_eq(rd32(b + 16), 40); /* its ITT */
+	ck_assert_mem_eq(r.data + 0x4000, data, 4096);
+	ck_assert_int_eq(mirror_tgt_conn_tick(r.c, 2000), -1);
+	rig_free(&r);
+}
+END_TEST
+
 static void expect_check(struct rig *r, uint8_t key, uint8_t asc, uint8_t ascq)
 {
 	const uint8_t *d;
@@ -1314,6 +1356,7 @@ int main(void)
 	tcase_add_test(t, small_and_large_interrupts_patent);
 	tcase_add_test(t, extra_bursts_add_interrupts);
 	tcase_add_test(t, modern_immediate_data);
+	tcase_add_test(t, delay_status_held_until_due);
 	tcase_add_test(t, data_out_errors);
 	tcase_add_test(t, data_out_wrong_offset_not_final);
 	tcase_add_test(t, abort_task_leaves_ranges_invalid);
