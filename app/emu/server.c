@@ -1350,6 +1350,8 @@ int mirror_emu_server_run(struct mirror_emu_server *s)
 	/* timers due at once (a tick set before run) get their first turn */
 	timeout = service_all(s, now_ms());
 	while (!s->stop) {
+		if (s->before_wait && s->before_wait(s->before_wait_arg) > 0)
+			timeout = service_all(s, now_ms());
 		int n = wait_events(s, evs, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1369,8 +1371,6 @@ int mirror_emu_server_run(struct mirror_emu_server *s)
 		    s->tick_due > now + s->tick_after_event_ms)
 			s->tick_due = now + s->tick_after_event_ms;
 		timeout = service_all(s, now_ms());
-		if (s->before_wait && !s->stop && s->before_wait(s->before_wait_arg) > 0)
-			timeout = service_all(s, now_ms());
 	}
 	mirror_log(MIRROR_LOG_INFO, "stopping: closing %u connections", s->nconns);
 	shutdown_all(s);
