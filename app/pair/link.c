@@ -409,13 +409,14 @@ static void op_done(struct mirror_cmd *cmd)
 }
 
 /* The loop's epoll readiness goes to the transport as it is: no poll(2)
- * per round (about four a mirrored write before). */
+ * per round (about four a mirrored write before).  No EPOLLRDHUP is asked
+ * for: a peer's FIN is POLLIN (its last responses are read first), as
+ * poll(2) says it. */
 static void transport_ready(void *arg, uint32_t events)
 {
 	struct ctl *c = arg;
 	short revents = (short)((events & EPOLLIN ? POLLIN : 0) | (events & EPOLLOUT ? POLLOUT : 0) |
-				(events & EPOLLERR ? POLLERR : 0) |
-				(events & (EPOLLHUP | EPOLLRDHUP) ? POLLHUP : 0));
+				(events & EPOLLERR ? POLLERR : 0) | (events & EPOLLHUP ? POLLHUP : 0));
 
 	if (!c->link.t)
 		return;

@@ -337,6 +337,16 @@ static void fail_session(struct iscsi_transport *it, int code, uint64_t now)
 
 /* ---- the event loop ---- */
 
+/* iscsi_service failed: the session's message, and a login that can no
+ * longer complete. */
+static int service_failed(struct iscsi_transport *it)
+{
+	set_conn_error(it);
+	if (it->phase == PH_CONNECTING || it->phase == PH_LOGGING_IN)
+		it->phase = PH_FAILED;
+	return -ECONNRESET;
+}
+
 /* iscsi_service with readiness already known (revents: poll(2) events).
  * What the input made the session owe (the Data-Out an R2T asks for, a
  * NOP-Out answer) is written in the same round when the socket takes it,
@@ -360,13 +370,7 @@ static int serve(struct iscsi_transport *it, short revents)
 	if (rc >= 0 && !(revents & (POLLOUT | POLLERR | POLLHUP)) && iscsi_is_logged_in(it->ctx) &&
 	    (iscsi_which_events(it->ctx) & POLLOUT))
 		rc = iscsi_service(it->ctx, POLLOUT); /* a full socket: EAGAIN, kept queued */
-	if (rc < 0) {
-		set_conn_error(it);
-		if (it->phase == PH_CONNECTING || it->phase == PH_LOGGING_IN)
-			it->phase = PH_FAILED;
-		return -ECONNRESET;
-	}
-	return 0;
+	return rc < 0 ? service_failed(it) : 0;
 }
 
 /* One round of poll(2) on libiscsi's socket and iscsi_service.  0, or a
@@ -380,14 +384,7 @@ static int pump(struct iscsi_transport *it, int wait_ms)
 	pfd.fd = iscsi_get_fd(it->ctx);
 	if (events == 0 || pfd.fd < 0) {
 		poll(NULL, 0, wait_ms < IDLE_WAIT_MS && wait_ms >= 0 ? wait_ms : IDLE_WAIT_MS);
-		rc = iscsi_service(it->ctx, 0);
-		if (rc < 0) {
-			set_conn_error(it);
-			if (it->phase == PH_CONNECTING || it->phase == PH_LOGGING_IN)
-				it->phase = PH_FAILED;
-			return -ECONNRESET;
-		}
-		return 0;
+		return iscsi_service(it->ctx, 0) < 0 ? service_failed(it) : 0;
 	}
 	pfd.events = (short)events;
 	pfd.revents = 0;
@@ -411,21 +408,23 @@ static int ms_until(uint64_t deadline_ns, uint64_t now)
 }
 
 /* Fails the session when a command is past its deadline (true then);
- * *first gets the earliest deadline of those still running. */
+ * *first (when not NULL) gets the earliest deadline of those running. */
 static bool past_deadline(struct iscsi_transport *it, uint64_t now, uint64_t *first)
 {
 	struct slot *late = NULL;
+	uint64_t earliest = UINT64_MAX;
 
-	*first = UINT64_MAX;
 	for (unsigned i = 0; i < it->nslots; i++) {
 		struct slot *s = &it->slots[i];
 		if (s->state != SLOT_ACTIVE)
 			continue;
-		if (s->deadline_ns < *first)
-			*first = s->deadline_ns;
+		if (s->deadline_ns < earliest)
+			earliest = s->deadline_ns;
 		if (now >= s->deadline_ns && !late)
 			late = s;
 	}
+	if (first)
+		*first = earliest;
 	if (!late)
 		return false;
 	mirror_transport_set_error(&it->base, "command 0x%02X timed out after %u ms; session to %s closed",
@@ -493,12 +492,11 @@ static int iscsi_poll(struct mirror_transport *t, int timeout_ms)
 static int iscsi_serve_ready(struct mirror_transport *t, short revents)
 {
 	struct iscsi_transport *it = to_it(t);
-	uint64_t first;
 
 	/* Served with no command running too: the readiness may be a NOP-In
 	 * to answer or the peer's FIN, which a loop that waits on the
 	 * descriptor would otherwise report again and again. */
-	if (it->ctx && !past_deadline(it, mirror_monotonic_ns(), &first)) {
+	if (it->ctx && !past_deadline(it, mirror_monotonic_ns(), NULL)) {
 		int rc = serve(it, revents);
 		if (rc < 0)
 			fail_session(it, rc, 0);

@@ -214,20 +214,30 @@ int mirror_transport_submit(struct mirror_transport *t, struct mirror_cmd *c,
 	return rc;
 }
 
-/* One backend poll; a callback that closed t ends the caller's loop
- * (-ECANCELED) before t is touched again. */
-static int poll_once(struct mirror_transport *t, int timeout_ms)
+/* One backend round: a wait of up to timeout_ms (poll), or with revents
+ * given, the readiness the caller's loop already has (serve; a backend
+ * without it polls once without waiting).  A callback that closed t ends
+ * the caller's loop (-ECANCELED) before t is touched again. */
+static int backend_round(struct mirror_transport *t, int timeout_ms, const short *revents)
 {
 	int rc;
 
 	if (t->closed)
 		return -ECANCELED;
 	t->depth++;
-	rc = t->ops->poll(t, timeout_ms);
+	if (revents && t->ops->serve)
+		rc = t->ops->serve(t, *revents);
+	else
+		rc = t->ops->poll(t, revents ? 0 : timeout_ms);
 	if (t->closed && rc >= 0)
 		rc = -ECANCELED;
 	leave(t);
 	return rc;
+}
+
+static int poll_once(struct mirror_transport *t, int timeout_ms)
+{
+	return backend_round(t, timeout_ms, NULL);
 }
 
 int mirror_transport_poll(struct mirror_transport *t, int timeout_ms)
@@ -239,24 +249,13 @@ int mirror_transport_poll(struct mirror_transport *t, int timeout_ms)
 
 int mirror_transport_service(struct mirror_transport *t, short revents)
 {
-	int rc;
-
 	if (!t)
 		return -EINVAL;
-	if (t->closed)
-		return -ECANCELED;
 	/* From one of t's own completion callbacks: the round that runs it
 	 * is not re-entered; the caller's loop comes back to t. */
-	if (t->depth)
+	if (t->depth && !t->closed)
 		return 0;
-	if (!t->ops->serve)
-		return poll_once(t, 0);
-	t->depth++;
-	rc = t->ops->serve(t, revents);
-	if (t->closed && rc >= 0)
-		rc = -ECANCELED;
-	leave(t);
-	return rc;
+	return backend_round(t, 0, &revents);
 }
 
 int mirror_transport_drain(struct mirror_transport *t)

@@ -714,9 +714,8 @@ START_TEST(test_stats_path)
 }
 END_TEST
 
-/* The before-wait hook: in the loop's thread, once every round after
- * the connections' output went out (what it writes goes with the round's
- * answers), and it stops with the loop. */
+/* The before-wait hook: in the loop's thread, before every wait (the
+ * first included), after the round's connections were served. */
 static struct {
 	pthread_t th;      /* where the first call ran */
 	bool other_thread; /* a later call ran elsewhere */
@@ -725,9 +724,7 @@ static struct {
 
 static int count_before_wait(void *arg)
 {
-	struct harness *h = arg;
-
-	(void)h;
+	(void)arg;
 	if (bw.calls == 0)
 		bw.th = pthread_self();
 	else if (!pthread_equal(pthread_self(), bw.th))
