@@ -323,6 +323,29 @@ static bool hunt_candidate(const struct dirstate *d, enum mirror_dissect_dir dir
 	return pdu_ahs_bytes(b) == 0 && bhs_plausible(d, dir, b) && hdr_digest_ok(d, b, hunt_need(d));
 }
 
+/* The first position in p[from..n) where hunt_candidate holds, or, when
+ * none does, the first position with fewer than a hunt's bytes after it.
+ * A header the hunt accepts has no AHS, so its byte 4 (TotalAHSLength,
+ * RFC 7143 11.2.1.4) is zero: memchr goes from one such position to the
+ * next, and a data segment of non-zero bytes is crossed without trying
+ * each byte of it. */
+static size_t hunt_scan(const struct dirstate *d, enum mirror_dissect_dir dir,
+			const uint8_t *p, size_t from, size_t n)
+{
+	size_t need = hunt_need(d), i = from;
+
+	while (i + need <= n) {
+		const uint8_t *z = memchr(p + i + PDU_TOTAL_AHS_LEN, 0, n - need + 1 - i);
+		if (!z)
+			return n - need + 1;
+		i = (size_t)(z - p) - PDU_TOTAL_AHS_LEN;
+		if (hunt_candidate(d, dir, p + i))
+			return i;
+		i++;
+	}
+	return i;
+}
+
 /* ---- tasks ---- */
 
 static struct task **task_slot(struct mirror_dissect_conn *c, uint32_t itt)
@@ -1057,10 +1080,7 @@ static void settle(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir,
 		ds->have = rest;
 		continue;
 	fail:;
-		size_t need = hunt_need(ds), i;
-		for (i = 1; i + need <= ds->have; i++)
-			if (hunt_candidate(ds, dir, ds->buf + i))
-				break;
+		size_t need = hunt_need(ds), i = hunt_scan(ds, dir, ds->buf, 1, ds->have);
 		c->st.resyncs[dir]++;
 		c->st.skipped_bytes[dir] += i;
 		tasks_lost(c, dir);
@@ -1133,13 +1153,14 @@ static size_t sync_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 	return k;
 }
 
-/* One byte skipped while hunting: it may belong to a PDU of a task opened
+/* k bytes skipped while hunting: they may belong to a PDU of a task opened
  * since the loss, so the open tasks are told once per call, before any
  * candidate found later in the call opens a new one. */
-static void hunt_skip(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir, bool *marked)
+static void hunt_skip(struct mirror_dissect_conn *c, enum mirror_dissect_dir dir, size_t k,
+		      bool *marked)
 {
-	c->st.skipped_bytes[dir]++;
-	if (!*marked) {
+	c->st.skipped_bytes[dir] += k;
+	if (k && !*marked) {
 		tasks_lost(c, dir);
 		*marked = true;
 	}
@@ -1174,7 +1195,7 @@ static size_t hunt_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 			return i;
 		}
 		memmove(ds->hw, ds->hw + 1, --ds->hw_len);
-		hunt_skip(c, dir, &marked);
+		hunt_skip(c, dir, 1, &marked);
 		tried++;
 	}
 	if (ds->hw_len > 0 && tried < tries)
@@ -1182,16 +1203,15 @@ static size_t hunt_step(struct mirror_dissect_conn *c, enum mirror_dissect_dir d
 	/* every position from the window was tried: the rest of it is p[..i) */
 	i -= ds->hw_len;
 	ds->hw_len = 0;
-	for (; i + need <= n; i++) {
-		if (hunt_candidate(ds, dir, p + i)) {
-			ds->mode = M_SYNC;
-			reset_pdu(ds);
-			return i;
-		}
-		hunt_skip(c, dir, &marked);
+	size_t at = hunt_scan(ds, dir, p, i, n);
+	hunt_skip(c, dir, at - i, &marked);
+	if (at + need <= n) {
+		ds->mode = M_SYNC;
+		reset_pdu(ds);
+		return at;
 	}
-	memcpy(ds->hw, p + i, n - i);
-	ds->hw_len = n - i;
+	memcpy(ds->hw, p + at, n - at);
+	ds->hw_len = n - at;
 	return n;
 }
 

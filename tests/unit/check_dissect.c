@@ -1060,6 +1060,70 @@ START_TEST(test_garbage_then_write)
 }
 END_TEST
 
+/* Where the hunt lands: a bad header, then L bytes of junk, then a small
+ * write's command, in one chunk or cut in two at every byte around the
+ * junk.  The junk is all zero (every position has a zero TotalAHSLength
+ * and is tried: opcode 0 with byte 1 = 0 is no NOP-Out), all 0xFF (no
+ * position is), or, with header digests, a mix with a zero in one byte of
+ * four.  Each time exactly the bad header and the junk are skipped and the
+ * write decodes: a hunt that stops a byte early or late, or skips a
+ * position it should try, fails here. */
+START_TEST(test_hunt_lands_everywhere)
+{
+	static uint8_t buf[BHS + 4 + 100 + BHS + 4 + 64];
+
+	memset(g_data, 0x3C, 4096);
+	for (int hd = 0; hd < 2; hd++) {
+		for (int pat = 0; pat < 2 + hd; pat++) {
+			for (size_t L = 0; L <= 100; L += L < 60 ? 1 : 20) {
+				struct script s = { .hd = hd, .dd = hd }, bad = { .hd = hd, .dd = hd };
+				uint8_t cdb[16] = { 0 };
+
+				cmd(&bad, 9, 0xA0, 4096, cdb, small_cdb(cdb), NULL, 0);
+				bad.p[0]->b[0] |= 0x80; /* reserved (RFC 7143 11.2.1.1) */
+				small_write(&s, 1);
+				size_t blen = bad.p[0]->len, clen = s.p[0]->len, n = 0;
+				memcpy(buf, bad.p[0]->b, blen);
+				n += blen;
+				for (size_t k = 0; k < L; k++)
+					buf[n++] = pat == 0 ? 0x00 : pat == 1 ? 0xFF : (k % 4 == 1 ? 0 : (uint8_t)(k * 37 + 11));
+				memcpy(buf + n, s.p[0]->b, clen);
+				n += clen;
+				for (size_t cut = blen - 1; cut <= blen + L + 1; cut++) {
+					struct mirror_dissect_options o = { .header_digest = hd, .data_digest = hd };
+					struct got g;
+					struct mirror_dissect_conn *c = conn(&o, &g);
+					struct mirror_dissect_stats st;
+					bool whole = cut == blen - 1; /* the first round: one chunk */
+
+					if (whole) {
+						ck_assert_int_eq(mirror_dissect_feed(c, I2T, buf, n, 0, 1000, 0), 0);
+					} else {
+						ck_assert_int_eq(mirror_dissect_feed(c, I2T, buf, cut, 0, 1000, 0), 0);
+						ck_assert_int_eq(mirror_dissect_feed(c, I2T, buf + cut, n - cut, 1, 1000, 0), 0);
+					}
+					for (unsigned i = 1; i < s.n; i++)
+						ck_assert_int_eq(mirror_dissect_feed(c, s.p[i]->dir, s.p[i]->b, s.p[i]->len, 2 + i,
+											1000 + 1000u * i, 0), 0);
+					mirror_dissect_get_stats(c, &st);
+					ck_assert_msg(st.skipped_bytes[I2T] == blen + L && st.commands == 1 && g.n == 1,
+						      "hd %d pattern %d junk %zu cut %zu%s: skipped %llu of %zu, %llu commands",
+						      hd, pat, L, cut, whole ? " (one chunk)" : "",
+						      (unsigned long long)st.skipped_bytes[I2T], blen + L,
+						      (unsigned long long)st.commands);
+					ck_assert_uint_eq(st.resyncs[I2T], 1);
+					ck_assert_uint_eq(st.bad_headers[I2T], 1);
+					check_small(&g.op[0], 1, hd);
+					mirror_dissect_conn_free(c);
+				}
+				script_free(&s);
+				script_free(&bad);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_wrong_header_digest)
 {
 	struct script s = { .hd = true };
@@ -1309,6 +1373,7 @@ static Suite *dissect_suite(void)
 	tcase_add_test(t, test_corrupted_streams);
 	tcase_add_test(t, test_garbage);
 	tcase_add_test(t, test_garbage_then_write);
+	tcase_add_test(t, test_hunt_lands_everywhere);
 	tcase_add_test(t, test_elided_data_same_ops);
 	tcase_add_test(t, test_loss_after_new_task);
 	/* 200 corrupted streams fed in random pieces take seconds under
