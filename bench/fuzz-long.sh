@@ -20,6 +20,10 @@
 #   FUZZ_TIMEOUT        environment: seconds one input may take before it
 #                       is a finding (default 10); raise it for a run that
 #                       will be paused (SIGSTOP), whose pause would count
+#   FUZZ_WORKERS        environment: libFuzzer processes per target at once
+#                       (default 1), on the one working corpus (each reads
+#                       what the others add, as libFuzzer's -jobs do); each
+#                       runs N / FUZZ_WORKERS inputs, and the table sums them
 #
 # Each target starts from tests/fuzz/corpus/TARGET/ plus scripts/fuzz.sh's
 # generated seeds, in a working corpus under BUILD_DIR/long/.  A crash,
@@ -39,6 +43,8 @@ builddir=${BUILD_DIR:-$srcdir/_build/fuzz}
 execs=10000000
 timeout=${FUZZ_TIMEOUT:-10}
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "fuzz-long.sh: FUZZ_TIMEOUT must be a positive number of seconds, not '$timeout'" >&2; exit 2; }
+workers=${FUZZ_WORKERS:-1}
+[[ $workers =~ ^[1-9][0-9]*$ ]] || { echo "fuzz-long.sh: FUZZ_WORKERS must be a positive number of processes, not '$workers'" >&2; exit 2; }
 seconds=
 update=
 
@@ -90,13 +96,29 @@ if [ -n "$seconds" ]; then
 	limit=(-max_total_time="$seconds")
 	echo "fuzz-long.sh: ${#targets[@]} targets, $seconds s each"
 else
-	limit=(-runs="$execs")
+	limit=(-runs="$(((execs + workers - 1) / workers))")
 	echo "fuzz-long.sh: ${#targets[@]} targets, $execs execs each"
 fi
+((workers == 1)) || echo "fuzz-long.sh: $workers processes per target on one working corpus"
 
-# The last status line's "cov: N" and "ft: N" of a log.
+# The largest of the workers' last "cov: N" (or "ft: N") of logs $2...
 stat_of() {
-	grep -E '^#[0-9]+' "$2" | tail -n 1 | sed -n "s/.* $1: \([0-9]*\).*/\1/p"
+	local k=$1 l v best=
+	shift
+	for l in "$@"; do
+		v=$(grep -E '^#[0-9]+' "$l" | tail -n 1 | sed -n "s/.* $k: \([0-9]*\).*/\1/p")
+		[ -n "$v" ] && { [ -z "$best" ] || ((v > best)); } && best=$v
+	done
+	echo "$best"
+}
+
+# The inputs a worker's log says it ran: the final stats, or the last
+# status line when it was cut short.
+execs_of() {
+	local n
+	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$1" | tail -n 1)
+	[ -n "$n" ] || n=$(grep -E '^#[0-9]+' "$1" | tail -n 1 | sed 's/^#\([0-9]*\).*/\1/')
+	echo "${n:-0}"
 }
 
 rows=()
@@ -112,17 +134,30 @@ for t in "${targets[@]}"; do
 	[ -d "$srcdir/tests/fuzz/corpus/$t" ] && cp -n "$srcdir/tests/fuzz/corpus/$t"/* "$work"/ 2>/dev/null
 	# a finding is its input; its minimised copy does not count again
 	before=$(find "$findings" -type f ! -name 'minimized-*' | wc -l)
+	logs=("$log")
+	((workers == 1)) || for ((w = 1; w <= workers; w++)); do logs[w - 1]=$builddir/long/$t.$w.log; done
 	start=$(date +%s.%N)
-	UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1 \
-		"$bin" "${limit[@]}" -timeout="$timeout" -report_slow_units="$timeout" -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$findings/" "$work" >"$log" 2>&1
-	rc=$?
+	pids=()
+	for l in "${logs[@]}"; do
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1 \
+			"$bin" "${limit[@]}" -timeout="$timeout" -report_slow_units="$timeout" -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix="$findings/" "$work" >"$l" 2>&1 &
+		pids+=($!)
+	done
+	# an interrupted run still prints what each worker reached
+	trap 'kill -INT "${pids[@]}" 2>/dev/null' INT TERM
+	rc=0
+	for p in "${pids[@]}"; do
+		wait "$p" || rc=$?
+		wait "$p" 2>/dev/null # once more when a trapped signal cut the first wait
+	done
+	trap - INT TERM
 	end=$(date +%s.%N)
-	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-	[ -n "$n" ] || n=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed 's/^#\([0-9]*\).*/\1/')
+	n=0
+	for l in "${logs[@]}"; do n=$((n + $(execs_of "$l"))); done
 	secs=$(echo "$end - $start" | bc)
-	rate=$(echo "${n:-0} / $secs" | bc)
-	crash=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
+	rate=$(echo "$n / $secs" | bc)
+	crash=$(sed -n 's/.*Test unit written to //p' "${logs[@]}" | tail -n 1)
 	if [ -n "$crash" ] && [ -f "$crash" ]; then
 		# a minimised copy next to it, for the regression input
 		"$bin" -minimize_crash=1 -max_total_time=60 -timeout=10 \
@@ -133,7 +168,7 @@ for t in "${targets[@]}"; do
 	((rc == 0)) || ((new > 0)) || new="rc=$rc"
 	[ "$new" = 0 ] || found=$((found + 1))
 	rows+=("$(printf '%-18s %10s %8s %7.0f %6s %7s %7s  %s' "$t" "${n:-?}" "$rate" "$secs" \
-		"$(stat_of cov "$log")" "$(stat_of ft "$log")" "$(find "$work" -type f | wc -l)" "$new")")
+		"$(stat_of cov "${logs[@]}")" "$(stat_of ft "${logs[@]}")" "$(find "$work" -type f | wc -l)" "$new")")
 	echo "${rows[-1]}"
 	rmdir "$findings" 2>/dev/null
 done
